@@ -1,0 +1,203 @@
+//! The command line (the contract of design.md): clap definitions only; each command's
+//! work is in `commands`.
+
+use camino::Utf8PathBuf;
+use clap::{Args, Parser, Subcommand};
+
+use crate::profile::overrides::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dask-pbs",
+    version,
+    about = "Render PBS Pro job scripts that start Dask and RAPIDS clusters, right the first time",
+    long_about = None,
+    after_help = "Example:\n  dask-pbs gen --profile sophia --account MyProject > job.sh && qsub job.sh"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render an artifact (default: the PBS job script) from a profile.
+    #[command(
+        after_help = "Examples:\n  dask-pbs gen --profile sophia --account MyProject > job.sh\n  dask-pbs gen conda --profile sophia\n  dask-pbs gen all --profile polaris -A MyProject --out-dir cluster/"
+    )]
+    Gen(GenArgs),
+    /// Validate a profile and print what the job would ask for.
+    #[command(
+        after_help = "Example:\n  dask-pbs check --profile sophia --account MyProject --select 4"
+    )]
+    Check(ProfileArgs),
+    /// Print every resolved value and where it came from.
+    #[command(after_help = "Example:\n  dask-pbs explain --profile sophia --account MyProject")]
+    Explain(ProfileArgs),
+    /// List and show profiles.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+    /// List and show templates, and print the template context.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+    /// Render a template file of your own with a profile's context.
+    #[command(
+        after_help = "Example:\n  dask-pbs render my_epilogue.sh.j2 --profile sophia -A MyProject"
+    )]
+    Render(RenderArgs),
+}
+
+// Parsed once per run: boxing the larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// Every profile: name, origin (built-in / user file), description.
+    #[command(after_help = "Example:\n  dask-pbs profiles list")]
+    List(PlacesArgs),
+    /// A profile's YAML, or with --resolved the fully merged result.
+    #[command(
+        after_help = "Examples:\n  dask-pbs profiles show sophia\n  dask-pbs profiles show sophia --resolved -A MyProject"
+    )]
+    Show(ShowArgs),
+}
+
+// Parsed once per run: boxing the larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Every template with its origin (built-in or a user file that shadows it).
+    #[command(after_help = "Example:\n  dask-pbs templates list --templates ~/my-templates")]
+    List(PlacesArgs),
+    /// The built-in text of a template, to start a user template from.
+    #[command(after_help = "Example:\n  dask-pbs templates show _readiness.sh.j2")]
+    Show {
+        /// Template name, e.g. job.sh.j2 or _readiness.sh.j2.
+        name: String,
+    },
+    /// The template context of a profile, as YAML.
+    #[command(after_help = "Example:\n  dask-pbs templates context --profile sophia -A MyProject")]
+    Context(ProfileArgs),
+}
+
+/// Where profiles and templates are searched besides the built-ins.
+#[derive(Debug, Clone, Args, Default)]
+pub struct PlacesArgs {
+    /// Directory searched for profiles by name, before $DASK_PBS_PROFILE_PATH, the config
+    /// directory and the built-ins (repeatable).
+    #[arg(long = "profile-dir", value_name = "DIR")]
+    pub profile_dirs: Vec<Utf8PathBuf>,
+    /// Directory of templates that shadow the built-in ones by name (repeatable).
+    #[arg(long = "templates", value_name = "DIR")]
+    pub template_dirs: Vec<Utf8PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArgs {
+    /// Profile name (looked up) or path to a .yaml file.
+    #[arg(long, short = 'p', value_name = "NAME|PATH")]
+    pub profile: String,
+    #[command(flatten)]
+    pub places: PlacesArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct OverrideArgs {
+    /// Project to charge (-A); also $DASK_PBS_ACCOUNT, then $PBS_ACCOUNT.
+    #[arg(long, short = 'A', value_name = "PROJECT")]
+    pub account: Option<String>,
+    /// Queue (-q).
+    #[arg(long, short = 'q')]
+    pub queue: Option<String>,
+    /// Number of chunks: GPUs on Sophia's by-gpu queue, nodes elsewhere.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub select: Option<u32>,
+    /// Walltime, HH:MM:SS.
+    #[arg(long, short = 't', value_name = "HH:MM:SS")]
+    pub walltime: Option<String>,
+    /// Job name (-N).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Conda environment prefix to activate (sets env.conda).
+    #[arg(long, value_name = "PATH")]
+    pub env: Option<String>,
+    /// Payload command run once the cluster is ready (sets run).
+    #[arg(long, value_name = "CMD")]
+    pub run: Option<String>,
+    /// RAPIDS release for the conda artifact (sets rapids.version).
+    #[arg(long, value_name = "VER")]
+    pub rapids: Option<String>,
+    /// Python version for the conda artifact (sets rapids.python).
+    #[arg(long, value_name = "VER")]
+    pub python: Option<String>,
+    /// CUDA constraint for the conda artifact, e.g. '>=12.0,<=12.8' (sets rapids.cuda).
+    #[arg(long, value_name = "SPEC")]
+    pub cuda: Option<String>,
+    /// Any profile key, parsed as YAML: --set dask.worker_args='[--foo]' (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub sets: Vec<String>,
+}
+
+impl OverrideArgs {
+    pub fn to_overrides(&self) -> Overrides {
+        Overrides {
+            account: self.account.clone(),
+            queue: self.queue.clone(),
+            select: self.select,
+            walltime: self.walltime.clone(),
+            name: self.name.clone(),
+            env: self.env.clone(),
+            run: self.run.clone(),
+            rapids: self.rapids.clone(),
+            python: self.python.clone(),
+            cuda: self.cuda.clone(),
+            sets: self.sets.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenArgs {
+    /// job (default), start, worker, conda, interactive, client, or all (needs --out-dir).
+    #[arg(default_value = "job", value_name = "ARTIFACT")]
+    pub artifact: String,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Write to FILE instead of stdout (refuses to overwrite without --force).
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "out_dir")]
+    pub output: Option<Utf8PathBuf>,
+    /// Write every artifact under its default name into DIR (with `all`).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<Utf8PathBuf>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// Profile name or path.
+    pub name: String,
+    /// Print the fully merged result (defaults, chain, defaults file, environment, flags).
+    #[arg(long)]
+    pub resolved: bool,
+    #[command(flatten)]
+    pub places: PlacesArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    /// The template file to render.
+    pub template: Utf8PathBuf,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<Utf8PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}

@@ -1,0 +1,63 @@
+//! What each subcommand does. `run` is the one entry point: it returns the text for stdout
+//! or an error; `main` prints and maps to the exit code.
+
+mod gen_cmd;
+mod inspect;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command, PlacesArgs, ProfileArgs, ProfilesCommand, TemplatesCommand};
+use crate::config::Places;
+use crate::error::Error;
+use crate::profile::{self, Inputs, Loaded};
+use crate::render::context::Context;
+
+/// The process environment, read through one function so tests and callers agree.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+pub fn run(cli: Cli) -> Result<(), Error> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let text = match cli.command {
+        Command::Gen(args) => gen_cmd::gen_artifacts(&args)?,
+        Command::Check(args) => inspect::check(&args)?,
+        Command::Explain(args) => inspect::explain(&args)?,
+        Command::Profiles(ProfilesCommand::List(places)) => inspect::profiles_list(&places)?,
+        Command::Profiles(ProfilesCommand::Show(args)) => inspect::profiles_show(&args)?,
+        Command::Templates(TemplatesCommand::List(places)) => inspect::templates_list(&places),
+        Command::Templates(TemplatesCommand::Show { name }) => inspect::templates_show(&name)?,
+        Command::Templates(TemplatesCommand::Context(args)) => inspect::templates_context(&args)?,
+        Command::Render(args) => gen_cmd::render_user_template(&args)?,
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;
+    out.flush()
+        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
+}
+
+pub(crate) fn places(args: &PlacesArgs) -> Places {
+    Places::new(&args.profile_dirs, &args.template_dirs, &process_env)
+}
+
+/// Resolves the profile of a command's `--profile` and overrides.
+pub(crate) fn load(args: &ProfileArgs) -> Result<(Places, Loaded), Error> {
+    let places = places(&args.places);
+    let overrides = args.overrides.to_overrides();
+    let inputs = Inputs {
+        catalog: &places.catalog,
+        user_defaults: places.user_defaults.clone(),
+        env: &process_env,
+        overrides: &overrides,
+    };
+    let loaded = profile::load(&args.profile, &inputs)?;
+    Ok((places, loaded))
+}
+
+pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {
+    Context::new(
+        loaded.profile.clone(),
+        &args.overrides.to_overrides().to_args(),
+    )
+}

@@ -1,0 +1,173 @@
+//! The decisions: from a resolved profile to the PBS request and the worker layout. Templates
+//! get these numbers and words ready-made; they do no arithmetic of their own.
+
+use serde::Serialize;
+
+use crate::profile::model::Profile;
+use crate::profile::types::{ChunkKind, Protocol, WorkerKind, WorkersPer};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// What one chunk is on the queue.
+    pub chunk: ChunkKind,
+    /// Nodes the request asks for.
+    pub nodes: u32,
+    /// GPUs the job holds on each node (0 for CPU workers).
+    pub gpus_per_node: u32,
+    /// MPI ranks started on each node.
+    pub ranks_per_node: u32,
+    /// Dask workers each rank starts.
+    pub workers_per_rank: u32,
+    /// Dask workers on each node.
+    pub workers_per_node: u32,
+    /// Workers the request should give; the job recomputes it from the nodes it got.
+    pub expected_workers: u32,
+    /// The `select` value: `2` or `1:ncpus=64:ngpus=4:…`.
+    pub select: String,
+    /// qsub options in header order, as (option, value) pairs.
+    pub qsub: Vec<(String, Option<String>)>,
+    /// Seconds from job start until the cluster is stopped when there is no payload.
+    pub hold_seconds: u64,
+}
+
+impl Plan {
+    pub fn new(p: &Profile) -> Plan {
+        let queue = p.queue();
+        let (nodes, gpus_per_node) = match (queue.chunk, p.dask.worker) {
+            (_, WorkerKind::Cpu) => (p.job.select, 0),
+            (ChunkKind::Gpu, WorkerKind::Cuda) => (1, p.job.select),
+            (ChunkKind::Node, WorkerKind::Cuda) => (p.job.select, p.system.gpus_per_node),
+        };
+        let (ranks_per_node, workers_per_rank) = match (p.dask.worker, p.dask.workers_per) {
+            (WorkerKind::Cuda, WorkersPer::Gpu) => (gpus_per_node, 1),
+            (WorkerKind::Cuda, WorkersPer::Node) => (1, gpus_per_node),
+            // Validation refuses `cpu` with `gpu`; both mean one rank per node here.
+            (WorkerKind::Cpu, _) => (1, p.dask.workers_per_node.unwrap_or(1)),
+        };
+        let workers_per_node = ranks_per_node * workers_per_rank;
+
+        let mut select = p.job.select.to_string();
+        for (key, value) in &p.job.resources {
+            select.push_str(&format!(":{key}={value}"));
+        }
+
+        let mut qsub: Vec<(String, Option<String>)> = Vec::new();
+        let mut opt = |flag: &str, value: Option<String>| qsub.push((flag.to_string(), value));
+        opt("-N", Some(p.job.name.clone()));
+        opt("-q", Some(p.job.queue.clone()));
+        if let Some(account) = &p.job.account {
+            opt("-A", Some(account.clone()));
+        }
+        opt("-l", Some(format!("select={select}")));
+        opt("-l", Some(format!("walltime={}", p.job.walltime)));
+        if !p.job.filesystems.is_empty() {
+            opt(
+                "-l",
+                Some(format!("filesystems={}", p.job.filesystems.join(":"))),
+            );
+        }
+        if let Some(place) = &p.job.place {
+            opt("-l", Some(format!("place={place}")));
+        }
+        if let Some(keep) = &p.system.keep {
+            opt("-k", Some(keep.clone()));
+        }
+        for directive in &p.job.directives {
+            let (flag, value) = match directive.split_once(' ') {
+                Some((flag, value)) => (flag, Some(value.trim().to_string())),
+                None => (directive.as_str(), None),
+            };
+            opt(flag, value);
+        }
+
+        let hold_seconds = p
+            .job
+            .walltime
+            .checked_sub(p.dask.shutdown_margin)
+            .map(|w| w.seconds())
+            .unwrap_or(0);
+        Plan {
+            chunk: queue.chunk,
+            nodes,
+            gpus_per_node,
+            ranks_per_node,
+            workers_per_rank,
+            workers_per_node,
+            expected_workers: nodes * workers_per_node,
+            select,
+            qsub,
+            hold_seconds,
+        }
+    }
+
+    /// `#PBS` lines' text, one per option.
+    pub fn directives(&self) -> Vec<String> {
+        self.qsub
+            .iter()
+            .map(|(flag, value)| match value {
+                Some(v) => format!("{flag} {v}"),
+                None => flag.clone(),
+            })
+            .collect()
+    }
+
+    /// The qsub arguments, as separate words.
+    pub fn qsub_words(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        for (flag, value) in &self.qsub {
+            words.push(flag.clone());
+            if let Some(v) = value {
+                words.extend(v.split(' ').filter(|w| !w.is_empty()).map(str::to_string));
+            }
+        }
+        words
+    }
+
+    /// One line for `dask-pbs check`.
+    pub fn summary(&self, p: &Profile) -> String {
+        let plural = |n: u32, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let request = match self.chunk {
+            ChunkKind::Gpu => format!("{} on 1 node", plural(p.job.select, "GPU")),
+            ChunkKind::Node if self.gpus_per_node > 0 => {
+                format!(
+                    "{} ({} GPUs each)",
+                    plural(self.nodes, "node"),
+                    self.gpus_per_node
+                )
+            }
+            ChunkKind::Node => plural(self.nodes, "node"),
+        };
+        let workers = match p.dask.worker {
+            WorkerKind::Cuda => {
+                let memory = p
+                    .dask
+                    .device_memory_limit
+                    .as_deref()
+                    .map(|m| format!(", {m} device memory limit each"))
+                    .unwrap_or_default();
+                format!("{} dask-cuda workers{memory}", self.expected_workers)
+            }
+            WorkerKind::Cpu => {
+                let threads = p
+                    .dask
+                    .nthreads
+                    .map(|n| format!(", {} each", plural(n, "thread")))
+                    .unwrap_or_default();
+                format!("{} dask workers{threads}", self.expected_workers)
+            }
+        };
+        let launch = match (p.dask.worker, p.dask.workers_per) {
+            (WorkerKind::Cuda, WorkersPer::Gpu) => "one rank per GPU",
+            _ => "one rank per node",
+        };
+        let protocol = if p.dask.protocol == Protocol::Ucx {
+            ", UCX"
+        } else {
+            ""
+        };
+        format!(
+            "{request} of {}/{} for {} → {workers} ({launch}{protocol})",
+            p.name, p.job.queue, p.job.walltime
+        )
+    }
+}

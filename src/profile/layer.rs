@@ -1,0 +1,287 @@
+//! One profile file (or the defaults, the environment, the flags) as a *layer*: every field
+//! optional, each present field remembering its origin, line and column.
+//!
+//! Layers merge child-over-parent (`merge_over`); the merged layer is then validated into a
+//! resolved `Profile` (see `validate`). An explicit YAML `null` is a value (it unsets what a
+//! parent set), which is why each field is `Option<Sourced<T>>` with `T` itself optional
+//! where null is allowed.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::origin::Origin;
+use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Word, WorkerKind, WorkersPer};
+use crate::walltime::Walltime;
+
+/// A value with where it came from.
+#[derive(Debug, Clone)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub origin: Origin,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl<T> Sourced<T> {
+    /// A value that has no position (a flag, an environment variable).
+    pub fn new(value: T, origin: Origin) -> Self {
+        Sourced {
+            value,
+            origin,
+            line: 0,
+            column: 0,
+        }
+    }
+
+    /// "sophia.yaml:12:10" or "command-line flag --select".
+    pub fn whence(&self) -> String {
+        self.origin.at(self.line, self.column)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sourced<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<T>::deserialize(d)?;
+        // The origin is stamped by the layer once the whole file has parsed.
+        Ok(Sourced {
+            value: spanned.value,
+            origin: Origin::Defaults,
+            line: spanned.referenced.line(),
+            column: spanned.referenced.column(),
+        })
+    }
+}
+
+impl<T: Serialize> Serialize for Sourced<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+/// A field that is present in the YAML, `null` included (serde's `Option` would read an
+/// explicit `null` as "absent").
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// One resolved key for `dask-pbs explain`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub key: String,
+    pub value: serde_json::Value,
+    pub origin: String,
+}
+
+/// How a field combines a child's value with its parent's.
+mod merge {
+    use super::Sourced;
+    use indexmap::IndexMap;
+
+    /// The child's value, when it has one, replaces the parent's whole.
+    pub fn replace<T>(child: &mut Option<Sourced<T>>, parent: Option<Sourced<T>>) {
+        if child.is_none() {
+            *child = parent;
+        }
+    }
+
+    /// Maps merge key by key: the child adds keys and overrides the ones it names.
+    pub fn by_key<V>(
+        child: &mut Option<Sourced<IndexMap<String, V>>>,
+        parent: Option<Sourced<IndexMap<String, V>>>,
+    ) {
+        match (child.as_mut(), parent) {
+            (Some(child), Some(mut parent)) => {
+                let own = std::mem::take(&mut child.value);
+                parent.value.extend(own);
+                child.value = parent.value;
+            }
+            (None, parent) => *child = parent,
+            (Some(_), None) => {}
+        }
+    }
+}
+
+macro_rules! section {
+    (
+        $(#[$meta:meta])* $name:ident {
+            $($(#[$fmeta:meta])* $field:ident: $ty:ty => $how:ident,)+
+        }
+        $(sections { $($sec:ident: $sty:ident,)+ })?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $(
+                $(#[$fmeta])*
+                #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+                pub $field: Option<Sourced<$ty>>,
+            )+
+            $($(
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $sec: Option<$sty>,
+            )+)?
+        }
+
+        impl $name {
+            pub const FIELDS: &'static [&'static str] = &[$(stringify!($field),)+ $($(stringify!($sec),)+)?];
+
+            /// Puts `self` (the child) over `parent`.
+            pub fn merge_over(&mut self, parent: Self) {
+                $( merge::$how(&mut self.$field, parent.$field); )+
+                $($(
+                    match (self.$sec.as_mut(), parent.$sec) {
+                        (Some(child), Some(parent)) => child.merge_over(parent),
+                        (None, parent) => self.$sec = parent,
+                        (Some(_), None) => {}
+                    }
+                )+)?
+            }
+
+            /// Marks every present field as coming from `origin`.
+            pub fn stamp(&mut self, origin: &Origin) {
+                $( if let Some(f) = &mut self.$field { f.origin = origin.clone(); } )+
+                $($( if let Some(s) = &mut self.$sec { s.stamp(origin); } )+)?
+            }
+
+            fn explain_into(&self, prefix: &str, out: &mut Vec<Entry>) {
+                $(
+                    if let Some(f) = &self.$field {
+                        out.push(Entry {
+                            key: format!("{prefix}{}", stringify!($field)),
+                            value: serde_json::to_value(&f.value).unwrap_or(serde_json::Value::Null),
+                            origin: f.whence(),
+                        });
+                    }
+                )+
+                $($(
+                    if let Some(s) = &self.$sec {
+                        s.explain_into(&format!("{prefix}{}.", stringify!($sec)), out);
+                    }
+                )+)?
+            }
+        }
+    };
+}
+
+section! {
+    /// `system:` — facts about the machine and its queues.
+    SystemLayer {
+        login_host: Option<String> => replace,
+        gpus_per_node: u32 => replace,
+        cpus_per_node: u32 => replace,
+        gpu_memory: Option<String> => replace,
+        mpi: MpiFlavour => replace,
+        gpu_order: GpuOrder => replace,
+        account_required: bool => replace,
+        filesystems_required: bool => replace,
+        keep: Option<String> => replace,
+        queues: IndexMap<String, Queue> => by_key,
+    }
+}
+
+section! {
+    /// `job:` — the PBS request.
+    JobLayer {
+        queue: String => replace,
+        select: u32 => replace,
+        walltime: Walltime => replace,
+        account: Option<String> => replace,
+        filesystems: Vec<String> => replace,
+        name: String => replace,
+        place: Option<String> => replace,
+        resources: IndexMap<String, Word> => by_key,
+        directives: Vec<String> => replace,
+    }
+}
+
+section! {
+    /// `env:` — modules and the Python environment.
+    EnvLayer {
+        module_use: Vec<String> => replace,
+        modules: Vec<String> => replace,
+        conda: Option<String> => replace,
+        venv: Option<String> => replace,
+        vars: IndexMap<String, Word> => by_key,
+        setup: Vec<String> => replace,
+    }
+}
+
+section! {
+    /// `rapids:` — what the `conda` artifact installs.
+    RapidsLayer {
+        version: String => replace,
+        python: String => replace,
+        cuda: String => replace,
+        channels: Vec<String> => replace,
+        jupyter: bool => replace,
+    }
+}
+
+section! {
+    /// `dask:` — the scheduler and the workers.
+    DaskLayer {
+        worker: WorkerKind => replace,
+        workers_per: WorkersPer => replace,
+        workers_per_node: Option<u32> => replace,
+        protocol: Protocol => replace,
+        interface: Option<String> => replace,
+        device_memory_limit: Option<String> => replace,
+        rmm_pool_size: Option<String> => replace,
+        memory_limit: Option<String> => replace,
+        nthreads: Option<u32> => replace,
+        local_directory: Option<String> => replace,
+        dashboard_port: Option<u16> => replace,
+        death_timeout: u32 => replace,
+        scheduler_args: Vec<String> => replace,
+        worker_args: Vec<String> => replace,
+        startup_timeout: u32 => replace,
+        shutdown_margin: Walltime => replace,
+    }
+}
+
+section! {
+    /// A whole profile file.
+    Layer {
+        description: String => replace,
+        extends: Option<String> => replace,
+        run: Option<String> => replace,
+    }
+    sections {
+        system: SystemLayer,
+        job: JobLayer,
+        env: EnvLayer,
+        rapids: RapidsLayer,
+        dask: DaskLayer,
+    }
+}
+
+/// Every section name and its fields, for "did you mean" hints.
+pub const SECTIONS: &[(&str, &[&str])] = &[
+    ("system", SystemLayer::FIELDS),
+    ("job", JobLayer::FIELDS),
+    ("env", EnvLayer::FIELDS),
+    ("rapids", RapidsLayer::FIELDS),
+    ("dask", DaskLayer::FIELDS),
+];
+
+impl Layer {
+    /// Every present key with its value and origin, in profile order.
+    pub fn explain(&self) -> Vec<Entry> {
+        let mut out = Vec::new();
+        self.explain_into("", &mut out);
+        out
+    }
+
+    pub fn job_mut(&mut self) -> &mut JobLayer {
+        self.job.get_or_insert_with(Default::default)
+    }
+
+    pub fn env_mut(&mut self) -> &mut EnvLayer {
+        self.env.get_or_insert_with(Default::default)
+    }
+
+    pub fn rapids_mut(&mut self) -> &mut RapidsLayer {
+        self.rapids.get_or_insert_with(Default::default)
+    }
+}

@@ -1,0 +1,144 @@
+//! Site profiles: files → layers → merged → validated `Profile`.
+//!
+//! Precedence, lowest to highest: dask-pbs defaults < the profile chain (`extends`, parent
+//! first) < the user defaults file < environment variables < `--set` < named flags.
+
+pub mod catalog;
+pub mod layer;
+pub mod model;
+pub mod origin;
+pub mod overrides;
+pub mod parse;
+pub mod types;
+pub mod validate;
+
+use camino::Utf8PathBuf;
+
+use crate::builtin;
+use crate::error::Error;
+use catalog::{Catalog, Source, is_path};
+use layer::{Entry, Layer};
+use model::Profile;
+use origin::Origin;
+use overrides::Overrides;
+
+/// Everything a profile is resolved from besides its name.
+pub struct Inputs<'a> {
+    pub catalog: &'a Catalog,
+    /// The user defaults file, when one exists.
+    pub user_defaults: Option<Utf8PathBuf>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub overrides: &'a Overrides,
+}
+
+/// A resolved profile with the merged layer it came from (for `explain` and `show`).
+pub struct Loaded {
+    pub profile: Profile,
+    pub merged: Layer,
+    /// The profile chain, child first.
+    pub chain: Vec<Origin>,
+}
+
+impl Loaded {
+    pub fn explain(&self) -> Vec<Entry> {
+        self.merged.explain()
+    }
+}
+
+/// Longest `extends` chain; deeper is surely a mistake.
+const MAX_CHAIN: usize = 32;
+
+/// The profile named (or at the path) `spec` and its `extends` chain, child first.
+pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>, Error> {
+    let first = if is_path(spec) {
+        catalog.file(spec)?
+    } else {
+        catalog.find(spec, &[])?
+    };
+    let mut chain: Vec<(Source, Layer)> = Vec::new();
+    let mut next = Some(first);
+    while let Some(source) = next.take() {
+        if source.text.trim().is_empty() {
+            return Err(Error::input(format!(
+                "{}: the profile is empty; a profile needs at least `description:` (see `dask-pbs profiles show sophia`)",
+                source.origin
+            )));
+        }
+        let layer = parse::parse_layer(&source.text, &source.origin)?;
+        let parent = layer
+            .extends
+            .as_ref()
+            .and_then(|e| e.value.clone().map(|name| (name, e.whence())));
+        chain.push((source, layer));
+        if let Some((parent, whence)) = parent {
+            if chain.len() >= MAX_CHAIN {
+                return Err(Error::input(format!(
+                    "{whence}: extends chain longer than {MAX_CHAIN} profiles"
+                )));
+            }
+            let seen: Vec<Origin> = chain.iter().map(|(s, _)| s.origin.clone()).collect();
+            let found = if is_path(&parent) {
+                catalog.file(&parent)
+            } else {
+                catalog.find(&parent, &seen)
+            };
+            let found = found
+                .map_err(|e| Error::input(format!("{whence}: extends {parent}: {}", e.message)))?;
+            if seen.contains(&found.origin) {
+                let names: Vec<String> = chain.iter().map(|(s, _)| s.name.clone()).collect();
+                return Err(Error::input(format!(
+                    "{whence}: extends cycle: {} -> {}",
+                    names.join(" -> "),
+                    found.name
+                )));
+            }
+            next = Some(found);
+        }
+    }
+    Ok(chain)
+}
+
+/// The bottom layer: dask-pbs's own defaults.
+pub fn defaults_layer() -> Result<Layer, Error> {
+    parse::parse_layer(builtin::DEFAULTS, &Origin::Defaults)
+}
+
+/// Resolves `spec` with everything above it.
+pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
+    let chain = load_chain(spec, inputs.catalog)?;
+    let name = chain[0].0.name.clone();
+    let origin = chain[0].0.origin.to_string();
+    let origins: Vec<Origin> = chain.iter().map(|(s, _)| s.origin.clone()).collect();
+
+    // Highest layer first; each next one goes under what we have.
+    let mut layers: Vec<Layer> = inputs.overrides.layers()?;
+    layers.reverse();
+    if let Some(env) = overrides::env_layer(inputs.env) {
+        layers.push(env);
+    }
+    if let Some(path) = &inputs.user_defaults {
+        let text = catalog::read_file(path)?;
+        let layer = parse::parse_layer(&text, &Origin::File(path.clone()))?;
+        if layer.extends.is_some() || layer.description.is_some() {
+            return Err(Error::input(format!(
+                "{path}: a defaults file sets values under every profile; `extends` and `description` belong in a profile"
+            )));
+        }
+        layers.push(layer);
+    }
+    layers.extend(chain.into_iter().map(|(_, layer)| layer));
+    layers.push(defaults_layer()?);
+
+    let mut merged = Layer::default();
+    for layer in layers {
+        merged.merge_over(layer);
+    }
+    // `extends` only links files; the resolved profile does not carry it.
+    merged.extends = None;
+    let profile = validate::resolve(&merged, &name, &origin)?;
+    Ok(Loaded {
+        profile,
+        merged,
+        chain: origins,
+    })
+}

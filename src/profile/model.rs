@@ -1,0 +1,97 @@
+//! The resolved profile: every field present, every value checked. Templates see this
+//! (through the render context) and nothing less checked.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, WorkerKind, WorkersPer};
+use crate::walltime::Walltime;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// The name the user asked for (`sophia`) or the file they gave.
+    pub name: String,
+    /// Where the profile itself came from ("built-in profile sophia", a path).
+    pub origin: String,
+    pub description: String,
+    pub system: System,
+    pub job: Job,
+    pub env: Env,
+    pub rapids: Rapids,
+    pub dask: Dask,
+    /// The payload, run once the cluster is ready; `None` holds the cluster until walltime.
+    pub run: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct System {
+    pub login_host: Option<String>,
+    pub gpus_per_node: u32,
+    pub cpus_per_node: u32,
+    pub gpu_memory: Option<String>,
+    pub mpi: MpiFlavour,
+    pub gpu_order: GpuOrder,
+    pub account_required: bool,
+    pub filesystems_required: bool,
+    pub keep: Option<String>,
+    pub queues: IndexMap<String, Queue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub queue: String,
+    pub select: u32,
+    pub walltime: Walltime,
+    pub account: Option<String>,
+    pub filesystems: Vec<String>,
+    pub name: String,
+    pub place: Option<String>,
+    pub resources: IndexMap<String, String>,
+    pub directives: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Env {
+    pub module_use: Vec<String>,
+    pub modules: Vec<String>,
+    pub conda: Option<String>,
+    pub venv: Option<String>,
+    pub vars: IndexMap<String, String>,
+    pub setup: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rapids {
+    pub version: String,
+    pub python: String,
+    pub cuda: String,
+    pub channels: Vec<String>,
+    pub jupyter: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dask {
+    pub worker: WorkerKind,
+    pub workers_per: WorkersPer,
+    pub workers_per_node: Option<u32>,
+    pub protocol: Protocol,
+    pub interface: Option<String>,
+    pub device_memory_limit: Option<String>,
+    pub rmm_pool_size: Option<String>,
+    pub memory_limit: Option<String>,
+    pub nthreads: Option<u32>,
+    pub local_directory: Option<String>,
+    pub dashboard_port: Option<u16>,
+    pub death_timeout: u32,
+    pub scheduler_args: Vec<String>,
+    pub worker_args: Vec<String>,
+    pub startup_timeout: u32,
+    pub shutdown_margin: Walltime,
+}
+
+impl Profile {
+    /// The queue the job asks for; validation guarantees it exists.
+    pub fn queue(&self) -> &Queue {
+        &self.system.queues[&self.job.queue]
+    }
+}

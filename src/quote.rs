@@ -1,0 +1,49 @@
+//! POSIX shell quoting for every string that reaches a shell line.
+//!
+//! Words made only of characters no shell treats specially (in an argument position) stay
+//! bare, so `rapids=25.06` reads as the guide writes it; everything else is single-quoted,
+//! with `'` written as `'\''`. (shlex quotes `=` too, which would change the guide's
+//! `conda create` line, hence this small function.)
+
+fn is_safe(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c)
+}
+
+/// Quotes `text` for a POSIX shell; leaves it bare when it needs no quotes.
+///
+/// NUL cannot be represented in a shell word at all; validation refuses it earlier, and
+/// this returns an error rather than dropping it silently.
+pub fn quote(text: &str) -> Result<String, String> {
+    if text.contains('\0') {
+        return Err("a NUL byte cannot appear in a shell word".to_string());
+    }
+    if !text.is_empty() && text.chars().all(is_safe) {
+        return Ok(text.to_string());
+    }
+    Ok(format!("'{}'", text.replace('\'', "'\\''")))
+}
+
+/// Quotes each word and joins them with spaces: one shell command line.
+pub fn join<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<String, String> {
+    let quoted: Result<Vec<String>, String> = words.into_iter().map(quote).collect();
+    Ok(quoted?.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaves_safe_words_alone_and_quotes_the_rest() {
+        assert_eq!(quote("40GB").unwrap(), "40GB");
+        assert_eq!(quote("rapids=25.06").unwrap(), "rapids=25.06");
+        assert_eq!(
+            quote("cuda-version>=12.0,<=12.8").unwrap(),
+            "'cuda-version>=12.0,<=12.8'"
+        );
+        assert_eq!(quote("").unwrap(), "''");
+        assert_eq!(quote("it's").unwrap(), "'it'\\''s'");
+        assert_eq!(quote("~/x").unwrap(), "'~/x'");
+        assert!(quote("a\0b").is_err());
+    }
+}

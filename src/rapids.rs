@@ -1,0 +1,248 @@
+//! The RAPIDS support table (rapidsai/docs `_data/platform_support.yml`, see
+//! shared/sites.md): which Python and CUDA each release supports, and the `conda create`
+//! command line that installs it.
+
+/// `(major, minor)`; RAPIDS and Python versions are both two numbers.
+type Version = (u32, u32);
+
+struct Release {
+    version: &'static str,
+    python: (Version, Version),
+    /// Inclusive CUDA ranges; empty where the table gives none (any CUDA is accepted).
+    cuda: &'static [(Version, Version)],
+}
+
+const CUDA_11_12: &[(Version, Version)] = &[((11, 4), (11, 8)), ((12, 0), (12, 9))];
+const CUDA_12: &[(Version, Version)] = &[((12, 0), (12, 9))];
+const CUDA_12_13: &[(Version, Version)] = &[((12, 0), (12, 9)), ((13, 0), (13, 0))];
+const CUDA_12_2_13: &[(Version, Version)] = &[((12, 2), (12, 9)), ((13, 0), (13, 0))];
+const CUDA_12_2_13_1: &[(Version, Version)] = &[((12, 2), (12, 9)), ((13, 0), (13, 1))];
+
+const PY_39_311: (Version, Version) = ((3, 9), (3, 11));
+const PY_310_312: (Version, Version) = ((3, 10), (3, 12));
+const PY_310_313: (Version, Version) = ((3, 10), (3, 13));
+const PY_311_314: (Version, Version) = ((3, 11), (3, 14));
+
+const RELEASES: &[Release] = &[
+    Release {
+        version: "24.02",
+        python: PY_39_311,
+        cuda: &[],
+    },
+    Release {
+        version: "24.04",
+        python: PY_39_311,
+        cuda: &[],
+    },
+    Release {
+        version: "24.06",
+        python: PY_39_311,
+        cuda: &[],
+    },
+    Release {
+        version: "24.08",
+        python: PY_39_311,
+        cuda: &[],
+    },
+    Release {
+        version: "24.10",
+        python: PY_310_312,
+        cuda: &[],
+    },
+    Release {
+        version: "24.12",
+        python: PY_310_312,
+        cuda: &[],
+    },
+    Release {
+        version: "25.02",
+        python: PY_310_312,
+        cuda: &[],
+    },
+    Release {
+        version: "25.04",
+        python: PY_310_312,
+        cuda: &[],
+    },
+    Release {
+        version: "25.06",
+        python: PY_310_313,
+        cuda: CUDA_11_12,
+    },
+    Release {
+        version: "25.08",
+        python: PY_310_313,
+        cuda: CUDA_12,
+    },
+    Release {
+        version: "25.10",
+        python: PY_310_313,
+        cuda: CUDA_12_13,
+    },
+    Release {
+        version: "25.12",
+        python: PY_310_313,
+        cuda: CUDA_12_2_13,
+    },
+    Release {
+        version: "26.02",
+        python: PY_310_313,
+        cuda: CUDA_12_2_13_1,
+    },
+    // sites.md lists "26.04+" with Python 3.11-3.14 and no CUDA range (unverified beyond that).
+    Release {
+        version: "26.04",
+        python: PY_311_314,
+        cuda: &[],
+    },
+    Release {
+        version: "26.06",
+        python: PY_311_314,
+        cuda: &[],
+    },
+    Release {
+        version: "26.08",
+        python: PY_311_314,
+        cuda: &[],
+    },
+    Release {
+        version: "26.10",
+        python: PY_311_314,
+        cuda: &[],
+    },
+];
+
+fn parse(text: &str) -> Option<Version> {
+    let (major, minor) = text.trim().split_once('.')?;
+    let minor = minor.split('.').next()?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+fn show((major, minor): Version) -> String {
+    format!("{major}.{minor}")
+}
+
+fn show_ranges(ranges: &[(Version, Version)]) -> String {
+    let parts: Vec<String> = ranges
+        .iter()
+        .map(|(lo, hi)| {
+            if lo == hi {
+                show(*lo)
+            } else {
+                format!("{}-{}", show(*lo), show(*hi))
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// Every release dask-pbs knows, for messages and docs.
+pub fn known_releases() -> Vec<&'static str> {
+    RELEASES.iter().map(|r| r.version).collect()
+}
+
+/// Whether the `conda create` line still names `-c nvidia`: the install selector dropped it
+/// from 25.12 on.
+pub fn wants_nvidia_channel(version: &str) -> bool {
+    parse(version).is_some_and(|v| v < (25, 12))
+}
+
+/// Checks a release, Python and CUDA spec against the support table; the message says
+/// what is supported.
+pub fn check(version: &str, python: &str, cuda: &str) -> Result<(), String> {
+    let release = RELEASES
+        .iter()
+        .find(|r| r.version == version)
+        .ok_or_else(|| {
+            format!(
+                "RAPIDS {version} is not a release dask-pbs knows; known releases: {}",
+                known_releases().join(", ")
+            )
+        })?;
+    let py =
+        parse(python).ok_or_else(|| format!("Python `{python}` is not a version like 3.11"))?;
+    let (lo, hi) = release.python;
+    if py < lo || py > hi {
+        return Err(format!(
+            "RAPIDS {version} supports Python {} to {}; got {python}",
+            show(lo),
+            show(hi)
+        ));
+    }
+    for (op, ver) in cuda_bounds(cuda)? {
+        // Strict bounds (`<13`) name a version that is not itself installed.
+        if op == "<" || op == ">" || release.cuda.is_empty() {
+            continue;
+        }
+        let v = parse(&ver)
+            .or_else(|| Some((ver.parse().ok()?, 0)))
+            .ok_or_else(|| format!("CUDA spec `{cuda}`: `{ver}` is not a version like 12.8"))?;
+        if !release.cuda.iter().any(|(lo, hi)| v >= *lo && v <= *hi) {
+            return Err(format!(
+                "RAPIDS {version} supports CUDA {}; `{cuda}` names {ver}",
+                show_ranges(release.cuda)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `>=12.0,<=12.8` → `[(">=", "12.0"), ("<=", "12.8")]`.
+fn cuda_bounds(spec: &str) -> Result<Vec<(&'static str, String)>, String> {
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim) {
+        let op = ["==", ">=", "<=", "=", "<", ">"]
+            .into_iter()
+            .find(|op| part.starts_with(op))
+            .unwrap_or("");
+        let ver = part[op.len()..].trim();
+        if ver.is_empty()
+            || !ver
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'*')
+        {
+            return Err(format!(
+                "CUDA spec `{spec}` is not a conda version constraint like `>=12.0,<=12.8`"
+            ));
+        }
+        out.push((op, ver.trim_end_matches(".*").to_string()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_guides_combination() {
+        assert_eq!(check("25.06", "3.11", ">=12.0,<=12.8"), Ok(()));
+    }
+
+    #[test]
+    fn refuses_outside_the_table() {
+        assert!(
+            check("25.07", "3.11", "12.8")
+                .unwrap_err()
+                .contains("known releases")
+        );
+        assert!(
+            check("25.06", "3.9", "12.8")
+                .unwrap_err()
+                .contains("Python 3.10 to 3.13")
+        );
+        assert!(
+            check("25.08", "3.11", ">=11.8")
+                .unwrap_err()
+                .contains("CUDA 12.0-12.9")
+        );
+        assert!(check("25.06", "3.11", "twelve").is_err());
+    }
+
+    #[test]
+    fn nvidia_channel_until_25_10() {
+        assert!(wants_nvidia_channel("25.10"));
+        assert!(!wants_nvidia_channel("25.12"));
+        assert!(!wants_nvidia_channel("26.02"));
+    }
+}

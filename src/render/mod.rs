@@ -1,0 +1,231 @@
+//! Rendering: one minijinja environment (strict, debug info, no auto-escape, trailing
+//! newline kept) whose loader looks in the user's template directories before the built-ins.
+
+pub mod artifact;
+pub mod context;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value, syntax::SyntaxConfig};
+
+use crate::builtin;
+use crate::error::Error;
+use crate::quote;
+use artifact::Artifact;
+use context::Context;
+
+/// Where templates are looked up, first match first; the built-ins come last.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateDirs {
+    pub dirs: Vec<Utf8PathBuf>,
+}
+
+/// Where a template was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateOrigin {
+    Builtin,
+    File(Utf8PathBuf),
+}
+
+impl TemplateDirs {
+    /// The user file that shadows `name`, if any.
+    pub fn user_file(&self, name: &str) -> Option<Utf8PathBuf> {
+        // Template names are plain file names; never let one climb out of its directory.
+        if name.contains(['/', '\\']) || name.starts_with('.') {
+            return None;
+        }
+        self.dirs.iter().map(|d| d.join(name)).find(|p| p.is_file())
+    }
+
+    pub fn origin(&self, name: &str) -> Option<TemplateOrigin> {
+        match self.user_file(name) {
+            Some(path) => Some(TemplateOrigin::File(path)),
+            None => builtin::template(name).map(|_| TemplateOrigin::Builtin),
+        }
+    }
+}
+
+/// Quotes a string for the shell; the `q` filter.
+fn filter_q(value: Value) -> Result<String, minijinja::Error> {
+    let text = match value.as_str() {
+        Some(s) => s.to_string(),
+        None if value.is_undefined() || value.is_none() => {
+            return Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                "cannot shell-quote a missing value (none)",
+            ));
+        }
+        None => value.to_string(),
+    };
+    quote::quote(&text).map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))
+}
+
+/// Quotes every item of a list and joins them: one shell command line; the `shell_join` filter.
+fn filter_shell_join(value: Value) -> Result<String, minijinja::Error> {
+    let items = value.try_iter().map_err(|_| {
+        minijinja::Error::new(ErrorKind::InvalidOperation, "shell_join needs a list")
+    })?;
+    let words: Vec<String> = items
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
+        .collect();
+    quote::join(words.iter().map(String::as_str))
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))
+}
+
+/// Makes text safe inside a `#` comment: control characters (a newline would end the
+/// comment and start a command) are written as escapes.
+fn filter_comment(value: Value) -> String {
+    let text = value
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| value.to_string());
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `error("message")` lets a template stop with a message of its own.
+fn function_error(message: String) -> Result<Value, minijinja::Error> {
+    Err(minijinja::Error::new(ErrorKind::InvalidOperation, message))
+}
+
+pub fn environment(dirs: &TemplateDirs) -> Environment<'static> {
+    let mut env = Environment::new();
+    // Comments are `{## … ##}`: Jinja's own `{#` would swallow bash's `${#array[@]}`.
+    let syntax = SyntaxConfig::builder()
+        .comment_delimiters("{##", "##}")
+        .keep_trailing_newline(true)
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build();
+    env.set_syntax(syntax.expect("the built-in syntax configuration is valid"));
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_debug(true);
+    // Nothing here is HTML: never escape, whatever the template's name.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.add_filter("q", filter_q);
+    env.add_filter("shell_join", filter_shell_join);
+    env.add_filter("comment", filter_comment);
+    env.add_function("error", function_error);
+    let dirs = dirs.clone();
+    env.set_loader(move |name| {
+        if let Some(path) = dirs.user_file(name) {
+            return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("cannot read template {path}: {e}"),
+                )
+            });
+        }
+        Ok(builtin::template(name).map(str::to_string))
+    });
+    env
+}
+
+/// Renders `template` (a name in the environment) with `ctx`.
+pub fn render_named(
+    env: &Environment<'static>,
+    dirs: &TemplateDirs,
+    template: &str,
+    ctx: &Context,
+    artifact: &str,
+) -> Result<String, Error> {
+    let tmpl = env
+        .get_template(template)
+        .map_err(|e| template_error(&e, dirs))?;
+    let value = context_value(ctx, artifact)?;
+    tmpl.render(value).map_err(|e| template_error(&e, dirs))
+}
+
+/// Renders a template file that is not in the environment (`dask-pbs render FILE`).
+pub fn render_file(
+    env: &Environment<'static>,
+    dirs: &TemplateDirs,
+    path: &Utf8Path,
+    ctx: &Context,
+) -> Result<String, Error> {
+    let source = std::fs::read_to_string(path).map_err(|e| Error::io("read template", path, e))?;
+    let value = context_value(ctx, "render")?;
+    env.render_named_str(path.as_str(), &source, value)
+        .map_err(|e| template_error(&e, dirs))
+}
+
+pub fn render(
+    env: &Environment<'static>,
+    dirs: &TemplateDirs,
+    artifact: Artifact,
+    ctx: &Context,
+) -> Result<String, Error> {
+    render_named(env, dirs, artifact.template(), ctx, artifact.name())
+}
+
+fn context_value(ctx: &Context, artifact: &str) -> Result<Value, Error> {
+    let mut words = vec![
+        "dask-pbs".to_string(),
+        "gen".to_string(),
+        artifact.to_string(),
+    ];
+    words.extend(ctx.regenerate_args.iter().cloned());
+    let regenerate = quote::join(words.iter().map(String::as_str)).map_err(Error::input)?;
+    Ok(
+        minijinja::context! { artifact => artifact, regenerate => regenerate, ..Value::from(minijinja::value::Serde(ctx)) },
+    )
+}
+
+/// A template error names the file, the line and what went wrong. A user template's error is
+/// the user's to fix (exit 2); a built-in template's is a bug in dask-pbs (exit 1).
+fn template_error(err: &minijinja::Error, dirs: &TemplateDirs) -> Error {
+    let mut chain: Vec<&minijinja::Error> = vec![err];
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        match s.downcast_ref::<minijinja::Error>() {
+            Some(e) => chain.push(e),
+            None => break,
+        }
+        source = std::error::Error::source(s);
+    }
+    // The innermost error with a position is the one in the template at fault.
+    let at = chain
+        .iter()
+        .rev()
+        .find(|e| e.name().is_some() && e.line().is_some())
+        .copied()
+        .unwrap_or(err);
+    let name = at.name().unwrap_or("<template>");
+    let line = at.line().map(|l| format!(":{l}")).unwrap_or_default();
+    let detail = at
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| at.kind().to_string());
+    let expression = match (at.template_source(), at.range()) {
+        (Some(src), Some(range))
+            if range.end <= src.len()
+                && src.is_char_boundary(range.start)
+                && src.is_char_boundary(range.end) =>
+        {
+            format!(" in `{}`", &src[range])
+        }
+        _ => String::new(),
+    };
+    let origin = dirs.origin(name);
+    let location = match &origin {
+        Some(TemplateOrigin::File(path)) => format!("{path}{line}"),
+        _ => format!("{name}{line}"),
+    };
+    let message = format!("template {location}: {}{expression}: {detail}", at.kind());
+    match origin {
+        Some(TemplateOrigin::Builtin) => Error::failure(format!(
+            "internal error in a built-in template (a dask-pbs bug, please report it): {message}"
+        )),
+        _ => Error::input(message),
+    }
+}
