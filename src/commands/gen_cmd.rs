@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::output::{self, Output};
 use crate::render::{self, artifact::Artifact};
 
-use super::{context, load};
+use super::{context, load, load_for};
 
 /// Renders the asked artifacts; returns what goes to stdout (empty when writing files).
 pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
@@ -25,7 +25,8 @@ pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
             "--out-dir is for `gen all`; for one artifact use -o FILE",
         ));
     }
-    let (places, loaded) = load(&args.profile)?;
+    let needs_account = artifacts.iter().any(|a| a.reaches_qsub());
+    let (places, loaded) = load_for(&args.profile, needs_account)?;
     let ctx = context(&args.profile, &loaded);
     let env = render::environment(&places.templates);
 

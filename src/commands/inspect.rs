@@ -90,6 +90,7 @@ pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
         user_defaults: places.user_defaults.clone(),
         env: &process_env,
         overrides: &overrides,
+        require_account: false,
     };
     let loaded = profile::load(&args.name, &inputs)?;
     serde_saphyr::to_string(&loaded.merged)

@@ -43,6 +43,14 @@ pub(crate) fn places(args: &PlacesArgs) -> Places {
 
 /// Resolves the profile of a command's `--profile` and overrides.
 pub(crate) fn load(args: &ProfileArgs) -> Result<(Places, Loaded), Error> {
+    load_for(args, true)
+}
+
+/// Like `load`; `require_account` is false for artifacts that never reach qsub.
+pub(crate) fn load_for(
+    args: &ProfileArgs,
+    require_account: bool,
+) -> Result<(Places, Loaded), Error> {
     let places = places(&args.places);
     let overrides = args.overrides.to_overrides();
     let inputs = Inputs {
@@ -50,6 +58,7 @@ pub(crate) fn load(args: &ProfileArgs) -> Result<(Places, Loaded), Error> {
         user_defaults: places.user_defaults.clone(),
         env: &process_env,
         overrides: &overrides,
+        require_account,
     };
     let loaded = profile::load(&args.profile, &inputs)?;
     Ok((places, loaded))

@@ -29,6 +29,8 @@ pub struct Inputs<'a> {
     pub user_defaults: Option<Utf8PathBuf>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
     pub overrides: &'a Overrides,
+    /// Whether a missing account is an error (it is for anything that reaches qsub).
+    pub require_account: bool,
 }
 
 /// A resolved profile with the merged layer it came from (for `explain` and `show`).
@@ -135,7 +137,7 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
     }
     // `extends` only links files; the resolved profile does not carry it.
     merged.extends = None;
-    let profile = validate::resolve(&merged, &name, &origin)?;
+    let profile = validate::resolve(&merged, &name, &origin, inputs.require_account)?;
     Ok(Loaded {
         profile,
         merged,

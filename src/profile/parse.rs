@@ -83,6 +83,15 @@ fn improve(message: &str) -> String {
     {
         return format!("unknown key `{field}`: this mapping takes no keys");
     }
+    for (number, what) in [
+        ("invalid u32", "a whole number"),
+        ("invalid u16", "a port number (0-65535)"),
+        ("invalid i64", "a whole number"),
+    ] {
+        if message == number {
+            return format!("expected {what}");
+        }
+    }
     if let Some((head, _)) = message.split_once(", set DuplicateKeyPolicy") {
         return format!("{head}; each key may appear only once");
     }

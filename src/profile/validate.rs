@@ -65,7 +65,14 @@ fn check_text<T>(key: &str, field: &Sourced<T>, text: &str, problems: &mut Probl
     }
 }
 
-pub fn resolve(layer: &Layer, name: &str, origin: &str) -> Result<Profile, Error> {
+/// `require_account`: whether the artifact needs the account (the job and `qsub -I` do; the
+/// conda command and the worker wrapper do not).
+pub fn resolve(
+    layer: &Layer,
+    name: &str,
+    origin: &str,
+    require_account: bool,
+) -> Result<Profile, Error> {
     let mut p = Problems::default();
     let empty_system = Default::default();
     let system_layer = layer.system.as_ref().unwrap_or(&empty_system);
@@ -79,6 +86,15 @@ pub fn resolve(layer: &Layer, name: &str, origin: &str) -> Result<Profile, Error
     let dask_layer = layer.dask.as_ref().unwrap_or(&empty_dask);
 
     let description = take(&layer.description, "description", &mut p);
+    if let Some(f) = &layer.description
+        && f.value.chars().any(char::is_control)
+    {
+        p.at(
+            "description",
+            f,
+            "must be one line of text (no control characters)",
+        );
+    }
     let run = layer.run.as_ref().and_then(|r| r.value.clone());
     if let (Some(field), Some(text)) = (&layer.run, &run) {
         check_text("run", field, text, &mut p);
@@ -469,7 +485,7 @@ pub fn resolve(layer: &Layer, name: &str, origin: &str) -> Result<Profile, Error
                 }
             }
         }
-        if system.account_required && job.account.is_none() {
+        if require_account && system.account_required && job.account.is_none() {
             p.plain("job.account is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT, or put `job: {account: PROJECT}` in your defaults file");
         }
         if system.filesystems_required && job.filesystems.is_empty() {

@@ -57,6 +57,11 @@ impl Artifact {
         }
     }
 
+    /// Whether the artifact carries the PBS request (and so needs the account).
+    pub fn reaches_qsub(self) -> bool {
+        matches!(self, Artifact::Job | Artifact::Interactive)
+    }
+
     /// Whether the artifact is shell (checked with `bash -n` and shellcheck).
     pub fn is_shell(self) -> bool {
         self != Artifact::Client

@@ -1,0 +1,140 @@
+//! Helpers shared by the integration tests: run the real binary in a hermetic environment.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The result of one run of `dask-pbs`.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A `dask-pbs` invocation with no user configuration leaking in from this machine: HOME and
+/// XDG_CONFIG_HOME point into a temp dir, the DASK_PBS_* and PBS_ACCOUNT variables are unset.
+pub struct DaskPbs {
+    cmd: Command,
+    _home: tempfile::TempDir,
+}
+
+impl DaskPbs {
+    pub fn new() -> Self {
+        let home = tempfile::tempdir().expect("temp home");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dask-pbs"));
+        for var in [
+            "DASK_PBS_ACCOUNT",
+            "PBS_ACCOUNT",
+            "DASK_PBS_PROFILE_PATH",
+            "DASK_PBS_TEMPLATE_PATH",
+            "NO_COLOR",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .stdin(Stdio::null());
+        DaskPbs { cmd, _home: home }
+    }
+
+    pub fn home(&self) -> &Path {
+        self._home.path()
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn cwd(mut self, dir: &Path) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        let out = self.cmd.output().expect("dask-pbs runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `dask-pbs ARGS` hermetically.
+pub fn dask_pbs<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    DaskPbs::new().args(args).run()
+}
+
+/// Runs and expects exit 0; returns stdout.
+pub fn ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let run = dask_pbs(args);
+    assert_eq!(run.code, 0, "dask-pbs failed: {}", run.stderr);
+    run.stdout
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Whether `tool` is on PATH. In CI a missing tool fails the test: tests never skip silently
+/// there. Elsewhere the test says it is skipping.
+pub fn have_tool(tool: &str, why: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            !in_ci(),
+            "{tool} is required in CI ({why}); tests/run.sh installs it"
+        );
+        eprintln!("SKIPPED: {tool} not found ({why}); run tests/run.sh to install it");
+    }
+    found
+}
+
+/// `bash -n` and `shellcheck` on a shell script's text; panics with the findings.
+pub fn assert_shell_clean(name: &str, text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let bash = Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("bash runs");
+    assert!(
+        bash.status.success(),
+        "bash -n {name}: {}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+    if have_tool("shellcheck", "every generated script must pass shellcheck") {
+        let sc = Command::new("shellcheck")
+            .args(["--shell=bash", "--severity=style"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            sc.status.success(),
+            "shellcheck findings in {name}:\n{}",
+            String::from_utf8_lossy(&sc.stdout)
+        );
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests run for real
+# (OpenMPI, shellcheck, a Python venv with Dask), then lint, unit, snapshot, CLI and
+# end-to-end tests. Usage: tests/run.sh   (from anywhere; the README's test command)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- System packages: OpenMPI's mpiexec, shellcheck, Python venv support.
+need=()
+command -v mpiexec >/dev/null 2>&1 || need+=(openmpi-bin)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+if (( ${#need[@]} )); then
+  echo "tests/run.sh: installing ${need[*]}"
+  sudo=""
+  if (( EUID != 0 )); then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# --- Python: pinned Dask in a venv of the project's own (.e2e/ is git-ignored).
+venv=.e2e/venv
+if [[ ! -x $venv/bin/dask ]]; then
+  echo "tests/run.sh: creating $venv with dask[distributed,array]"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
+fi
+export DASK_PBS_E2E_VENV=$PWD/$venv
+
+# --- Rust: warnings are errors.
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked
