@@ -5,7 +5,14 @@ mod common;
 
 use common::{assert_shell_clean, ok};
 
-const PROFILES: &[&str] = &["sophia", "sophia-node", "polaris", "derecho", "casper", "pbs-cpu"];
+const PROFILES: &[&str] = &[
+    "sophia",
+    "sophia-node",
+    "polaris",
+    "derecho",
+    "casper",
+    "pbs-cpu",
+];
 const ARTIFACTS: &[&str] = &["job", "start", "worker", "conda", "interactive", "client"];
 
 fn settings() -> insta::Settings {
@@ -35,21 +42,112 @@ fn check(snapshot: &str, artifact: &str, args: &[&str]) {
 fn every_builtin_profile_renders_every_artifact() {
     for profile in PROFILES {
         for artifact in ARTIFACTS {
-            check(&format!("{profile}__{artifact}"), artifact, &["--profile", profile, "--account", "demo"]);
+            check(
+                &format!("{profile}__{artifact}"),
+                artifact,
+                &["--profile", profile, "--account", "demo"],
+            );
         }
     }
 }
 
 #[test]
 fn variations() {
-    check("sophia_by_node__job", "job", &["--profile", "sophia", "-A", "demo", "--queue", "by-node", "--select", "2", "--set", "dask.workers_per=node"]);
-    check("sophia_run__job", "job", &["--profile", "sophia", "-A", "demo", "--run", "python my_analysis.py --input 'data set.csv'"]);
-    check("sophia_select4__job", "job", &["--profile", "sophia", "-A", "demo", "--select", "4"]);
-    check("sophia_set__worker", "worker", &["--profile", "sophia", "-A", "demo", "--set", "dask.rmm_pool_size=30GB", "--set", "dask.worker_args=[--enable-nvlink]"]);
-    check("sophia_ucx__job", "job", &["--profile", "sophia", "-A", "demo", "--set", "dask.protocol=ucx", "--set", "dask.interface=ib0"]);
-    check("sophia_ucx__conda", "conda", &["--profile", "sophia", "--set", "dask.protocol=ucx"]);
-    check("sophia_jupyter__conda", "conda", &["--profile", "sophia", "--set", "rapids.jupyter=true"]);
-    check("sophia_rapids2602__conda", "conda", &["--profile", "sophia", "--rapids", "26.02", "--cuda", ">=12.2,<=12.9"]);
-    check("pbs_cpu_venv__job", "job", &["--profile", "pbs-cpu", "--set", "env.conda=null", "--set", "env.venv=/opt/venvs/dask", "--set", "env.vars={OMP_NUM_THREADS: 1}"]);
+    check(
+        "sophia_by_node__job",
+        "job",
+        &[
+            "--profile",
+            "sophia",
+            "-A",
+            "demo",
+            "--queue",
+            "by-node",
+            "--select",
+            "2",
+            "--set",
+            "dask.workers_per=node",
+        ],
+    );
+    check(
+        "sophia_run__job",
+        "job",
+        &[
+            "--profile",
+            "sophia",
+            "-A",
+            "demo",
+            "--run",
+            "python my_analysis.py --input 'data set.csv'",
+        ],
+    );
+    check(
+        "sophia_select4__job",
+        "job",
+        &["--profile", "sophia", "-A", "demo", "--select", "4"],
+    );
+    check(
+        "sophia_set__worker",
+        "worker",
+        &[
+            "--profile",
+            "sophia",
+            "-A",
+            "demo",
+            "--set",
+            "dask.rmm_pool_size=30GB",
+            "--set",
+            "dask.worker_args=[--enable-nvlink]",
+        ],
+    );
+    check(
+        "sophia_ucx__job",
+        "job",
+        &[
+            "--profile",
+            "sophia",
+            "-A",
+            "demo",
+            "--set",
+            "dask.protocol=ucx",
+            "--set",
+            "dask.interface=ib0",
+        ],
+    );
+    check(
+        "sophia_ucx__conda",
+        "conda",
+        &["--profile", "sophia", "--set", "dask.protocol=ucx"],
+    );
+    check(
+        "sophia_jupyter__conda",
+        "conda",
+        &["--profile", "sophia", "--set", "rapids.jupyter=true"],
+    );
+    check(
+        "sophia_rapids2602__conda",
+        "conda",
+        &[
+            "--profile",
+            "sophia",
+            "--rapids",
+            "26.02",
+            "--cuda",
+            ">=12.2,<=12.9",
+        ],
+    );
+    check(
+        "pbs_cpu_venv__job",
+        "job",
+        &[
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "env.conda=null",
+            "--set",
+            "env.venv=/opt/venvs/dask",
+            "--set",
+            "env.vars={OMP_NUM_THREADS: 1}",
+        ],
+    );
 }
-

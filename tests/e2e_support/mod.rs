@@ -1,0 +1,333 @@
+//! An emulated PBS job: what PBS gives a job script, and nothing more.
+//!
+//! There is no PBS server here. `PbsJob` provides what a real one gives the script: a
+//! `PBS_NODEFILE` with each host repeated once per mpiproc, `PBS_JOBID`, `PBS_JOBNAME`,
+//! `PBS_O_WORKDIR`, `PBS_QUEUE`, `PBS_ENVIRONMENT`, a per-job `TMPDIR`, a clean environment,
+//! the script started by `bash` from a spooled copy with `$HOME` as working directory, stdin
+//! from /dev/null, output to files (as `-k doe` does), a wall-clock limit, and at the end
+//! every process the job left behind, found by a tag in its environment. The only stub is
+//! `module` (a site command that cannot exist here): it logs its arguments.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::common::{have_tool, in_ci, repo_root};
+
+/// The Dask venv of tests/run.sh, or `None` (skip) outside CI when it is missing.
+pub fn dask_venv() -> Option<PathBuf> {
+    let venv = std::env::var_os("DASK_PBS_E2E_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".e2e/venv"));
+    if venv.join("bin/dask").is_file() {
+        return Some(venv);
+    }
+    assert!(
+        !in_ci(),
+        "the Dask venv {} is missing in CI; tests/run.sh creates it",
+        venv.display()
+    );
+    eprintln!(
+        "SKIPPED: no Dask venv at {} (run tests/run.sh to create it)",
+        venv.display()
+    );
+    None
+}
+
+/// Everything an end-to-end test needs, or `None` (skip) outside CI.
+pub fn prerequisites() -> Option<PathBuf> {
+    if !have_tool("mpiexec", "end-to-end runs launch workers with OpenMPI") {
+        return None;
+    }
+    dask_venv()
+}
+
+pub fn hostname() -> String {
+    let out = Command::new("hostname").output().expect("hostname");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+pub struct PbsJob {
+    /// Shared by `sibling` jobs: one HOME and one submit directory.
+    pub root: std::sync::Arc<tempfile::TempDir>,
+    pub job_id: String,
+    pub name: String,
+    pub tag: String,
+    pub interactive: bool,
+}
+
+pub struct Finished {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    pub timed_out: bool,
+    /// Processes of the job still alive after it ended ("pid cmdline"), killed since.
+    pub leftovers: Vec<String>,
+}
+
+impl Finished {
+    pub fn output(&self) -> String {
+        format!("--- stdout\n{}--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+impl PbsJob {
+    /// A job with `mpiprocs` lines for this host in its node file.
+    pub fn new(name: &str) -> PbsJob {
+        let root = tempfile::Builder::new()
+            .prefix("dask-pbs-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        for dir in ["home", "submit", "spool", "tmp", "stubs"] {
+            std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        }
+        let job = PbsJob::with_root(std::sync::Arc::new(root), name);
+        // The stub for the one site command that cannot exist here.
+        let module = job.path("stubs/module");
+        std::fs::write(&module, "#!/bin/sh\n# Test stub for the site's `module` command: logs, changes nothing.\necho \"module $*\" >>\"$DASK_PBS_E2E_MODULE_LOG\"\n").unwrap();
+        make_executable(&module);
+        job
+    }
+
+    fn with_root(root: std::sync::Arc<tempfile::TempDir>, name: &str) -> PbsJob {
+        let n = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let job_id = format!("{}{n}.e2e-pbs", std::process::id());
+        let tag = format!("e2e-{}-{n}", std::process::id());
+        PbsJob {
+            root,
+            job_id,
+            name: name.to_string(),
+            tag,
+            interactive: false,
+        }
+    }
+
+    /// Another job submitted from the same directory by the same user.
+    pub fn sibling(&self, name: &str) -> PbsJob {
+        PbsJob::with_root(self.root.clone(), name)
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    pub fn submit_dir(&self) -> PathBuf {
+        self.path("submit")
+    }
+
+    pub fn job_dir(&self) -> PathBuf {
+        self.submit_dir().join(format!("dask-pbs.{}", self.job_id))
+    }
+
+    pub fn module_log(&self) -> String {
+        std::fs::read_to_string(self.path("module.log")).unwrap_or_default()
+    }
+
+    /// Writes `$PBS_NODEFILE`: this host `mpiprocs` times, as PBS does for one chunk.
+    pub fn nodefile(&self, mpiprocs: usize) -> PathBuf {
+        let path = self.path("nodefile");
+        let host = hostname();
+        std::fs::write(&path, format!("{host}\n").repeat(mpiprocs)).unwrap();
+        path
+    }
+
+    /// The environment PBS gives the job, and nothing from the test's own.
+    pub fn command(&self, program: &str, args: &[&str], cwd: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(cwd).env_clear();
+        let home = self.path("home");
+        let tmp = self.path("tmp").join(format!("pbs.{}", self.job_id));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let path = format!(
+            "{}:/usr/local/bin:/usr/bin:/bin",
+            self.path("stubs").display()
+        );
+        let vars: Vec<(&str, String)> = vec![
+            ("HOME", home.display().to_string()),
+            ("USER", "e2e".into()),
+            ("LOGNAME", "e2e".into()),
+            ("SHELL", "/bin/bash".into()),
+            ("LANG", "C.UTF-8".into()),
+            ("PATH", path),
+            ("TMPDIR", tmp.display().to_string()),
+            ("PBS_JOBID", self.job_id.clone()),
+            ("PBS_JOBNAME", self.name.clone()),
+            ("PBS_O_WORKDIR", self.submit_dir().display().to_string()),
+            ("PBS_O_HOME", home.display().to_string()),
+            ("PBS_QUEUE", "workq".into()),
+            (
+                "PBS_ENVIRONMENT",
+                if self.interactive {
+                    "PBS_INTERACTIVE"
+                } else {
+                    "PBS_BATCH"
+                }
+                .into(),
+            ),
+            ("PBS_NODEFILE", self.path("nodefile").display().to_string()),
+            ("NCPUS", "2".into()),
+            ("OMP_NUM_THREADS", "1".into()),
+            // This machine only: OpenMPI refuses root without these, and 2 cores are fewer
+            // than the ranks some tests start. Never set by a profile (testing.md).
+            ("OMPI_ALLOW_RUN_AS_ROOT", "1".into()),
+            ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1".into()),
+            ("OMPI_MCA_rmaps_base_oversubscribe", "1".into()),
+            ("DASK_PBS_E2E_TAG", self.tag.clone()),
+            (
+                "DASK_PBS_E2E_MODULE_LOG",
+                self.path("module.log").display().to_string(),
+            ),
+        ];
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// Renders the job with `dask-pbs gen job ARGS` into the submit directory.
+    pub fn render(&self, artifact: &str, args: &[&str]) -> PathBuf {
+        let file = match artifact {
+            "job" => "job.sh",
+            "start" => "dask_start.sh",
+            "client" => "dask_client.py",
+            "worker" => "dask_start_worker.sh",
+            other => panic!("no file name for {other}"),
+        };
+        let out = self.submit_dir().join(file);
+        let mut full = vec!["gen", artifact];
+        full.extend_from_slice(args);
+        let out_arg = out.display().to_string();
+        full.extend_from_slice(&["-o", &out_arg, "--force"]);
+        let run = super::common::DaskPbs::new().args(&full).run();
+        assert_eq!(run.code, 0, "dask-pbs gen failed: {}", run.stderr);
+        out
+    }
+
+    /// Runs `script` as PBS would (spooled copy, bash, from $HOME) until it exits or `limit`.
+    pub fn run(&self, script: &Path, limit: Duration) -> Finished {
+        let child = self.spawn(script);
+        self.finish(child, limit)
+    }
+
+    pub fn spawn(&self, script: &Path) -> Child {
+        let spooled = self.path("spool").join(format!("{}.SC", self.job_id));
+        std::fs::copy(script, &spooled).unwrap();
+        let spooled = spooled.display().to_string();
+        let mut cmd = self.command("bash", &[&spooled], &self.path("home"));
+        let out =
+            std::fs::File::create(self.submit_dir().join(format!("{}.o", self.name))).unwrap();
+        let err =
+            std::fs::File::create(self.submit_dir().join(format!("{}.e", self.name))).unwrap();
+        cmd.stdout(out).stderr(err);
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+        cmd.spawn().expect("bash starts")
+    }
+
+    pub fn finish(&self, mut child: Child, limit: Duration) -> Finished {
+        let start = Instant::now();
+        let mut timed_out = false;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code();
+            }
+            if start.elapsed() > limit {
+                timed_out = true;
+                unsafe_kill_group(child.id());
+                break child.wait().unwrap().code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let elapsed = start.elapsed();
+        let leftovers = self.reap_leftovers(Duration::from_millis(500));
+        Finished {
+            status,
+            stdout: std::fs::read_to_string(self.submit_dir().join(format!("{}.o", self.name)))
+                .unwrap_or_default(),
+            stderr: std::fs::read_to_string(self.submit_dir().join(format!("{}.e", self.name)))
+                .unwrap_or_default(),
+            elapsed,
+            timed_out,
+            leftovers,
+        }
+    }
+
+    /// Processes carrying this job's tag, after waiting up to `grace` for them to go.
+    pub fn reap_leftovers(&self, grace: Duration) -> Vec<String> {
+        let deadline = Instant::now() + grace;
+        loop {
+            let found = tagged_processes(&self.tag);
+            if found.is_empty() || Instant::now() > deadline {
+                for (pid, _) in &found {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
+                }
+                return found
+                    .into_iter()
+                    .map(|(pid, cmd)| format!("{pid} {cmd}"))
+                    .collect();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for PbsJob {
+    fn drop(&mut self) {
+        // Never leave a cluster running behind a failed assertion.
+        for (pid, _) in tagged_processes(&self.tag) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+fn unsafe_kill_group(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status();
+}
+
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Live (not zombie) processes whose environment holds `DASK_PBS_E2E_TAG=tag`.
+pub fn tagged_processes(tag: &str) -> Vec<(u32, String)> {
+    let needle = format!("DASK_PBS_E2E_TAG={tag}\0");
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if !String::from_utf8_lossy(&environ).contains(&needle) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let state = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next())
+            .unwrap_or('?');
+        if state == 'Z' || state == 'X' {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        found.push((pid, cmdline.trim().to_string()));
+    }
+    found
+}
