@@ -77,6 +77,12 @@ impl Catalog {
         out
     }
 
+    /// Whether `name` exists but every source of it is in `skip` (an `extends` cycle).
+    pub fn only_in(&self, name: &str, skip: &[Origin]) -> bool {
+        let all = self.candidates(name);
+        !all.is_empty() && all.iter().all(|(origin, _)| skip.contains(origin))
+    }
+
     /// The first source of `name` not in `skip` (the profiles already in an `extends`
     /// chain, so a user's `sophia` can extend the built-in `sophia`).
     pub fn find(&self, name: &str, skip: &[Origin]) -> Result<Source, Error> {

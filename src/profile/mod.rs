@@ -79,6 +79,13 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
                 )));
             }
             let seen: Vec<Origin> = chain.iter().map(|(s, _)| s.origin.clone()).collect();
+            if !is_path(&parent) && catalog.only_in(&parent, &seen) {
+                let names: Vec<String> = chain.iter().map(|(s, _)| s.name.clone()).collect();
+                return Err(Error::input(format!(
+                    "{whence}: extends cycle: {} -> {parent}; remove one `extends`",
+                    names.join(" -> ")
+                )));
+            }
             let found = if is_path(&parent) {
                 catalog.file(&parent)
             } else {

@@ -104,7 +104,7 @@ run_job() { # NAME GPUS LAYOUT
 bare() { # GPUS
   local gpus=$1 dir=$work/bare.$RANDOM
   mkdir -p "$dir"
-  local t0 sched worker port="" count=-1 text reply fd
+  local t0 sched worker port="" host_ip="" count=-1 text reply
   t0=${EPOCHREALTIME//./}
   "$site/bin/dask" scheduler --scheduler-file "$dir/s.json" --port 0 --dashboard-address :0 >"$dir/s.log" 2>&1 &
   sched=$!
@@ -122,13 +122,13 @@ bare() { # GPUS
     if [[ -z $port ]]; then
       [[ -s $dir/s.json ]] || continue
       text=$(<"$dir/s.json")
+      [[ $text =~ \"address\":\ *\"[a-z]+://([^:\"]+): ]] && host_ip=${BASH_REMATCH[1]}
       [[ $text =~ \"dashboard\":\ *([0-9]+) ]] && port=${BASH_REMATCH[1]}
       continue
     fi
-    exec {fd}<>"/dev/tcp/127.0.0.1/$port" || continue
-    printf 'GET /json/counts.json HTTP/1.0\r\n\r\n' >&"$fd"
-    reply=$(cat <&"$fd")
-    exec {fd}<&-
+    reply=""
+    # A redirection on a group fails the group only; on `exec` it would end the script.
+    { printf 'GET /json/counts.json HTTP/1.0\r\n\r\n' >&3; IFS= read -r -d '' -t 5 reply <&3; } 2>/dev/null 3<>"/dev/tcp/$host_ip/$port"
     [[ $reply =~ \"workers\":\ *([0-9]+) ]] && count=${BASH_REMATCH[1]}
   done
   local t1=${EPOCHREALTIME//./}

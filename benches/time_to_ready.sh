@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Time to ready: seconds from job start until all K workers are registered with the
+# scheduler, side by side for
+#   floor      a bare `dask scheduler` + `dask worker --nworkers K` started by hand
+#   generated  the job dask-pbs renders (pbs-cpu profile) under the PBS emulation
+#   guide      the ALCF guide's dask_start.sh verbatim, CPU variant (`dask worker` in place of
+#              `dask cuda worker`, and `--device-memory-limit 40GB`, which `dask worker`
+#              refuses, dropped; nothing else changed)
+# All three are timed the same way: an outside poller reads the scheduler's worker count
+# (GET /json/counts.json) every 20 ms. Median of RUNS (default 3), K = 2 and 4.
+#
+# Usage: benches/time_to_ready.sh [RUNS]    (needs .e2e/venv from tests/run.sh, mpiexec)
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+runs=${1:-3}
+venv=${DASK_PBS_E2E_VENV:-$PWD/.e2e/venv}
+[[ -x $venv/bin/dask ]] || { echo "no Dask venv at $venv: run tests/run.sh first" >&2; exit 1; }
+command -v mpiexec >/dev/null || { echo "mpiexec not found: run tests/run.sh first" >&2; exit 1; }
+[[ -x target/release/dask-pbs ]] || cargo build --release -q || exit 1
+dask_pbs=$PWD/target/release/dask-pbs
+host=$(hostname)
+work=$(mktemp -d /tmp/dask-pbs-bench.XXXXXX)
+# Only the main shell cleans up (the measuring functions run in $(...) subshells).
+main_pid=$BASHPID
+trap '[[ $BASHPID == "$main_pid" ]] && rm -rf "$work"' EXIT
+
+# The environment a PBS job gets (see tests/e2e_support): clean, PBS_* set, OpenMPI allowed
+# to run as root and to oversubscribe this 2-core machine.
+pbs_env=(env -i HOME="$work/home" USER=bench LANG=C.UTF-8 PATH="/usr/local/bin:/usr/bin:/bin"
+  PBS_JOBID=0.bench PBS_JOBNAME=dask PBS_O_WORKDIR="$work/submit" PBS_ENVIRONMENT=PBS_BATCH
+  PBS_NODEFILE="$work/nodefile" OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  OMPI_MCA_rmaps_base_oversubscribe=1)
+
+now_us() { echo "${EPOCHREALTIME//./}"; }
+
+# Waits until the scheduler behind FILE has K workers; prints seconds since T0.
+wait_ready() { # FILE K T0
+  local file=$1 k=$2 t0=$3 port="" host_ip="" count=-1 text reply deadline=$((SECONDS + 120))
+  while (( count < k )); do
+    (( SECONDS < deadline )) || { echo "timeout"; return 1; }
+    sleep 0.02
+    if [[ -z $port ]]; then
+      [[ -s $file ]] || continue
+      text=$(<"$file")
+      [[ $text =~ \"address\":\ *\"[a-z]+://([^:\"]+): ]] && host_ip=${BASH_REMATCH[1]}
+      [[ $text =~ \"dashboard\":\ *([0-9]+) ]] && port=${BASH_REMATCH[1]}
+      continue
+    fi
+    reply=""
+    # A redirection on a group fails the group only; on `exec` it would end the script.
+    { printf 'GET /json/counts.json HTTP/1.0\r\n\r\n' >&3; IFS= read -r -d '' -t 5 reply <&3; } 2>/dev/null 3<>"/dev/tcp/$host_ip/$port"
+    [[ $reply =~ \"workers\":\ *([0-9]+) ]] && count=${BASH_REMATCH[1]}
+  done
+  local t1
+  t1=$(now_us)
+  printf '%d.%02d\n' $(((t1 - t0) / 1000000)) $((((t1 - t0) / 10000) % 100))
+}
+
+# Stops a process group: TERM (the generated job then stops its cluster itself), up to
+# 30 s to finish, then KILL for anything left (the guide's script has no cleanup).
+stop_group() {
+  local waited=0
+  kill -TERM -- "-$1" 2>/dev/null
+  while kill -0 -- "-$1" 2>/dev/null && (( waited < 300 )); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL -- "-$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  # The guide's scheduler is started with nohup and survives; it holds port 8786.
+  pkill -KILL -f "$work/" 2>/dev/null
+  sleep 0.5
+}
+
+fresh() {
+  rm -rf "${work:?}/home" "${work:?}/submit" "${work:?}/floor"
+  mkdir -p "$work/home" "$work/submit" "$work/floor"
+  echo "$host" >"$work/nodefile"
+}
+
+floor() { # K
+  fresh
+  local t0 pid
+  t0=$(now_us)
+  setsid bash -c "'$venv/bin/dask' scheduler --scheduler-file '$work/floor/s.json' --port 0 --dashboard-address :0 >/dev/null 2>&1 &
+    exec '$venv/bin/dask' worker --scheduler-file '$work/floor/s.json' --nworkers $1 --nthreads 1 --memory-limit 1GB >/dev/null 2>&1" &
+  pid=$!
+  wait_ready "$work/floor/s.json" "$1" "$t0"
+  stop_group "$pid"
+}
+
+generated() { # K
+  fresh
+  "$dask_pbs" gen job --profile pbs-cpu --set env.conda=null --set "env.venv=$venv" \
+    --set "dask.workers_per_node=$1" --set dask.nthreads=1 --set dask.memory_limit=1GB -o "$work/home/job.sh" --force 2>/dev/null
+  local t0 pid
+  t0=$(now_us)
+  # setsid makes the job a session of its own, so stop_group reaches all it started.
+  # shellcheck disable=SC2016  # $HOME expands in the job's environment, not here
+  setsid "${pbs_env[@]}" bash -c 'cd "$HOME" && exec bash job.sh' </dev/null >/dev/null 2>&1 &
+  pid=$!
+  wait_ready "$work/submit/dask-pbs.0.bench/scheduler.json" "$1" "$t0"
+  stop_group "$pid"
+}
+
+guide() { # K
+  fresh
+  # shared/seed/alcf-sophia-dask.md's dask_start.sh, with `dask cuda worker` -> `dask worker`
+  # and the one GPU-only flag, which `dask worker` refuses, dropped.
+  sed 's/dask cuda worker/dask worker/; /--device-memory-limit 40GB/d' benches/guide_dask_start.sh >"$work/home/dask_start.sh"
+  chmod +x "$work/home/dask_start.sh"
+  local t0 pid
+  t0=$(now_us)
+  # shellcheck disable=SC2016  # $HOME and $1 expand in the job's shell
+  setsid "${pbs_env[@]}" PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" bash -c 'cd "$HOME" && exec ./dask_start.sh "$1"' guide "$1" </dev/null >/dev/null 2>&1 &
+  pid=$!
+  wait_ready "$work/home/scheduler.json" "$1" "$t0"
+  stop_group "$pid"
+}
+
+median() {
+  sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "time to ready (s), median of $runs; CPU workers on $(nproc) cores; $("$venv/bin/dask" --version 2>/dev/null | head -1)"
+printf '%-3s  %-8s  %-10s  %-8s  %-18s  %-14s\n' K floor generated guide "generated - floor" "guide/generated"
+for k in 2 4; do
+  f=() g=() u=()
+  for ((r = 0; r < runs; r++)); do
+    f+=("$(floor "$k")")
+    g+=("$(generated "$k")")
+    u+=("$(guide "$k")")
+  done
+  mf=$(printf '%s\n' "${f[@]}" | median)
+  mg=$(printf '%s\n' "${g[@]}" | median)
+  mu=$(printf '%s\n' "${u[@]}" | median)
+  printf '%-3s  %-8s  %-10s  %-8s  %-18s  %-14s\n' "$k" "$mf" "$mg" "$mu" \
+    "$(awk -v a="$mg" -v b="$mf" 'BEGIN { printf "%+.2f", a - b }')" \
+    "$(awk -v a="$mu" -v b="$mg" 'BEGIN { printf "%.1fx", a / b }')"
+done
