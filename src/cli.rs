@@ -40,6 +40,11 @@ pub enum Command {
     /// List and show templates, and print the template context.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+    /// Print the JSON Schema of the profile format, for editors.
+    #[command(
+        after_help = "Example:\n  dask-pbs schema > dask-pbs.schema.json\n  # then, first line of a profile:\n  # yaml-language-server: $schema=./dask-pbs.schema.json"
+    )]
+    Schema,
     /// Render a template file of your own with a profile's context.
     #[command(
         after_help = "Example:\n  dask-pbs render my_epilogue.sh.j2 --profile sophia -A MyProject"

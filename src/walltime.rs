@@ -128,6 +128,19 @@ impl<'de> Deserialize<'de> for Walltime {
     }
 }
 
+impl schemars::JsonSchema for Walltime {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Walltime".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A PBS duration: HH:MM:SS, MM:SS or seconds",
+            "type": ["string", "integer"],
+            "pattern": "^[0-9]+(:[0-9]+){0,2}(\\.[0-9]+)?$"
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

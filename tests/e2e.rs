@@ -394,7 +394,13 @@ fn sigterm_from_pbs_stops_the_cluster_and_exits_143() {
 fn defect_10_every_launchers_local_rank_picks_the_right_gpu() {
     let Some(venv) = prerequisites() else { return };
     let _serial = serial();
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    /// The launcher's variables set for one rank, and the GPU it must get.
+    type Launch = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+    let cases: &[Launch] = &[
         (
             "sophia",
             &[("OMPI_COMM_WORLD_LOCAL_RANK", "1")],

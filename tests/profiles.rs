@@ -308,3 +308,70 @@ fn extends_cycles_and_missing_parents_are_errors() {
         "extends nowhere: no profile named `nowhere`",
     );
 }
+
+#[test]
+fn schema_describes_every_section_and_key() {
+    let text = ok(&["schema"]);
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown top-level keys are errors"
+    );
+    let defs = &schema["$defs"];
+    for (section, def, keys) in [
+        (
+            "system",
+            "SystemLayer",
+            &["gpus_per_node", "mpi", "gpu_order", "queues", "keep"][..],
+        ),
+        (
+            "job",
+            "JobLayer",
+            &[
+                "queue",
+                "select",
+                "walltime",
+                "account",
+                "resources",
+                "directives",
+            ][..],
+        ),
+        (
+            "env",
+            "EnvLayer",
+            &["modules", "conda", "venv", "vars", "setup"][..],
+        ),
+        (
+            "rapids",
+            "RapidsLayer",
+            &["version", "python", "cuda", "channels", "jupyter"][..],
+        ),
+        (
+            "dask",
+            "DaskLayer",
+            &[
+                "worker",
+                "workers_per",
+                "protocol",
+                "startup_timeout",
+                "shutdown_margin",
+            ][..],
+        ),
+    ] {
+        assert!(
+            schema["properties"][section].to_string().contains(def),
+            "{section}"
+        );
+        assert_eq!(
+            defs[def]["additionalProperties"], false,
+            "{def} refuses unknown keys"
+        );
+        for key in keys {
+            assert!(
+                defs[def]["properties"].get(key).is_some(),
+                "{def}.{key} missing from the schema"
+            );
+        }
+    }
+    assert!(defs["MpiFlavour"].to_string().contains("cray-pals"));
+}

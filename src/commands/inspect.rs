@@ -131,3 +131,12 @@ pub fn templates_context(args: &ProfileArgs) -> Result<String, Error> {
     serde_saphyr::to_string(&ctx)
         .map_err(|e| Error::failure(format!("cannot print the context: {e}")))
 }
+
+/// The JSON Schema of a profile file, from the same types the parser uses.
+pub fn schema() -> Result<String, Error> {
+    let mut schema = schemars::schema_for!(crate::profile::layer::Layer);
+    schema.insert("title".into(), "dask-pbs profile".into());
+    let text = serde_json::to_string_pretty(&schema)
+        .map_err(|e| Error::failure(format!("cannot print the schema: {e}")))?;
+    Ok(text + "\n")
+}

@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Templates(TemplatesCommand::Show { name }) => inspect::templates_show(&name)?,
         Command::Templates(TemplatesCommand::Context(args)) => inspect::templates_context(&args)?,
         Command::Render(args) => gen_cmd::render_user_template(&args)?,
+        Command::Schema => inspect::schema()?,
     };
     out.write_all(text.as_bytes())
         .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;

@@ -52,6 +52,19 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sourced<T> {
     }
 }
 
+// In the JSON Schema a sourced value is just its value.
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Sourced<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<T>()
+    }
+}
+
 impl<T: Serialize> Serialize for Sourced<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.value.serialize(s)
@@ -109,7 +122,7 @@ macro_rules! section {
         $(sections { $($sec:ident: $sty:ident,)+ })?
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+        #[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $(

@@ -11,7 +11,7 @@ use crate::walltime::Walltime;
 macro_rules! choice {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
         pub enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -164,7 +164,7 @@ impl<'de> Deserialize<'de> for Chunks {
 }
 
 /// A queue's limits, checked before anything is rendered.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     /// What one chunk of `select` is on this queue.
@@ -211,6 +211,35 @@ impl<'de> Deserialize<'de> for Word {
             }
         }
         d.deserialize_any(WordVisitor)
+    }
+}
+
+impl schemars::JsonSchema for Chunks {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Chunks".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Chunk counts a queue accepts: a list like [1, 2, 4, 8] or a range like {min: 1, max: 8}",
+            "oneOf": [
+                { "type": "array", "items": { "type": "integer", "minimum": 1 }, "minItems": 1 },
+                {
+                    "type": "object",
+                    "properties": { "min": { "type": "integer", "minimum": 1 }, "max": { "type": "integer", "minimum": 1 } },
+                    "required": ["min", "max"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
+impl schemars::JsonSchema for Word {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Word".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "A single value", "type": ["string", "number", "boolean"] })
     }
 }
 
