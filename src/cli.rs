@@ -40,6 +40,11 @@ pub enum Command {
     /// List and show templates, and print the template context.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+    /// Check that every profile in DIR renders what DIR/expected/ holds (for CI).
+    #[command(
+        after_help = "Example:\n  dask-pbs verify site-profiles/            # exit 1 with a diff when anything changed\n  dask-pbs verify site-profiles/ --update   # accept the current output"
+    )]
+    Verify(VerifyArgs),
     /// Print the JSON Schema of the profile format, for editors.
     #[command(
         after_help = "Example:\n  dask-pbs schema > dask-pbs.schema.json\n  # then, first line of a profile:\n  # yaml-language-server: $schema=./dask-pbs.schema.json"
@@ -205,4 +210,15 @@ pub struct RenderArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Directory of profiles (*.yaml) with an `expected/PROFILE/` folder of rendered artifacts.
+    pub dir: Utf8PathBuf,
+    /// Rewrite the expected files with the current output.
+    #[arg(long)]
+    pub update: bool,
+    #[command(flatten)]
+    pub places: PlacesArgs,
 }

@@ -3,6 +3,7 @@
 
 mod gen_cmd;
 mod inspect;
+mod verify;
 
 use std::io::Write;
 
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Templates(TemplatesCommand::Context(args)) => inspect::templates_context(&args)?,
         Command::Render(args) => gen_cmd::render_user_template(&args)?,
         Command::Schema => inspect::schema()?,
+        Command::Verify(args) => verify::verify(&args)?,
     };
     out.write_all(text.as_bytes())
         .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;

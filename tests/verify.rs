@@ -1,0 +1,66 @@
+//! `dask-pbs verify` as a user's CI would run it.
+
+mod common;
+
+use common::dask_pbs;
+
+#[test]
+fn verify_passes_after_update_and_fails_with_a_diff_after_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let profile = dir.path().join("lab.yaml");
+    std::fs::write(
+        &profile,
+        "description: our lab on Sophia\nextends: sophia\njob:\n  account: LabProj\n",
+    )
+    .unwrap();
+
+    let first = dask_pbs(&["verify", d]);
+    assert_eq!(first.code, 1, "nothing stored yet: {}", first.stderr);
+
+    let update = dask_pbs(&["verify", d, "--update"]);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    assert!(dir.path().join("expected/lab/job.sh").is_file());
+    assert!(dir.path().join("expected/lab/conda_create.sh").is_file());
+
+    let clean = dask_pbs(&["verify", d]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert_eq!(clean.stdout, "verify: 6 artifact(s) match\n");
+
+    std::fs::write(
+        &profile,
+        "description: our lab on Sophia\nextends: sophia\njob:\n  account: LabProj\n  select: 4\n",
+    )
+    .unwrap();
+    let changed = dask_pbs(&["verify", d]);
+    assert_eq!(changed.code, 1, "{}", changed.stderr);
+    assert!(
+        changed
+            .stdout
+            .contains("-#PBS -l select=2\n+#PBS -l select=4\n"),
+        "{}",
+        changed.stdout
+    );
+    assert!(
+        changed.stdout.contains("expected/lab/job.sh"),
+        "{}",
+        changed.stdout
+    );
+    assert!(changed.stderr.contains("differ from"), "{}", changed.stderr);
+}
+
+#[test]
+fn verify_refuses_an_invalid_profile_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "description: bad\nextends: sophia\njob:\n  account: P\n  select: 3\n",
+    )
+    .unwrap();
+    let run = dask_pbs(&["verify", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("by-gpu accepts 1, 2, 4 or 8 GPUs; got 3")
+    );
+}
