@@ -89,7 +89,8 @@ fn assert_clean(job: &PbsJob, done: &e2e_support::Finished) {
 fn a_two_and_four_workers_come_up_and_run_a_payload() {
     let Some(venv) = prerequisites() else { return };
     let _serial = serial();
-    for workers in [2u32, 4] {
+    // 8: a whole Sophia node's worth of workers (issue 9's CPU stand-in for 8 GPUs).
+    for workers in [2u32, 4, 8] {
         let job = PbsJob::new(&format!("dask{workers}"));
         // PBS writes the host once per mpiproc: `workers` lines for one node.
         job.nodefile(workers as usize);
