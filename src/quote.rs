@@ -20,6 +20,23 @@ pub fn quote(text: &str) -> Result<String, String> {
     if !text.is_empty() && text.chars().all(is_safe) {
         return Ok(text.to_string());
     }
+    if text.chars().any(char::is_control) {
+        // Bash's $'…' keeps a newline (or any control character) out of the script's own
+        // lines, so no value can start a line of its own (a `#PBS` line, say).
+        let mut out = String::from("$'");
+        for c in text.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        return Ok(out);
+    }
     Ok(format!("'{}'", text.replace('\'', "'\\''")))
 }
 
@@ -45,5 +62,7 @@ mod tests {
         assert_eq!(quote("it's").unwrap(), "'it'\\''s'");
         assert_eq!(quote("~/x").unwrap(), "'~/x'");
         assert!(quote("a\0b").is_err());
+        assert_eq!(quote("a\n#PBS -q x").unwrap(), "$'a\\n#PBS -q x'");
+        assert_eq!(quote("it's\t\\").unwrap(), "$'it\\'s\\t\\\\'");
     }
 }

@@ -87,7 +87,12 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
                 )));
             }
             let found = if is_path(&parent) {
-                catalog.file(&parent)
+                // A relative path is relative to the file that names it.
+                let base = match &chain.last().map(|(s, _)| &s.origin) {
+                    Some(Origin::File(path)) => path.parent().map(|d| d.join(&parent)),
+                    _ => None,
+                };
+                catalog.file(base.as_ref().map(|p| p.as_str()).unwrap_or(&parent))
             } else {
                 catalog.find(&parent, &seen)
             };

@@ -87,6 +87,12 @@ fn improve(message: &str) -> String {
         ("invalid u32", "a whole number"),
         ("invalid u16", "a port number (0-65535)"),
         ("invalid i64", "a whole number"),
+        ("expected sequence start", "a list here, e.g. [a, b]"),
+        (
+            "expected mapping start",
+            "a mapping here (key: value lines or {key: value})",
+        ),
+        ("expected string scalar", "text here"),
     ] {
         if message == number {
             return format!("expected {what}");

@@ -41,8 +41,12 @@ fn take<T: Clone>(field: &Option<Sourced<T>>, key: &str, problems: &mut Problems
 }
 
 /// Characters allowed in a value that PBS (not the shell) reads from a `#PBS` line.
+/// Longer than any host, queue or project name PBS knows.
+const MAX_WORD: usize = 255;
+
 fn is_directive_word(text: &str, extra: &str) -> bool {
     !text.is_empty()
+        && text.len() <= MAX_WORD
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c) || extra.contains(c))
@@ -50,7 +54,8 @@ fn is_directive_word(text: &str, extra: &str) -> bool {
 
 fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+    text.len() <= MAX_WORD
+        && matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -129,6 +134,11 @@ pub fn resolve(
             f,
             format!("`{}` is not a host name", host.escape_debug()),
         );
+    }
+    if let Some(f) = &system_layer.gpu_memory
+        && let Some(text) = &f.value
+    {
+        check_text("system.gpu_memory", f, text, &mut p);
     }
     if let Some(f) = &system_layer.keep
         && let Some(keep) = &f.value
@@ -221,7 +231,10 @@ pub fn resolve(
     }
     if let Some(f) = &job_layer.filesystems {
         for fs in &f.value {
-            if fs.is_empty() || !fs.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if fs.is_empty()
+                || fs.len() > MAX_WORD
+                || !fs.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 p.at(
                     "job.filesystems",
                     f,
