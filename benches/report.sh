@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The benchmark report: every number of the README's "Benchmarks" section, side by side in
+# one run. Prints tables; asserts nothing (benchmarks are not tests).
+#
+# Usage: benches/report.sh [RUNS]   (after tests/run.sh; installs dask-jobqueue into
+#                                    .e2e/bench-venv on first use; needs hyperfine, GNU time)
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+runs=${1:-3}
+cargo build --release -q || exit 1
+bin=$PWD/target/release/dask-pbs
+work=$(mktemp -d /tmp/dask-pbs-report.XXXXXX)
+main_pid=$BASHPID
+trap '[[ $BASHPID == "$main_pid" ]] && rm -rf "$work"' EXIT
+
+bench_venv=.e2e/bench-venv
+if [[ ! -x $bench_venv/bin/python ]]; then
+  python3 -m venv "$bench_venv" && "$bench_venv/bin/pip" install -q --disable-pip-version-check 'dask-jobqueue==0.9.0' || exit 1
+fi
+
+echo "## 1. CLI latency: one job script for sophia, 2 GPUs, account X, 01:00:00"
+"$bin" gen --profile sophia --account X >"$work/job.sh"
+cat >"$work/jobqueue.py" <<'PY'
+from dask_jobqueue import PBSCluster
+cluster = PBSCluster(queue="by-gpu", account="X", walltime="01:00:00", cores=1, memory="40GB",
+                     resource_spec="select=2", job_extra_directives=["-l filesystems=home:eagle", "-k doe"])
+print(cluster.job_script())
+PY
+hyperfine --runs 20 --warmup 3 --export-markdown "$work/latency.md" -N \
+  -n "dask-pbs gen" "$bin gen --profile sophia --account X" \
+  -n "cat (floor)" "cat $work/job.sh" >/dev/null 2>&1
+hyperfine --runs 5 --warmup 1 --export-markdown "$work/jobqueue.md" -N \
+  -n "dask-jobqueue job_script()" "$bench_venv/bin/python $work/jobqueue.py" >/dev/null 2>&1
+cat "$work/latency.md"
+tail -n 1 "$work/jobqueue.md"
+gen_ms=$(awk -F'|' '/dask-pbs gen/ { gsub(/ /, "", $3); split($3, a, "±"); print a[1] }' "$work/latency.md")
+cat_ms=$(awk -F'|' '/cat \(floor\)/ { gsub(/ /, "", $3); split($3, a, "±"); print a[1] }' "$work/latency.md")
+jq_ms=$(awk -F'|' '/dask-jobqueue/ { gsub(/ /, "", $3); split($3, a, "±"); print a[1] }' "$work/jobqueue.md")
+awk -v g="$gen_ms" -v c="$cat_ms" -v j="$jq_ms" 'BEGIN { printf "dask-jobqueue / dask-pbs: %.0fx   dask-pbs / cat: %.2fx\n", j / g, g / c }'
+
+echo
+echo "## 2. Throughput"
+mkdir -p "$work/all"
+/usr/bin/time -f "gen all, 6 built-in profiles (6 processes): %e s total" bash -c \
+  "for p in sophia sophia-node polaris derecho casper pbs-cpu; do '$bin' gen all --profile \$p -A X --out-dir '$work/all/'\$p >/dev/null 2>&1; done"
+mkdir -p "$work/verify"
+for i in $(seq 1 1000); do
+  sites=(sophia polaris derecho casper pbs-cpu)
+  printf 'description: site %d\nextends: %s\njob: {account: P%d, select: 1}\n' "$i" "${sites[i % 5]}" "$i" >"$work/verify/site$i.yaml"
+done
+"$bin" verify "$work/verify" --update >/dev/null || exit 1
+/usr/bin/time -f "verify, 1000 profiles (6 artifacts each): %e s, peak RSS %M KiB" "$bin" verify "$work/verify"
+
+echo
+echo "## 3. The job's own logic before mpiexec, PBS_NODEFILE over 560 hosts (Polaris)"
+"$bin" gen --profile polaris -A X >"$work/polaris.sh"
+# The job's function definitions without its main flow, then only its preparation step.
+sed '/^dask_pbs_log "job /,$d' "$work/polaris.sh" >"$work/functions.sh"
+printf '%-8s %-10s\n' lines "ms (median of $runs)"
+for lines in 10 100 1000 10000; do
+  awk -v n="$lines" 'BEGIN { for (i = 0; i < n; i++) printf "x%04d.polaris.alcf.anl.gov\n", i % 560 }' >"$work/nodefile"
+  times=()
+  for ((r = 0; r < runs; r++)); do
+    rm -rf "$work/submit" && mkdir -p "$work/submit"
+    ms=$(PBS_NODEFILE="$work/nodefile" PBS_JOBID="$r.bench" PBS_O_WORKDIR="$work/submit" bash -c "
+      source '$work/functions.sh'
+      t0=\${EPOCHREALTIME//./}
+      dask_pbs_prepare >/dev/null
+      t1=\${EPOCHREALTIME//./}
+      echo \$(( (t1 - t0) / 1000 ))" 2>/dev/null)
+    times+=("$ms")
+  done
+  printf '%-8s %-10s\n' "$lines" "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")"
+done
+
+echo
+echo "## 4. Memory"
+/usr/bin/time -f "gen: peak RSS %M KiB" "$bin" gen --profile sophia -A X >/dev/null
+
+echo
+echo "## 5. Time to ready"
+benches/time_to_ready.sh "$runs"
