@@ -15,8 +15,19 @@ use crate::profile::overrides::Overrides;
     after_help = "Example:\n  dask-pbs gen --profile sophia --account MyProject > job.sh && qsub job.sh"
 )]
 pub struct Cli {
+    /// Colour in dask-pbs's own help and errors: auto (a terminal, unless NO_COLOR is set),
+    /// always or never. Artifacts never contain colour.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +51,25 @@ pub enum Command {
     /// List and show templates, and print the template context.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+    /// Turn a dask-jobqueue configuration's `pbs:` section into a dask-pbs profile.
+    #[command(
+        after_help = "Example:\n  dask-pbs import-jobqueue ~/.config/dask/jobqueue.yaml > ~/.config/dask-pbs/profiles/mysite.yaml"
+    )]
+    ImportJobqueue(ImportArgs),
+    /// Render the job into the working directory and submit it with qsub.
+    #[command(
+        after_help = "Examples:\n  dask-pbs submit --profile sophia -A MyProject --run 'python analysis.py'\n  dask-pbs submit --profile sophia -A MyProject --dry-run"
+    )]
+    Submit(SubmitArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  source <(dask-pbs completions bash)")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  dask-pbs man > dask-pbs.1 && man ./dask-pbs.1")]
+    Man,
     /// Check that every profile in DIR renders what DIR/expected/ holds (for CI).
     #[command(
         after_help = "Example:\n  dask-pbs verify site-profiles/            # exit 1 with a diff when anything changed\n  dask-pbs verify site-profiles/ --update   # accept the current output"
@@ -188,7 +218,8 @@ pub struct GenArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
     /// Profile name or path.
-    pub name: String,
+    #[arg(value_name = "NAME")]
+    pub profile_name: String,
     /// Print the fully merged result (defaults, chain, defaults file, environment, flags).
     #[arg(long)]
     pub resolved: bool,
@@ -221,4 +252,19 @@ pub struct VerifyArgs {
     pub update: bool,
     #[command(flatten)]
     pub places: PlacesArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Print the qsub command instead of running it (writes nothing).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The dask-jobqueue configuration (default ~/.config/dask/jobqueue.yaml).
+    pub file: Option<Utf8PathBuf>,
 }

@@ -375,3 +375,19 @@ fn schema_describes_every_section_and_key() {
     }
     assert!(defs["MpiFlavour"].to_string().contains("cray-pals"));
 }
+
+#[test]
+fn profiles_show_prints_the_yaml_or_the_resolved_result() {
+    let raw = ok(&["profiles", "show", "sophia-node"]);
+    assert!(raw.starts_with("# ALCF Sophia, by-node queue"), "{raw}");
+    let resolved = ok(&["profiles", "show", "sophia-node", "--resolved", "-A", "P"]);
+    for line in [
+        "queue: by-node",
+        "account: P",
+        "workers_per: node",
+        "mpi: openmpi",
+        "device_memory_limit: 40GB",
+    ] {
+        assert!(resolved.contains(line), "{line} missing:\n{resolved}");
+    }
+}

@@ -77,10 +77,10 @@ pub fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
 pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
     let places = places(&args.places);
     if !args.resolved {
-        let source = if is_path(&args.name) {
-            places.catalog.file(&args.name)?
+        let source = if is_path(&args.profile_name) {
+            places.catalog.file(&args.profile_name)?
         } else {
-            places.catalog.find(&args.name, &[])?
+            places.catalog.find(&args.profile_name, &[])?
         };
         return Ok(source.text);
     }
@@ -92,7 +92,7 @@ pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
         overrides: &overrides,
         require_account: false,
     };
-    let loaded = profile::load(&args.name, &inputs)?;
+    let loaded = profile::load(&args.profile_name, &inputs)?;
     serde_saphyr::to_string(&loaded.merged)
         .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))
 }

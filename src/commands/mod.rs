@@ -2,7 +2,9 @@
 //! or an error; `main` prints and maps to the exit code.
 
 mod gen_cmd;
+mod import_jobqueue;
 mod inspect;
+mod submit;
 mod verify;
 
 use std::io::Write;
@@ -33,6 +35,25 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Render(args) => gen_cmd::render_user_template(&args)?,
         Command::Schema => inspect::schema()?,
         Command::Verify(args) => verify::verify(&args)?,
+        Command::Submit(args) => submit::submit(&args)?,
+        Command::ImportJobqueue(args) => import_jobqueue::import_jobqueue(&args)?,
+        Command::Completions { shell } => {
+            let mut buffer = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "dask-pbs",
+                &mut buffer,
+            );
+            String::from_utf8_lossy(&buffer).into_owned()
+        }
+        Command::Man => {
+            let mut buffer = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut buffer)
+                .map_err(|e| Error::failure(format!("cannot render the man page: {e}")))?;
+            String::from_utf8_lossy(&buffer).into_owned()
+        }
     };
     out.write_all(text.as_bytes())
         .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;

@@ -1,0 +1,80 @@
+//! `dask-pbs submit`: render the job into the working directory and hand it to qsub.
+
+use std::process::Command;
+
+use camino::Utf8PathBuf;
+
+use crate::cli::SubmitArgs;
+use crate::error::Error;
+use crate::output::{self, Output};
+use crate::quote;
+use crate::render::{self, artifact::Artifact};
+
+use super::{context, load, process_env};
+
+pub fn submit(args: &SubmitArgs) -> Result<String, Error> {
+    let (places, loaded) = load(&args.profile)?;
+    let ctx = context(&args.profile, &loaded);
+    let env = render::environment(&places.templates);
+    let text = render::render(&env, &places.templates, Artifact::Job, &ctx)?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::failure(format!("cannot read the working directory: {e}")))?;
+    let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| {
+        Error::failure(format!(
+            "the working directory {} is not UTF-8",
+            p.display()
+        ))
+    })?;
+    // One file per job name, rewritten by each submit: it is what qsub gets.
+    let script = cwd.join(format!("{}.dask-pbs.sh", loaded.profile.job.name));
+    let qsub = process_env("DASK_PBS_QSUB")
+        .filter(|q| !q.is_empty())
+        .unwrap_or_else(|| "qsub".into());
+    let command = quote::join([qsub.as_str(), script.as_str()]).map_err(Error::input)?;
+    if args.dry_run {
+        return Ok(format!("{command}\n"));
+    }
+    output::write_all(
+        &[Output {
+            path: script.clone(),
+            text,
+            executable: true,
+        }],
+        true,
+    )?;
+    let out = Command::new(&qsub)
+        .arg(script.as_str())
+        .current_dir(&cwd)
+        .output()
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot run {qsub}: {e} (set DASK_PBS_QSUB to its path)"
+            ))
+        })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(Error::failure(format!(
+            "{qsub} refused the job (exit {}): {}",
+            out.status
+                .code()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "by signal".into()),
+            stderr.trim()
+        )));
+    }
+    let job_id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if job_id.is_empty() {
+        return Err(Error::failure(format!("{qsub} printed no job id")));
+    }
+    let job_dir = cwd.join(format!("dask-pbs.{job_id}"));
+    Ok(format!(
+        "{job_id}\n\
+         job script:     {script}\n\
+         scheduler file: {job_dir}/scheduler.json (once the job runs)\n\
+         logs:           {job_dir}/logs/\n\
+         connect from Python:\n    \
+         from dask.distributed import Client\n    \
+         client = Client(scheduler_file={:?})\n",
+        format!("{job_dir}/scheduler.json")
+    ))
+}
