@@ -329,12 +329,13 @@ fn defect_7_a_killed_scheduler_fails_the_job() {
     job.nodefile(1);
     let script = job.render("job", &strs(&cpu_args(&venv, 2)));
     let child = job.spawn(&script);
-    // Wait until ready, then SIGKILL the scheduler as an OOM killer would.
+    // Wait until the cluster is ready and held, then SIGKILL the scheduler as an OOM killer
+    // would.
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     let out = job.submit_dir().join("killed.o");
     while !std::fs::read_to_string(&out)
         .unwrap_or_default()
-        .contains("ready:")
+        .contains("no payload: holding")
     {
         assert!(std::time::Instant::now() < deadline, "never ready");
         std::thread::sleep(Duration::from_millis(100));
