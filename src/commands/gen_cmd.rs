@@ -32,7 +32,7 @@ pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
 
     let mut rendered = Vec::new();
     for artifact in &artifacts {
-        if *artifact == Artifact::Conda && loaded.profile.env.conda.is_none() {
+        if !artifact.applies_to(&loaded.profile) {
             if all {
                 eprintln!(
                     "dask-pbs: skipping conda_create.sh: the profile sets no env.conda prefix (pass --env PATH)"

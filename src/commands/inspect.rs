@@ -7,10 +7,9 @@ use crate::plan::Plan;
 use crate::profile::catalog::is_path;
 use crate::profile::origin::Origin;
 use crate::profile::parse::parse_layer;
-use crate::profile::{self, Inputs};
 use crate::render::TemplateOrigin;
 
-use super::{context, load, places, process_env};
+use super::{context, load, places, resolve};
 
 pub fn check(args: &ProfileArgs) -> Result<String, Error> {
     let (_, loaded) = load(args)?;
@@ -84,15 +83,12 @@ pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
         };
         return Ok(source.text);
     }
-    let overrides = args.overrides.to_overrides();
-    let inputs = Inputs {
-        catalog: &places.catalog,
-        user_defaults: places.user_defaults.clone(),
-        env: &process_env,
-        overrides: &overrides,
-        require_account: false,
-    };
-    let loaded = profile::load(&args.profile_name, &inputs)?;
+    let loaded = resolve(
+        &places,
+        &args.profile_name,
+        &args.overrides.to_overrides(),
+        false,
+    )?;
     serde_saphyr::to_string(&loaded.merged)
         .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))
 }

@@ -12,6 +12,7 @@ use std::io::Write;
 use crate::cli::{Cli, Command, PlacesArgs, ProfileArgs, ProfilesCommand, TemplatesCommand};
 use crate::config::Places;
 use crate::error::Error;
+use crate::profile::overrides::Overrides;
 use crate::profile::{self, Inputs, Loaded};
 use crate::render::context::Context;
 
@@ -76,16 +77,30 @@ pub(crate) fn load_for(
     require_account: bool,
 ) -> Result<(Places, Loaded), Error> {
     let places = places(&args.places);
-    let overrides = args.overrides.to_overrides();
+    let loaded = resolve(
+        &places,
+        &args.profile,
+        &args.overrides.to_overrides(),
+        require_account,
+    )?;
+    Ok((places, loaded))
+}
+
+/// Resolves `spec` against the user's places, this process's environment and `overrides`.
+pub(crate) fn resolve(
+    places: &Places,
+    spec: &str,
+    overrides: &Overrides,
+    require_account: bool,
+) -> Result<Loaded, Error> {
     let inputs = Inputs {
         catalog: &places.catalog,
         user_defaults: places.user_defaults.clone(),
         env: &process_env,
-        overrides: &overrides,
+        overrides,
         require_account,
     };
-    let loaded = profile::load(&args.profile, &inputs)?;
-    Ok((places, loaded))
+    profile::load(spec, &inputs)
 }
 
 pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {

@@ -7,10 +7,10 @@ use crate::cli::VerifyArgs;
 use crate::config::Places;
 use crate::error::Error;
 use crate::output::{self, Output};
-use crate::profile::{self, Inputs, overrides::Overrides};
+use crate::profile::overrides::Overrides;
 use crate::render::{self, artifact::Artifact, context::Context};
 
-use super::process_env;
+use super::{process_env, resolve};
 
 /// Profile files directly in `dir`, sorted.
 fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
@@ -41,23 +41,16 @@ pub fn verify(args: &VerifyArgs) -> Result<String, Error> {
     let places = Places::new(&profile_dirs, &args.places.template_dirs, &process_env);
     let env = render::environment(&places.templates);
     let overrides = Overrides::default();
-    let inputs = Inputs {
-        catalog: &places.catalog,
-        user_defaults: places.user_defaults.clone(),
-        env: &process_env,
-        overrides: &overrides,
-        require_account: true,
-    };
 
     let mut outputs: Vec<Output> = Vec::new();
     let mut report = String::new();
     let (mut checked, mut differ) = (0usize, 0usize);
     for file in profile_files(dir)? {
-        let loaded = profile::load(file.as_str(), &inputs)?;
+        let loaded = resolve(&places, file.as_str(), &overrides, true)?;
         let name = loaded.profile.name.clone();
         let ctx = Context::new(loaded.profile, &[]);
         for artifact in Artifact::ALL {
-            if artifact == Artifact::Conda && ctx.profile.env.conda.is_none() {
+            if !artifact.applies_to(&ctx.profile) {
                 continue;
             }
             let text = render::render(&env, &places.templates, artifact, &ctx)?;

@@ -44,11 +44,7 @@ pub fn read_file(path: &Utf8Path) -> Result<String, Error> {
     })?;
     // Refuse giant files before reading them into memory.
     if meta.len() > super::parse::MAX_PROFILE_BYTES as u64 {
-        return Err(Error::input(format!(
-            "{path}: the profile is {} bytes; profiles are limited to {} bytes (1 MiB). Is this the right file?",
-            meta.len(),
-            super::parse::MAX_PROFILE_BYTES
-        )));
+        return Err(super::parse::too_large(path.as_str(), meta.len()));
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
     String::from_utf8(bytes).map_err(|e| {

@@ -10,15 +10,18 @@ use crate::error::{Error, did_you_mean};
 /// keeps memory flat on hostile input.
 pub const MAX_PROFILE_BYTES: usize = 1 << 20;
 
+/// The refusal of a profile over `MAX_PROFILE_BYTES`.
+pub fn too_large(name: &str, bytes: u64) -> Error {
+    Error::input(format!(
+        "{name}: the profile is {bytes} bytes; profiles are limited to {MAX_PROFILE_BYTES} bytes (1 MiB). Is this the right file?"
+    ))
+}
+
 /// Parses one profile file. An empty document is an empty layer.
 pub fn parse_layer(text: &str, origin: &Origin) -> Result<Layer, Error> {
     let name = origin.source_name();
     if text.len() > MAX_PROFILE_BYTES {
-        return Err(Error::input(format!(
-            "{name}: the profile is {} bytes; profiles are limited to {} bytes (1 MiB). Is this the right file?",
-            text.len(),
-            MAX_PROFILE_BYTES
-        )));
+        return Err(too_large(&name, text.len() as u64));
     }
     let mut options = Options::default();
     options.duplicate_keys = DuplicateKeyPolicy::Error;

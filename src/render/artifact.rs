@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::profile::model::Profile;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Artifact {
     Job,
@@ -55,6 +57,11 @@ impl Artifact {
             Artifact::Interactive => "qsub_interactive.sh",
             Artifact::Client => "dask_client.py",
         }
+    }
+
+    /// Whether `profile` can render this artifact: `conda` needs a prefix to create.
+    pub fn applies_to(self, profile: &Profile) -> bool {
+        self != Artifact::Conda || profile.env.conda.is_some()
     }
 
     /// Whether the artifact carries the PBS request (and so needs the account).
