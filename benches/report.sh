@@ -8,7 +8,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 runs=${1:-3}
 cargo build --release -q || exit 1
-bin=$PWD/target/release/dask-pbs
+# Release binaries live under target/<host tuple>/ (.cargo/config.toml says why).
+bin=$PWD/target/$(rustc --print host-tuple)/release/dask-pbs
 work=$(mktemp -d /tmp/dask-pbs-report.XXXXXX)
 main_pid=$BASHPID
 trap '[[ $BASHPID == "$main_pid" ]] && rm -rf "$work"' EXIT

@@ -16,8 +16,9 @@ runs=${1:-3}
 venv=${DASK_PBS_E2E_VENV:-$PWD/.e2e/venv}
 [[ -x $venv/bin/dask ]] || { echo "no Dask venv at $venv: run tests/run.sh first" >&2; exit 1; }
 command -v mpiexec >/dev/null || { echo "mpiexec not found: run tests/run.sh first" >&2; exit 1; }
-[[ -x target/release/dask-pbs ]] || cargo build --release -q || exit 1
-dask_pbs=$PWD/target/release/dask-pbs
+cargo build --release -q || exit 1
+# Release binaries live under target/<host tuple>/ (.cargo/config.toml says why).
+dask_pbs=$PWD/target/$(rustc --print host-tuple)/release/dask-pbs
 host=$(hostname)
 work=$(mktemp -d /tmp/dask-pbs-bench.XXXXXX)
 # Only the main shell cleans up (the measuring functions run in $(...) subshells).

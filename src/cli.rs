@@ -2,7 +2,7 @@
 //! work is in `commands`.
 
 use camino::Utf8PathBuf;
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use crate::profile::overrides::Overrides;
 
@@ -23,6 +23,77 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// A subcommand's arguments (or its own subcommands), built only when that subcommand runs.
+///
+/// Clap builds every subcommand's arguments before it parses anything, and the profile and
+/// override flags alone are some twenty arguments repeated in seven subcommands: most of what
+/// a short `dask-pbs gen` spent before doing its work. Deferring them (clap's
+/// `Command::defer`) builds just the one subcommand that is named; `--help`, completions and
+/// the man page still see everything, since clap builds the rest when they ask.
+#[derive(Debug, Clone)]
+pub struct Deferred<T>(pub T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keeping_help(cmd, T::augment_args))
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keeping_help(cmd, T::augment_args_for_update))
+    }
+}
+
+impl<T: Subcommand> Subcommand for Deferred<T> {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keeping_help(cmd, T::augment_subcommands))
+    }
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keeping_help(cmd, T::augment_subcommands_for_update))
+    }
+    fn has_subcommand(name: &str) -> bool {
+        T::has_subcommand(name)
+    }
+}
+
+/// `add` applied to `cmd`, keeping the help texts the subcommand already had. Clap applies a
+/// variant's doc comment after its arguments; deferred, the arguments come last, and a
+/// flattened struct's doc comment (e.g. `PlacesArgs`') would replace the subcommand's.
+fn keeping_help(cmd: clap::Command, add: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let after_help = cmd.get_after_help().cloned();
+    let after_long_help = cmd.get_after_long_help().cloned();
+    let mut cmd = add(cmd);
+    if let Some(text) = about {
+        cmd = cmd.about(text);
+    }
+    if let Some(text) = long_about {
+        cmd = cmd.long_about(text);
+    }
+    if let Some(text) = after_help {
+        cmd = cmd.after_help(text);
+    }
+    if let Some(text) = after_long_help {
+        cmd = cmd.after_long_help(text);
+    }
+    cmd
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorWhen {
     Auto,
@@ -36,31 +107,31 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  dask-pbs gen --profile sophia --account MyProject > job.sh\n  dask-pbs gen conda --profile sophia\n  dask-pbs gen all --profile polaris -A MyProject --out-dir cluster/"
     )]
-    Gen(GenArgs),
+    Gen(Deferred<GenArgs>),
     /// Validate a profile and print what the job would ask for.
     #[command(
         after_help = "Example:\n  dask-pbs check --profile sophia --account MyProject --select 4"
     )]
-    Check(ProfileArgs),
+    Check(Deferred<ProfileArgs>),
     /// Print every resolved value and where it came from.
     #[command(after_help = "Example:\n  dask-pbs explain --profile sophia --account MyProject")]
-    Explain(ProfileArgs),
+    Explain(Deferred<ProfileArgs>),
     /// List and show profiles.
     #[command(subcommand)]
-    Profiles(ProfilesCommand),
+    Profiles(Deferred<ProfilesCommand>),
     /// List and show templates, and print the template context.
     #[command(subcommand)]
-    Templates(TemplatesCommand),
+    Templates(Deferred<TemplatesCommand>),
     /// Turn a dask-jobqueue configuration's `pbs:` section into a dask-pbs profile.
     #[command(
         after_help = "Example:\n  dask-pbs import-jobqueue ~/.config/dask/jobqueue.yaml > ~/.config/dask-pbs/profiles/mysite.yaml"
     )]
-    ImportJobqueue(ImportArgs),
+    ImportJobqueue(Deferred<ImportArgs>),
     /// Render the job into the working directory and submit it with qsub.
     #[command(
         after_help = "Examples:\n  dask-pbs submit --profile sophia -A MyProject --run 'python analysis.py'\n  dask-pbs submit --profile sophia -A MyProject --dry-run"
     )]
-    Submit(SubmitArgs),
+    Submit(Deferred<SubmitArgs>),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  source <(dask-pbs completions bash)")]
     Completions {
@@ -74,7 +145,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  dask-pbs verify site-profiles/            # exit 1 with a diff when anything changed\n  dask-pbs verify site-profiles/ --update   # accept the current output"
     )]
-    Verify(VerifyArgs),
+    Verify(Deferred<VerifyArgs>),
     /// Print the JSON Schema of the profile format, for editors.
     #[command(
         after_help = "Example:\n  dask-pbs schema > dask-pbs.schema.json\n  # then, first line of a profile:\n  # yaml-language-server: $schema=./dask-pbs.schema.json"
@@ -84,7 +155,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  dask-pbs render my_epilogue.sh.j2 --profile sophia -A MyProject"
     )]
-    Render(RenderArgs),
+    Render(Deferred<RenderArgs>),
 }
 
 // Parsed once per run: boxing the larger variants would buy nothing.
@@ -267,4 +338,41 @@ pub struct SubmitArgs {
 pub struct ImportArgs {
     /// The dask-jobqueue configuration (default ~/.config/dask/jobqueue.yaml).
     pub file: Option<Utf8PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        // Builds every deferred subcommand, as --help, completions and the man page do.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn deferred_subcommands_keep_their_own_help() {
+        let mut cli = Cli::command();
+        cli.build();
+        let gen_cmd = cli.find_subcommand("gen").expect("gen");
+        assert_eq!(
+            gen_cmd.get_about().map(ToString::to_string).as_deref(),
+            Some("Render an artifact (default: the PBS job script) from a profile")
+        );
+        let after = gen_cmd.get_after_help().map(ToString::to_string);
+        assert!(
+            after.is_some_and(|a| a.contains("dask-pbs gen --profile sophia")),
+            "gen lost its examples"
+        );
+        assert!(gen_cmd.get_arguments().any(|a| a.get_id() == "account"));
+        for sub in cli.get_subcommands() {
+            let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            assert!(
+                !about.starts_with("Where profiles and templates"),
+                "{} shows PlacesArgs' doc comment as its own",
+                sub.get_name()
+            );
+        }
+    }
 }

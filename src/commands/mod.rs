@@ -9,7 +9,9 @@ mod verify;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, PlacesArgs, ProfileArgs, ProfilesCommand, TemplatesCommand};
+use crate::cli::{
+    Cli, Command, Deferred, PlacesArgs, ProfileArgs, ProfilesCommand, TemplatesCommand,
+};
 use crate::config::Places;
 use crate::error::Error;
 use crate::profile::overrides::Overrides;
@@ -28,11 +30,19 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Gen(args) => gen_cmd::gen_artifacts(&args)?,
         Command::Check(args) => inspect::check(&args)?,
         Command::Explain(args) => inspect::explain(&args)?,
-        Command::Profiles(ProfilesCommand::List(places)) => inspect::profiles_list(&places)?,
-        Command::Profiles(ProfilesCommand::Show(args)) => inspect::profiles_show(&args)?,
-        Command::Templates(TemplatesCommand::List(places)) => inspect::templates_list(&places),
-        Command::Templates(TemplatesCommand::Show { name }) => inspect::templates_show(&name)?,
-        Command::Templates(TemplatesCommand::Context(args)) => inspect::templates_context(&args)?,
+        Command::Profiles(Deferred(ProfilesCommand::List(places))) => {
+            inspect::profiles_list(&places)?
+        }
+        Command::Profiles(Deferred(ProfilesCommand::Show(args))) => inspect::profiles_show(&args)?,
+        Command::Templates(Deferred(TemplatesCommand::List(places))) => {
+            inspect::templates_list(&places)
+        }
+        Command::Templates(Deferred(TemplatesCommand::Show { name })) => {
+            inspect::templates_show(&name)?
+        }
+        Command::Templates(Deferred(TemplatesCommand::Context(args))) => {
+            inspect::templates_context(&args)?
+        }
         Command::Render(args) => gen_cmd::render_user_template(&args)?,
         Command::Schema => inspect::schema()?,
         Command::Verify(args) => verify::verify(&args)?,
