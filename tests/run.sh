@@ -5,11 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# --- System packages: OpenMPI's mpiexec, shellcheck, Python venv support.
+# --- System packages: OpenMPI's mpiexec, shellcheck, Python venv support, static glibc.
 need=()
 command -v mpiexec >/dev/null 2>&1 || need+=(openmpi-bin)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# The binaries link glibc statically (.cargo/config.toml): that needs libc.a.
+[[ $(cc -print-file-name=libc.a 2>/dev/null) == /* ]] || need+=(libc6-dev)
 if (( ${#need[@]} )); then
   echo "tests/run.sh: installing ${need[*]}"
   sudo=""
