@@ -27,23 +27,47 @@ cluster = PBSCluster(queue="by-gpu", account="X", walltime="01:00:00", cores=1, 
                      resource_spec="select=2", job_extra_directives=["-l filesystems=home:eagle", "-k doe"])
 print(cluster.job_script())
 PY
-hyperfine --runs 20 --warmup 3 --export-markdown "$work/latency.md" -N \
+# Medians (the mean of a process this short is pulled by the odd slow start); -N: no shell.
+hyperfine --runs 200 --warmup 20 -N --export-json "$work/latency.json" \
   -n "dask-pbs gen" "$bin gen --profile sophia --account X" \
-  -n "cat (floor)" "cat $work/job.sh" >/dev/null 2>&1
-hyperfine --runs 5 --warmup 1 --export-markdown "$work/jobqueue.md" -N \
-  -n "dask-jobqueue job_script()" "$bench_venv/bin/python $work/jobqueue.py" >/dev/null 2>&1
-cat "$work/latency.md"
-tail -n 1 "$work/jobqueue.md"
-gen_ms=$(awk -F'|' '/dask-pbs gen/ { gsub(/ /, "", $3); split($3, a, "±"); print a[1] }' "$work/latency.md")
-cat_ms=$(awk -F'|' '/cat \(floor\)/ { gsub(/ /, "", $3); split($3, a, "±"); print a[1] }' "$work/latency.md")
-jq_ms=$(awk -F'|' '/dask-jobqueue/ { gsub(/ /, "", $3); split($3, a, "±"); print a[1] }' "$work/jobqueue.md")
-awk -v g="$gen_ms" -v c="$cat_ms" -v j="$jq_ms" 'BEGIN { printf "dask-jobqueue / dask-pbs: %.0fx   dask-pbs / cat: %.2fx\n", j / g, g / c }'
+  -n "cat (floor)" "cat $work/job.sh" >/dev/null 2>&1 || exit 1
+hyperfine --runs 5 --warmup 1 -N --export-json "$work/jobqueue.json" \
+  -n "dask-jobqueue job_script()" "$bench_venv/bin/python $work/jobqueue.py" >/dev/null 2>&1 || exit 1
+python3 - "$work/latency.json" "$work/jobqueue.json" <<'PY'
+import json, sys
+rows = [r for f in sys.argv[1:] for r in json.load(open(f))["results"]]
+ms = {r["command"]: r["median"] * 1e3 for r in rows}
+print(f"| {'command':<28} | {'median ms':>9} | {'mean ms':>8} | {'min ms':>7} | {'max ms':>7} | runs |")
+print(f"|{'-' * 30}|{'-' * 10}:|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|-----:|")
+for r in rows:
+    print(f"| {r['command']:<28} | {r['median'] * 1e3:>9.2f} | {r['mean'] * 1e3:>8.2f} | "
+          f"{r['min'] * 1e3:>7.2f} | {r['max'] * 1e3:>7.2f} | {len(r['times']):>4} |")
+gen, cat, jq = ms["dask-pbs gen"], ms["cat (floor)"], ms["dask-jobqueue job_script()"]
+print(f"dask-jobqueue / dask-pbs: {jq / gen:.0f}x (target >= 100x)   "
+      f"dask-pbs / cat: {gen / cat:.2f}x (target <= 2x), on medians")
+PY
 
 echo
 echo "## 2. Throughput"
 mkdir -p "$work/all"
-/usr/bin/time -f "gen all, 6 built-in profiles (6 processes): %e s total" bash -c \
-  "for p in sophia sophia-node polaris derecho casper pbs-cpu; do '$bin' gen all --profile \$p -A X --out-dir '$work/all/'\$p >/dev/null 2>&1; done"
+for p in sophia sophia-node polaris derecho casper pbs-cpu; do
+  "$bin" gen all --profile "$p" -A X --out-dir "$work/all/$p" >/dev/null 2>&1 || exit 1
+done
+# The same 36 artifacts rendered and compared in one process: `verify` over six profiles that
+# are the built-ins under another name.
+mkdir -p "$work/builtins"
+for p in sophia sophia-node polaris derecho casper pbs-cpu; do
+  printf 'description: built-in %s\nextends: %s\njob: {account: X}\n' "$p" "$p" >"$work/builtins/my-$p.yaml"
+done
+"$bin" verify "$work/builtins" --update >/dev/null || exit 1
+hyperfine --runs 20 --warmup 2 -N --export-json "$work/throughput.json" \
+  -n "gen all, sophia (6 files, fsynced)" "$bin gen all --profile sophia -A X --out-dir $work/all/sophia --force" \
+  -n "verify, the 6 built-ins (36 artifacts)" "$bin verify $work/builtins" >/dev/null 2>&1 || exit 1
+python3 - "$work/throughput.json" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print(f"{r['command']}: {r['median'] * 1e3:.1f} ms (median of {len(r['times'])}, one process)")
+PY
 mkdir -p "$work/verify"
 for i in $(seq 1 1000); do
   sites=(sophia polaris derecho casper pbs-cpu)
