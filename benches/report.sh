@@ -49,14 +49,15 @@ PY
 
 echo
 echo "## 2. Throughput"
+builtins=(sophia sophia-node polaris derecho casper pbs-cpu)
 mkdir -p "$work/all"
-for p in sophia sophia-node polaris derecho casper pbs-cpu; do
+for p in "${builtins[@]}"; do
   "$bin" gen all --profile "$p" -A X --out-dir "$work/all/$p" >/dev/null 2>&1 || exit 1
 done
 # The same 36 artifacts rendered and compared in one process: `verify` over six profiles that
 # are the built-ins under another name.
 mkdir -p "$work/builtins"
-for p in sophia sophia-node polaris derecho casper pbs-cpu; do
+for p in "${builtins[@]}"; do
   printf 'description: built-in %s\nextends: %s\njob: {account: X}\n' "$p" "$p" >"$work/builtins/my-$p.yaml"
 done
 "$bin" verify "$work/builtins" --update >/dev/null || exit 1

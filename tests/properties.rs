@@ -48,14 +48,12 @@ fn render_all(profile: &str, overrides: &Overrides) -> Result<Vec<String>, Strin
 
 fn overrides_strategy() -> impl Strategy<Value = (String, Overrides)> {
     (
-        prop::sample::select(vec![
-            "sophia",
-            "sophia-node",
-            "polaris",
-            "derecho",
-            "casper",
-            "pbs-cpu",
-        ]),
+        prop::sample::select(
+            dask_pbs::builtin::PROFILES
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>(),
+        ),
         prop::option::of(".{0,12}"),
         prop::option::of(0u32..20),
         prop::option::of(prop_oneof![Just("00:30:00".to_string()), "[0-9:]{1,9}"]),
