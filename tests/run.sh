@@ -5,10 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# --- System packages: OpenMPI's mpiexec, shellcheck, Python venv support, static glibc.
+# --- System packages: OpenMPI's mpiexec, shellcheck, strace, Python venv support, static glibc.
 need=()
 command -v mpiexec >/dev/null 2>&1 || need+=(openmpi-bin)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+# tests/wheel.sh: strace proves the static binary makes no NSS lookup; file tells static.
+command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v file >/dev/null 2>&1 || need+=(file)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # The binaries link glibc statically (.cargo/config.toml): that needs libc.a.
 [[ $(cc -print-file-name=libc.a 2>/dev/null) == /* ]] || need+=(libc6-dev)
@@ -33,3 +36,6 @@ export DASK_PBS_E2E_VENV=$PWD/$venv
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+
+# --- Install without Rust: the wheel (maturin) and the static binary, as the README says.
+tests/wheel.sh
