@@ -83,12 +83,7 @@ pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
         };
         return Ok(source.text);
     }
-    let loaded = resolve(
-        &places,
-        &args.profile_name,
-        &args.overrides.to_overrides(),
-        false,
-    )?;
+    let loaded = resolve(&places, &args.profile_name, &args.overrides, false)?;
     serde_saphyr::to_string(&loaded.merged)
         .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))
 }

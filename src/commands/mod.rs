@@ -14,7 +14,6 @@ use crate::cli::{
 };
 use crate::config::Places;
 use crate::error::Error;
-use crate::profile::overrides::Overrides;
 use crate::profile::{self, Inputs, Loaded};
 use crate::render::context::Context;
 
@@ -87,12 +86,7 @@ pub(crate) fn load_for(
     require_account: bool,
 ) -> Result<(Places, Loaded), Error> {
     let places = places(&args.places);
-    let loaded = resolve(
-        &places,
-        &args.profile,
-        &args.overrides.to_overrides(),
-        require_account,
-    )?;
+    let loaded = resolve(&places, &args.profile, &args.overrides, require_account)?;
     Ok((places, loaded))
 }
 
@@ -100,7 +94,7 @@ pub(crate) fn load_for(
 pub(crate) fn resolve(
     places: &Places,
     spec: &str,
-    overrides: &Overrides,
+    overrides: &crate::cli::OverrideArgs,
     require_account: bool,
 ) -> Result<Loaded, Error> {
     let inputs = Inputs {
@@ -114,8 +108,5 @@ pub(crate) fn resolve(
 }
 
 pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {
-    Context::new(
-        loaded.profile.clone(),
-        &args.overrides.to_overrides().to_args(),
-    )
+    Context::new(loaded.profile.clone(), &args.overrides.to_args())
 }

@@ -7,7 +7,7 @@ use crate::cli::VerifyArgs;
 use crate::config::Places;
 use crate::error::Error;
 use crate::output::{self, Output};
-use crate::profile::overrides::Overrides;
+use crate::profile::overrides::OverrideArgs;
 use crate::render::{self, artifact::Artifact, context::Context};
 
 use super::{process_env, resolve};
@@ -40,7 +40,7 @@ pub fn verify(args: &VerifyArgs) -> Result<String, Error> {
     profile_dirs.extend(args.places.profile_dirs.iter().cloned());
     let places = Places::new(&profile_dirs, &args.places.template_dirs, &process_env);
     let env = render::environment(&places.templates);
-    let overrides = Overrides::default();
+    let overrides = OverrideArgs::default();
 
     let mut outputs: Vec<Output> = Vec::new();
     let mut report = String::new();
