@@ -8,7 +8,7 @@ use crate::cli::ImportArgs;
 use crate::error::Error;
 use crate::profile::catalog::read_file;
 
-use super::process_env;
+use super::{Note, Outcome, process_env};
 
 /// The profile (YAML) and the keys that could not be mapped, with reasons.
 pub struct Imported {
@@ -232,7 +232,7 @@ pub fn import(config: &Value) -> Result<Imported, String> {
     })
 }
 
-pub fn import_jobqueue(args: &ImportArgs) -> Result<String, Error> {
+pub fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
     let path = match &args.file {
         Some(p) => p.clone(),
         None => {
@@ -249,12 +249,18 @@ pub fn import_jobqueue(args: &ImportArgs) -> Result<String, Error> {
         ))
     })?;
     let imported = import(&config).map_err(|e| Error::input(format!("{path}: {e}")))?;
-    for (key, why) in &imported.unmapped {
-        eprintln!("dask-pbs: not mapped: {key}: {why}");
-    }
+    let notes = imported
+        .unmapped
+        .iter()
+        .map(|(key, why)| Note::Info(format!("not mapped: {key}: {why}")))
+        .collect();
     let yaml = serde_saphyr::to_string(&imported.profile)
         .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))?;
-    Ok(format!(
-        "# Imported from {path} by dask-pbs import-jobqueue; review the queue limits.\n{yaml}"
-    ))
+    Ok(Outcome {
+        stdout: format!(
+            "# Imported from {path} by dask-pbs import-jobqueue; review the queue limits.\n{yaml}"
+        ),
+        notes,
+        error: None,
+    })
 }

@@ -9,15 +9,16 @@ use crate::profile::origin::Origin;
 use crate::profile::parse::parse_layer;
 use crate::render::TemplateOrigin;
 
-use super::{context, load, places, resolve};
+use super::{Outcome, context, load, places, resolve};
 
-pub fn check(args: &ProfileArgs) -> Result<String, Error> {
+pub fn check(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load(args)?;
     let plan = Plan::new(&loaded.profile);
-    Ok(format!("ok: {}\n", plan.summary(&loaded.profile)))
+    let summary = format!("ok: {}\n", plan.summary(&loaded.profile));
+    Ok(Outcome::of(summary, &loaded))
 }
 
-pub fn explain(args: &ProfileArgs) -> Result<String, Error> {
+pub fn explain(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load(args)?;
     let entries = loaded.explain();
     let chain: Vec<String> = loaded.chain.iter().map(Origin::to_string).collect();
@@ -35,7 +36,7 @@ pub fn explain(args: &ProfileArgs) -> Result<String, Error> {
         let left = format!("{} = {}", e.key, e.value);
         text.push_str(&format!("{left:width$}  # {}\n", e.origin));
     }
-    Ok(text)
+    Ok(Outcome::of(text, &loaded))
 }
 
 pub fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
@@ -73,7 +74,7 @@ pub fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
     Ok(text)
 }
 
-pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
+pub fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
     let places = places(&args.places);
     if !args.resolved {
         let source = if is_path(&args.profile_name) {
@@ -81,11 +82,12 @@ pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
         } else {
             places.catalog.find(&args.profile_name, &[])?
         };
-        return Ok(source.text);
+        return Ok(Outcome::text(source.text));
     }
     let loaded = resolve(&places, &args.profile_name, &args.overrides, false)?;
-    serde_saphyr::to_string(&loaded.merged)
-        .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))
+    let yaml = serde_saphyr::to_string(&loaded.merged)
+        .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))?;
+    Ok(Outcome::of(yaml, &loaded))
 }
 
 pub fn templates_list(args: &PlacesArgs) -> String {
@@ -116,11 +118,12 @@ pub fn templates_show(name: &str) -> Result<String, Error> {
     })
 }
 
-pub fn templates_context(args: &ProfileArgs) -> Result<String, Error> {
+pub fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load(args)?;
     let ctx = context(args, &loaded);
-    serde_saphyr::to_string(&ctx)
-        .map_err(|e| Error::failure(format!("cannot print the context: {e}")))
+    let yaml = serde_saphyr::to_string(&ctx)
+        .map_err(|e| Error::failure(format!("cannot print the context: {e}")))?;
+    Ok(Outcome::of(yaml, &loaded))
 }
 
 /// The JSON Schema of a profile file, from the same types the parser uses.

@@ -39,6 +39,8 @@ pub struct Loaded {
     pub merged: Layer,
     /// The profile chain, child first.
     pub chain: Vec<Origin>,
+    /// Warnings about legitimate but unusual values (the command still runs).
+    pub notes: Vec<String>,
 }
 
 impl Loaded {
@@ -154,5 +156,6 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
         profile,
         merged,
         chain: origins,
+        notes: Vec::new(),
     })
 }

@@ -254,7 +254,16 @@ mod tests {
         assert_eq!(top.rapids.unwrap().version.unwrap().value, "25.10");
         assert_eq!(
             args.to_args(),
-            ["--account", "P", "--select", "4", "--env", "/e", "--rapids", "25.10"]
+            [
+                "--account",
+                "P",
+                "--select",
+                "4",
+                "--env",
+                "/e",
+                "--rapids",
+                "25.10"
+            ]
         );
     }
 }
