@@ -166,8 +166,11 @@ pub enum ProfilesCommand {
     #[command(after_help = "Example:\n  dask-pbs profiles list")]
     List(PlacesArgs),
     /// A profile's YAML, or with --resolved the fully merged result.
+    ///
+    /// `dask-pbs profiles show defaults` prints dask-pbs's own defaults: the bottom layer
+    /// under every profile, which each profile's values replace.
     #[command(
-        after_help = "Examples:\n  dask-pbs profiles show sophia\n  dask-pbs profiles show sophia --resolved -A MyProject"
+        after_help = "Examples:\n  dask-pbs profiles show sophia\n  dask-pbs profiles show sophia --resolved -A MyProject\n  dask-pbs profiles show defaults   # the bottom layer under every profile"
     )]
     Show(ShowArgs),
 }
@@ -233,7 +236,7 @@ pub struct GenArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
-    /// Profile name or path.
+    /// Profile name or path; `defaults` for dask-pbs's own defaults (the bottom layer).
     #[arg(value_name = "NAME")]
     pub profile_name: String,
     /// Print the fully merged result (defaults, chain, defaults file, environment, flags).

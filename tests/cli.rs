@@ -373,15 +373,121 @@ fn explain_gives_every_origin() {
         .env("DASK_PBS_ACCOUNT", "P")
         .run()
         .stdout;
-    assert!(
-        out.contains("job.select = 4") && out.contains("# command-line flag --select"),
-        "{out}"
+    let row = |key: &str| -> Vec<String> {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("no row {key}:\n{out}"));
+        // Columns are separated by at least two spaces; values hold single spaces.
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        row("job.select"),
+        ["job.select", "4", "command-line flag --select"]
     );
-    assert!(out.lines().any(|l| l.starts_with("job.account = \"P\"")
-        && l.ends_with("# environment variable DASK_PBS_ACCOUNT")));
-    assert!(out.lines().any(|l| l.starts_with("job.queue = \"by-gpu\"")
-        && l.ends_with("# built-in profile sophia, line 21")));
-    assert!(out.lines().any(
-        |l| l.starts_with("dask.death_timeout = 60") && l.contains("# dask-pbs defaults, line")
-    ));
+    assert_eq!(
+        row("job.account"),
+        [
+            "job.account",
+            "\"P\"",
+            "environment variable DASK_PBS_ACCOUNT"
+        ]
+    );
+    assert_eq!(
+        row("job.queue"),
+        [
+            "job.queue",
+            "\"by-gpu\"",
+            "built-in profile sophia, line 21"
+        ]
+    );
+    assert!(row("dask.death_timeout")[2].starts_with("dask-pbs defaults, line"));
+}
+
+#[test]
+fn explain_fits_100_columns_with_one_line_per_leaf() {
+    let out = ok(&["explain", "--profile", "sophia", "-A", "P"]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    let walltime: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("system.queues.by-gpu.walltime "))
+        .collect();
+    assert_eq!(walltime.len(), 1, "{out}");
+    assert!(
+        walltime[0].contains(r#"["00:05:00", "24:00:00"]"#)
+            && walltime[0].ends_with("built-in profile sophia, line 16"),
+        "{}",
+        walltime[0]
+    );
+    assert!(
+        !out.contains("system.queues "),
+        "the queue table is one line:\n{out}"
+    );
+    // A cut value says where the whole one is.
+    assert!(out.contains("description ") && out.contains("…"), "{out}");
+    assert!(out.contains("`dask-pbs profiles show sophia --resolved` prints them whole"));
+}
+
+#[test]
+fn profiles_show_defaults_prints_the_bottom_layer() {
+    let out = ok(&["profiles", "show", "defaults"]);
+    let file = std::fs::read_to_string(common::repo_root().join("profiles/defaults.yaml")).unwrap();
+    assert_eq!(out, file);
+    let help = ok(&["profiles", "show", "--help"]);
+    assert!(help.contains("bottom layer"), "{help}");
+    let run = dask_pbs(&["profiles", "show", "defaults", "--resolved"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bottom layer, not a profile"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn profiles_list_aligns_user_rows_and_says_what_a_bare_profile_extends() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sophia.yaml"),
+        "extends: sophia\njob:\n  select: 4\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mine.yaml"),
+        "description: my site\nextends: pbs-cpu\n",
+    )
+    .unwrap();
+    let out = ok(&[
+        "profiles",
+        "list",
+        "--profile-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name}:\n{out}"))
+            .to_string()
+    };
+    let sophia = line("sophia");
+    assert!(sophia.ends_with("  extends sophia"), "{sophia}");
+    assert!(
+        sophia.contains("[shadows built-in profile sophia]"),
+        "{sophia}"
+    );
+    // The description column starts at the same character for every row.
+    let start = |l: &str, text: &str| l.find(text).map(|b| l[..b].chars().count());
+    let column = start(&sophia, "extends sophia");
+    assert_eq!(start(&line("mine"), "my site"), column, "{out}");
+    assert_eq!(start(&line("casper"), "NCAR Casper"), column, "{out}");
 }
