@@ -1,4 +1,5 @@
-//! The command line through the real binary: exit codes, stdout/stderr, writing files.
+//! The command line through the real binary: exit codes, stdout/stderr, writing files, help,
+//! colour, completions and the man page.
 
 mod common;
 
@@ -490,4 +491,74 @@ fn profiles_list_aligns_user_rows_and_says_what_a_bare_profile_extends() {
     let column = start(&sophia, "extends sophia");
     assert_eq!(start(&line("mine"), "my site"), column, "{out}");
     assert_eq!(start(&line("casper"), "NCAR Casper"), column, "{out}");
+}
+
+#[test]
+fn completions_load_in_bash_and_the_man_page_renders() {
+    let bin = env!("CARGO_BIN_EXE_dask-pbs");
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -e; source <('{bin}' completions bash); complete -p dask-pbs"
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(String::from_utf8_lossy(&status.stdout).contains("dask-pbs"));
+    for shell in ["zsh", "fish"] {
+        assert!(common::ok(&["completions", shell]).contains("dask-pbs"));
+    }
+    let man = common::ok(&["man"]);
+    assert!(
+        man.starts_with(".ie ") || man.contains(".TH dask-pbs"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example_and_colour_never_reaches_an_artifact() {
+    for sub in [
+        &["gen"][..],
+        &["check"],
+        &["explain"],
+        &["profiles", "list"],
+        &["profiles", "show"],
+        &["templates", "list"],
+        &["templates", "show"],
+        &["templates", "context"],
+        &["render"],
+        &["verify"],
+        &["schema"],
+        &["submit"],
+        &["import-jobqueue"],
+        &["completions"],
+        &["man"],
+    ] {
+        let mut args: Vec<&str> = sub.to_vec();
+        args.push("--help");
+        let out = common::ok(&args);
+        assert!(out.contains("Example"), "{sub:?} --help has no example");
+    }
+    let version = common::ok(&["--version"]);
+    assert!(version.starts_with("dask-pbs "));
+    let plain = common::ok(&["gen", "--profile", "sophia", "-A", "X"]);
+    let colored = common::ok(&["--color", "always", "gen", "--profile", "sophia", "-A", "X"]);
+    assert_eq!(plain, colored);
+    assert!(!colored.contains('\u{1b}'));
+    let help = DaskPbs::new()
+        .args(["--color", "always", "--help"])
+        .run()
+        .stdout;
+    assert!(help.contains('\u{1b}'), "--color always colours the help");
+    let help = DaskPbs::new()
+        .args(["--help"])
+        .env("NO_COLOR", "1")
+        .run()
+        .stdout;
+    assert!(!help.contains('\u{1b}'));
 }
