@@ -4,7 +4,7 @@ use serde_saphyr::{DuplicateKeyPolicy, Options};
 
 use super::layer::{Layer, SECTIONS};
 use super::origin::Origin;
-use crate::error::{Error, did_you_mean};
+use crate::error::{Error, Suggestion};
 
 /// Profiles are a page of YAML; anything this large is a mistake, and refusing it early
 /// keeps memory flat on hostile input.
@@ -75,8 +75,8 @@ fn improve(message: &str) -> String {
         let place = section
             .map(|(s, _)| format!(" in `{s}:`"))
             .unwrap_or_default();
-        let hint = match did_you_mean(field, candidates.iter().copied()) {
-            Some(best) => format!("; did you mean `{best}`?"),
+        let hint = match Suggestion::for_name(field, candidates.iter().copied()) {
+            Some(suggestion) => format!("; {suggestion}"),
             None => format!("; the keys allowed here are {}", candidates.join(", ")),
         };
         return format!("unknown key `{field}`{place}{hint}");
