@@ -80,26 +80,22 @@ fn compact(value: &Value) -> String {
     }
 }
 
-/// `key  value  origin` columns within `EXPLAIN_COLUMNS`; a value too long for its column
-/// is cut with `…` rather than widening every line.
+/// `key = value  # origin` lines within `EXPLAIN_COLUMNS`, origins aligned; a value too
+/// long for its line is cut with `…` rather than widening every line.
 fn explain_table(rows: &[(String, String, String)]) -> String {
-    let key_width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     let origin_width = rows.iter().map(|r| r.2.chars().count()).max().unwrap_or(0);
-    let room = EXPLAIN_COLUMNS
-        .saturating_sub(key_width + origin_width + 4)
-        .max(16);
-    let value_width = rows
+    let room = EXPLAIN_COLUMNS.saturating_sub(origin_width + 4).max(32);
+    let lefts: Vec<String> = rows
         .iter()
-        .map(|r| r.1.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(room);
+        .map(|(key, value, _)| {
+            let value_room = room.saturating_sub(key.chars().count() + 3).max(8);
+            format!("{key} = {}", cut(value, value_room))
+        })
+        .collect();
+    let width = lefts.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let mut text = String::new();
-    for (key, value, origin) in rows {
-        let value = cut(value, room);
-        let line = format!("{key:key_width$}  {value:value_width$}  {origin}");
-        text.push_str(line.trim_end());
-        text.push('\n');
+    for (left, (_, _, origin)) in lefts.iter().zip(rows) {
+        text.push_str(&format!("{left:width$}  # {origin}\n"));
     }
     text
 }
