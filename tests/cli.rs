@@ -550,3 +550,47 @@ fn every_subcommand_has_help_with_an_example_and_colour_never_reaches_an_artifac
         .stdout;
     assert!(!help.contains('\u{1b}'));
 }
+
+#[test]
+fn files_written_are_reported_on_stderr_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job.sh");
+    let run = dask_pbs(&[
+        "gen",
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "-o",
+        job.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, format!("dask-pbs: wrote {}\n", job.display()));
+    let all = dir.path().join("all");
+    let run = dask_pbs(&[
+        "gen",
+        "all",
+        "--profile",
+        "pbs-cpu",
+        "-A",
+        "X",
+        "--set",
+        "env.conda=null",
+        "--out-dir",
+        all.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("dask-pbs: skipping conda_create.sh"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[1..].iter().all(|l| l.starts_with("dask-pbs: wrote ")),
+        "{}",
+        run.stderr
+    );
+}

@@ -154,15 +154,14 @@ pub fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
 
 pub fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
     let places = places(&args.places);
-    if args.profile_name == DEFAULTS_NAME && !is_path(DEFAULTS_NAME) {
-        if places.catalog.find(DEFAULTS_NAME, &[]).is_err() {
-            if args.resolved {
-                return Err(Error::input(format!(
-                    "`{DEFAULTS_NAME}` is dask-pbs's bottom layer, not a profile: `dask-pbs profiles show {DEFAULTS_NAME}` prints it; --resolved needs a profile (e.g. sophia)"
-                )));
-            }
-            return Ok(Outcome::text(builtin::DEFAULTS));
+    // A user's own profile named `defaults` wins, as any profile shadows a built-in.
+    if args.profile_name == DEFAULTS_NAME && places.catalog.find(DEFAULTS_NAME, &[]).is_err() {
+        if args.resolved {
+            return Err(Error::input(format!(
+                "`{DEFAULTS_NAME}` is dask-pbs's bottom layer, not a profile: `dask-pbs profiles show {DEFAULTS_NAME}` prints it; --resolved needs a profile (e.g. sophia)"
+            )));
         }
+        return Ok(Outcome::text(builtin::DEFAULTS));
     }
     if !args.resolved {
         let source = if is_path(&args.profile_name) {

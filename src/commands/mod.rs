@@ -173,3 +173,20 @@ pub(crate) fn resolve(
 pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {
     Context::new(loaded.profile.clone(), &args.overrides.to_args())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_say_who_speaks_and_warnings_say_so() {
+        assert_eq!(
+            Note::Info("wrote job.sh".into()).to_string(),
+            "dask-pbs: wrote job.sh"
+        );
+        assert_eq!(
+            Note::Warning("256 threads on 64 cores".into()).to_string(),
+            "dask-pbs: warning: 256 threads on 64 cores"
+        );
+    }
+}
