@@ -4,7 +4,7 @@
 use camino::Utf8PathBuf;
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
-use crate::profile::overrides::Overrides;
+pub use crate::profile::overrides::OverrideArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -166,8 +166,11 @@ pub enum ProfilesCommand {
     #[command(after_help = "Example:\n  dask-pbs profiles list")]
     List(PlacesArgs),
     /// A profile's YAML, or with --resolved the fully merged result.
+    ///
+    /// `dask-pbs profiles show defaults` prints dask-pbs's own defaults: the bottom layer
+    /// under every profile, which each profile's values replace.
     #[command(
-        after_help = "Examples:\n  dask-pbs profiles show sophia\n  dask-pbs profiles show sophia --resolved -A MyProject"
+        after_help = "Examples:\n  dask-pbs profiles show sophia\n  dask-pbs profiles show sophia --resolved -A MyProject\n  dask-pbs profiles show defaults   # the bottom layer under every profile"
     )]
     Show(ShowArgs),
 }
@@ -213,61 +216,6 @@ pub struct ProfileArgs {
     pub overrides: OverrideArgs,
 }
 
-#[derive(Debug, Clone, Args, Default)]
-pub struct OverrideArgs {
-    /// Project to charge (-A); also $DASK_PBS_ACCOUNT, then $PBS_ACCOUNT.
-    #[arg(long, short = 'A', value_name = "PROJECT")]
-    pub account: Option<String>,
-    /// Queue (-q).
-    #[arg(long, short = 'q')]
-    pub queue: Option<String>,
-    /// Number of chunks: GPUs on Sophia's by-gpu queue, nodes elsewhere.
-    #[arg(long, short = 'n', value_name = "N")]
-    pub select: Option<u32>,
-    /// Walltime, HH:MM:SS.
-    #[arg(long, short = 't', value_name = "HH:MM:SS")]
-    pub walltime: Option<String>,
-    /// Job name (-N).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Conda environment prefix to activate (sets env.conda).
-    #[arg(long, value_name = "PATH")]
-    pub env: Option<String>,
-    /// Payload command run once the cluster is ready (sets run).
-    #[arg(long, value_name = "CMD")]
-    pub run: Option<String>,
-    /// RAPIDS release for the conda artifact (sets rapids.version).
-    #[arg(long, value_name = "VER")]
-    pub rapids: Option<String>,
-    /// Python version for the conda artifact (sets rapids.python).
-    #[arg(long, value_name = "VER")]
-    pub python: Option<String>,
-    /// CUDA constraint for the conda artifact, e.g. '>=12.0,<=12.8' (sets rapids.cuda).
-    #[arg(long, value_name = "SPEC")]
-    pub cuda: Option<String>,
-    /// Any profile key, parsed as YAML: --set dask.worker_args='[--foo]' (repeatable).
-    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
-    pub sets: Vec<String>,
-}
-
-impl OverrideArgs {
-    pub fn to_overrides(&self) -> Overrides {
-        Overrides {
-            account: self.account.clone(),
-            queue: self.queue.clone(),
-            select: self.select,
-            walltime: self.walltime.clone(),
-            name: self.name.clone(),
-            env: self.env.clone(),
-            run: self.run.clone(),
-            rapids: self.rapids.clone(),
-            python: self.python.clone(),
-            cuda: self.cuda.clone(),
-            sets: self.sets.clone(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct GenArgs {
     /// job (default), start, worker, conda, interactive, client, or all (needs --out-dir).
@@ -288,7 +236,7 @@ pub struct GenArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
-    /// Profile name or path.
+    /// Profile name or path; `defaults` for dask-pbs's own defaults (the bottom layer).
     #[arg(value_name = "NAME")]
     pub profile_name: String,
     /// Print the fully merged result (defaults, chain, defaults file, environment, flags).

@@ -20,17 +20,18 @@ pub struct Error {
 }
 
 impl Error {
-    pub fn input(message: impl Into<String>) -> Self {
+    /// Input the user can fix; `message` is any error or text that says what and how.
+    pub fn input(message: impl fmt::Display) -> Self {
         Error {
             kind: Kind::Input,
-            message: message.into(),
+            message: message.to_string(),
         }
     }
 
-    pub fn failure(message: impl Into<String>) -> Self {
+    pub fn failure(message: impl fmt::Display) -> Self {
         Error {
             kind: Kind::Failure,
-            message: message.into(),
+            message: message.to_string(),
         }
     }
 
@@ -57,17 +58,34 @@ impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// "did you mean `x`?" for a name that is close to one of `candidates`.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+/// A close known name for a mistyped one; shows as "did you mean `x`?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion(String);
+
+impl Suggestion {
+    /// The candidate closest to `input`, when one is close enough to be a likely typo.
+    pub fn for_name<'a>(
+        input: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Option<Self> {
+        candidates
+            .into_iter()
+            .map(|c| (strsim::jaro_winkler(input, c), c))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, c)| Suggestion(c.to_string()))
+    }
+
+    /// The suggested name.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Suggestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "did you mean `{}`?", self.0)
+    }
 }
 
 #[cfg(test)]
@@ -76,10 +94,9 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_name() {
-        assert_eq!(
-            did_you_mean("selct", ["queue", "select", "account"]),
-            Some("select")
-        );
-        assert_eq!(did_you_mean("zzz", ["queue", "select"]), None);
+        let hint = Suggestion::for_name("selct", ["queue", "select", "account"]);
+        assert_eq!(hint.as_ref().map(Suggestion::name), Some("select"));
+        assert_eq!(hint.unwrap().to_string(), "did you mean `select`?");
+        assert_eq!(Suggestion::for_name("zzz", ["queue", "select"]), None);
     }
 }

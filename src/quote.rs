@@ -5,6 +5,18 @@
 //! with `'` written as `'\''`. (shlex quotes `=` too, which would change the guide's
 //! `conda create` line, hence this small function.)
 
+/// A word that no shell can hold: it contains NUL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NulInWord;
+
+impl std::fmt::Display for NulInWord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a NUL byte cannot appear in a shell word")
+    }
+}
+
+impl std::error::Error for NulInWord {}
+
 fn is_safe(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c)
 }
@@ -13,9 +25,9 @@ fn is_safe(c: char) -> bool {
 ///
 /// NUL cannot be represented in a shell word at all; validation refuses it earlier, and
 /// this returns an error rather than dropping it silently.
-pub fn quote(text: &str) -> Result<String, String> {
+pub fn quote(text: &str) -> Result<String, NulInWord> {
     if text.contains('\0') {
-        return Err("a NUL byte cannot appear in a shell word".to_string());
+        return Err(NulInWord);
     }
     if !text.is_empty() && text.chars().all(is_safe) {
         return Ok(text.to_string());
@@ -41,8 +53,8 @@ pub fn quote(text: &str) -> Result<String, String> {
 }
 
 /// Quotes each word and joins them with spaces: one shell command line.
-pub fn join<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<String, String> {
-    let quoted: Result<Vec<String>, String> = words.into_iter().map(quote).collect();
+pub fn join<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<String, NulInWord> {
+    let quoted: Result<Vec<String>, NulInWord> = words.into_iter().map(quote).collect();
     Ok(quoted?.join(" "))
 }
 

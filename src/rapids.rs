@@ -5,7 +5,8 @@
 /// `(major, minor)`; RAPIDS and Python versions are both two numbers.
 type Version = (u32, u32);
 
-struct Release {
+#[derive(Debug, PartialEq, Eq)]
+pub struct Release {
     version: &'static str,
     python: (Version, Version),
     /// Inclusive CUDA ranges; empty where the table gives none (any CUDA is accepted).
@@ -147,27 +148,103 @@ pub fn wants_nvidia_channel(version: &str) -> bool {
     parse(version).is_some_and(|v| v < (25, 12))
 }
 
-/// Checks a release, Python and CUDA spec against the support table; the message says
-/// what is supported.
-pub fn check(version: &str, python: &str, cuda: &str) -> Result<(), String> {
+/// Why a release, Python and CUDA spec do not go together; the message says what is
+/// supported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RapidsError {
+    UnknownRelease {
+        version: String,
+    },
+    NotAPythonVersion {
+        python: String,
+    },
+    PythonOutOfRange {
+        version: String,
+        python: String,
+        lo: Version,
+        hi: Version,
+    },
+    NotACudaSpec {
+        spec: String,
+    },
+    NotACudaVersion {
+        spec: String,
+        version: String,
+    },
+    CudaOutOfRange {
+        release: &'static Release,
+        spec: String,
+        version: String,
+    },
+}
+
+impl std::fmt::Display for RapidsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RapidsError::UnknownRelease { version } => write!(
+                f,
+                "RAPIDS {version} is not a release dask-pbs knows; known releases: {}",
+                known_releases().join(", ")
+            ),
+            RapidsError::NotAPythonVersion { python } => {
+                write!(f, "Python `{python}` is not a version like 3.11")
+            }
+            RapidsError::PythonOutOfRange {
+                version,
+                python,
+                lo,
+                hi,
+            } => write!(
+                f,
+                "RAPIDS {version} supports Python {} to {}; got {python}",
+                show(*lo),
+                show(*hi)
+            ),
+            RapidsError::NotACudaSpec { spec } => write!(
+                f,
+                "CUDA spec `{spec}` is not a conda version constraint like `>=12.0,<=12.8`"
+            ),
+            RapidsError::NotACudaVersion { spec, version } => {
+                write!(
+                    f,
+                    "CUDA spec `{spec}`: `{version}` is not a version like 12.8"
+                )
+            }
+            RapidsError::CudaOutOfRange {
+                release,
+                spec,
+                version,
+            } => write!(
+                f,
+                "RAPIDS {} supports CUDA {}; `{spec}` names {version}",
+                release.version,
+                show_ranges(release.cuda)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RapidsError {}
+
+/// Checks a release, Python and CUDA spec against the support table.
+pub fn check(version: &str, python: &str, cuda: &str) -> Result<(), RapidsError> {
     let release = RELEASES
         .iter()
         .find(|r| r.version == version)
-        .ok_or_else(|| {
-            format!(
-                "RAPIDS {version} is not a release dask-pbs knows; known releases: {}",
-                known_releases().join(", ")
-            )
+        .ok_or_else(|| RapidsError::UnknownRelease {
+            version: version.to_string(),
         })?;
-    let py =
-        parse(python).ok_or_else(|| format!("Python `{python}` is not a version like 3.11"))?;
+    let py = parse(python).ok_or_else(|| RapidsError::NotAPythonVersion {
+        python: python.to_string(),
+    })?;
     let (lo, hi) = release.python;
     if py < lo || py > hi {
-        return Err(format!(
-            "RAPIDS {version} supports Python {} to {}; got {python}",
-            show(lo),
-            show(hi)
-        ));
+        return Err(RapidsError::PythonOutOfRange {
+            version: version.to_string(),
+            python: python.to_string(),
+            lo,
+            hi,
+        });
     }
     for (op, ver) in cuda_bounds(cuda)? {
         // Strict bounds (`<13`) name a version that is not itself installed.
@@ -176,19 +253,23 @@ pub fn check(version: &str, python: &str, cuda: &str) -> Result<(), String> {
         }
         let v = parse(&ver)
             .or_else(|| Some((ver.parse().ok()?, 0)))
-            .ok_or_else(|| format!("CUDA spec `{cuda}`: `{ver}` is not a version like 12.8"))?;
+            .ok_or_else(|| RapidsError::NotACudaVersion {
+                spec: cuda.to_string(),
+                version: ver.clone(),
+            })?;
         if !release.cuda.iter().any(|(lo, hi)| v >= *lo && v <= *hi) {
-            return Err(format!(
-                "RAPIDS {version} supports CUDA {}; `{cuda}` names {ver}",
-                show_ranges(release.cuda)
-            ));
+            return Err(RapidsError::CudaOutOfRange {
+                release,
+                spec: cuda.to_string(),
+                version: ver,
+            });
         }
     }
     Ok(())
 }
 
 /// `>=12.0,<=12.8` → `[(">=", "12.0"), ("<=", "12.8")]`.
-fn cuda_bounds(spec: &str) -> Result<Vec<(&'static str, String)>, String> {
+fn cuda_bounds(spec: &str) -> Result<Vec<(&'static str, String)>, RapidsError> {
     let mut out = Vec::new();
     for part in spec.split(',').map(str::trim) {
         let op = ["==", ">=", "<=", "=", "<", ">"]
@@ -201,9 +282,9 @@ fn cuda_bounds(spec: &str) -> Result<Vec<(&'static str, String)>, String> {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b == b'.' || b == b'*')
         {
-            return Err(format!(
-                "CUDA spec `{spec}` is not a conda version constraint like `>=12.0,<=12.8`"
-            ));
+            return Err(RapidsError::NotACudaSpec {
+                spec: spec.to_string(),
+            });
         }
         out.push((op, ver.trim_end_matches(".*").to_string()));
     }
@@ -224,16 +305,19 @@ mod tests {
         assert!(
             check("25.07", "3.11", "12.8")
                 .unwrap_err()
+                .to_string()
                 .contains("known releases")
         );
         assert!(
             check("25.06", "3.9", "12.8")
                 .unwrap_err()
+                .to_string()
                 .contains("Python 3.10 to 3.13")
         );
         assert!(
             check("25.08", "3.11", ">=11.8")
                 .unwrap_err()
+                .to_string()
                 .contains("CUDA 12.0-12.9")
         );
         assert!(check("25.06", "3.11", "twelve").is_err());

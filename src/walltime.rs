@@ -44,16 +44,47 @@ impl fmt::Display for Walltime {
     }
 }
 
-impl FromStr for Walltime {
-    type Err = String;
+/// Why a text is not a PBS duration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalltimeError {
+    /// Not `[[hours:]minutes:]seconds[.fraction]`.
+    NotADuration(String),
+    /// `01:60:00`: a field after the first is 60 or more.
+    FieldOver59(String),
+    /// Longer than `MAX_SECONDS`.
+    TooLong(String),
+}
 
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            format!(
+impl fmt::Display for WalltimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let not_a_duration = |f: &mut fmt::Formatter<'_>, text: &str| {
+            write!(
+                f,
                 "`{}` is not a PBS duration; write HH:MM:SS (e.g. 01:30:00), MM:SS or seconds",
                 text.escape_debug()
             )
         };
+        match self {
+            WalltimeError::NotADuration(text) => not_a_duration(f, text),
+            WalltimeError::FieldOver59(text) => {
+                not_a_duration(f, text)?;
+                f.write_str(": minutes and seconds must be below 60")
+            }
+            WalltimeError::TooLong(text) => {
+                write!(f, "`{text}` is longer than any PBS queue allows")
+            }
+        }
+    }
+}
+
+impl std::error::Error for WalltimeError {}
+
+impl FromStr for Walltime {
+    type Err = WalltimeError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let original = text;
+        let bad = || WalltimeError::NotADuration(original.to_string());
         let text = text.trim();
         if text.is_empty() {
             return Err(bad());
@@ -80,13 +111,13 @@ impl FromStr for Walltime {
             .collect::<Result<_, _>>()?;
         // With more than one field, minutes and seconds must be below 60, as PBS prints them.
         if numbers.len() > 1 && numbers[1..].iter().any(|n| *n >= 60) {
-            return Err(format!("{}: minutes and seconds must be below 60", bad()));
+            return Err(WalltimeError::FieldOver59(original.to_string()));
         }
         let seconds = numbers
             .iter()
             .fold(0u64, |acc, n| acc.saturating_mul(60).saturating_add(*n));
         if seconds > MAX_SECONDS {
-            return Err(format!("`{text}` is longer than any PBS queue allows"));
+            return Err(WalltimeError::TooLong(text.to_string()));
         }
         Ok(Walltime { seconds })
     }

@@ -1,4 +1,5 @@
-//! The command line through the real binary: exit codes, stdout/stderr, writing files.
+//! The command line through the real binary: exit codes, stdout/stderr, writing files, help,
+//! colour, completions and the man page.
 
 mod common;
 
@@ -373,15 +374,223 @@ fn explain_gives_every_origin() {
         .env("DASK_PBS_ACCOUNT", "P")
         .run()
         .stdout;
+    let row = |left: &str, origin: &str| {
+        out.lines()
+            .any(|l| l.starts_with(left) && l.ends_with(&format!("# {origin}")))
+    };
     assert!(
-        out.contains("job.select = 4") && out.contains("# command-line flag --select"),
+        row("job.select = 4 ", "command-line flag --select"),
         "{out}"
     );
-    assert!(out.lines().any(|l| l.starts_with("job.account = \"P\"")
-        && l.ends_with("# environment variable DASK_PBS_ACCOUNT")));
-    assert!(out.lines().any(|l| l.starts_with("job.queue = \"by-gpu\"")
-        && l.ends_with("# built-in profile sophia, line 21")));
-    assert!(out.lines().any(
-        |l| l.starts_with("dask.death_timeout = 60") && l.contains("# dask-pbs defaults, line")
+    assert!(row(
+        "job.account = \"P\" ",
+        "environment variable DASK_PBS_ACCOUNT"
     ));
+    assert!(row(
+        "job.queue = \"by-gpu\" ",
+        "built-in profile sophia, line 21"
+    ));
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("dask.death_timeout = 60 ")
+                && l.contains("# dask-pbs defaults, line"))
+    );
+}
+
+#[test]
+fn explain_fits_100_columns_with_one_line_per_leaf() {
+    let out = ok(&["explain", "--profile", "sophia", "-A", "P"]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    let walltime: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("system.queues.by-gpu.walltime "))
+        .collect();
+    assert_eq!(walltime.len(), 1, "{out}");
+    assert!(
+        walltime[0].starts_with(r#"system.queues.by-gpu.walltime = ["00:05:00", "24:00:00"] "#)
+            && walltime[0].ends_with("# built-in profile sophia, line 16"),
+        "{}",
+        walltime[0]
+    );
+    assert!(
+        !out.contains("system.queues "),
+        "the queue table is one line:\n{out}"
+    );
+    // A cut value says where the whole one is.
+    assert!(out.contains("description = ") && out.contains("…"), "{out}");
+    assert!(out.contains("`dask-pbs profiles show sophia --resolved` prints them whole"));
+}
+
+#[test]
+fn profiles_show_defaults_prints_the_bottom_layer() {
+    let out = ok(&["profiles", "show", "defaults"]);
+    let file = std::fs::read_to_string(common::repo_root().join("profiles/defaults.yaml")).unwrap();
+    assert_eq!(out, file);
+    let help = ok(&["profiles", "show", "--help"]);
+    assert!(help.contains("bottom layer"), "{help}");
+    let run = dask_pbs(&["profiles", "show", "defaults", "--resolved"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bottom layer, not a profile"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn profiles_list_aligns_user_rows_and_says_what_a_bare_profile_extends() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sophia.yaml"),
+        "extends: sophia\njob:\n  select: 4\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mine.yaml"),
+        "description: my site\nextends: pbs-cpu\n",
+    )
+    .unwrap();
+    let out = ok(&[
+        "profiles",
+        "list",
+        "--profile-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name}:\n{out}"))
+            .to_string()
+    };
+    let sophia = line("sophia");
+    assert!(sophia.ends_with("  extends sophia"), "{sophia}");
+    assert!(
+        sophia.contains("[shadows built-in profile sophia]"),
+        "{sophia}"
+    );
+    // The description column starts at the same character for every row.
+    let start = |l: &str, text: &str| l.find(text).map(|b| l[..b].chars().count());
+    let column = start(&sophia, "extends sophia");
+    assert_eq!(start(&line("mine"), "my site"), column, "{out}");
+    assert_eq!(start(&line("casper"), "NCAR Casper"), column, "{out}");
+}
+
+#[test]
+fn completions_load_in_bash_and_the_man_page_renders() {
+    let bin = env!("CARGO_BIN_EXE_dask-pbs");
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -e; source <('{bin}' completions bash); complete -p dask-pbs"
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(String::from_utf8_lossy(&status.stdout).contains("dask-pbs"));
+    for shell in ["zsh", "fish"] {
+        assert!(common::ok(&["completions", shell]).contains("dask-pbs"));
+    }
+    let man = common::ok(&["man"]);
+    assert!(
+        man.starts_with(".ie ") || man.contains(".TH dask-pbs"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example_and_colour_never_reaches_an_artifact() {
+    for sub in [
+        &["gen"][..],
+        &["check"],
+        &["explain"],
+        &["profiles", "list"],
+        &["profiles", "show"],
+        &["templates", "list"],
+        &["templates", "show"],
+        &["templates", "context"],
+        &["render"],
+        &["verify"],
+        &["schema"],
+        &["submit"],
+        &["import-jobqueue"],
+        &["completions"],
+        &["man"],
+    ] {
+        let mut args: Vec<&str> = sub.to_vec();
+        args.push("--help");
+        let out = common::ok(&args);
+        assert!(out.contains("Example"), "{sub:?} --help has no example");
+    }
+    let version = common::ok(&["--version"]);
+    assert!(version.starts_with("dask-pbs "));
+    let plain = common::ok(&["gen", "--profile", "sophia", "-A", "X"]);
+    let colored = common::ok(&["--color", "always", "gen", "--profile", "sophia", "-A", "X"]);
+    assert_eq!(plain, colored);
+    assert!(!colored.contains('\u{1b}'));
+    let help = DaskPbs::new()
+        .args(["--color", "always", "--help"])
+        .run()
+        .stdout;
+    assert!(help.contains('\u{1b}'), "--color always colours the help");
+    let help = DaskPbs::new()
+        .args(["--help"])
+        .env("NO_COLOR", "1")
+        .run()
+        .stdout;
+    assert!(!help.contains('\u{1b}'));
+}
+
+#[test]
+fn files_written_are_reported_on_stderr_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job.sh");
+    let run = dask_pbs(&[
+        "gen",
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "-o",
+        job.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, format!("dask-pbs: wrote {}\n", job.display()));
+    let all = dir.path().join("all");
+    let run = dask_pbs(&[
+        "gen",
+        "all",
+        "--profile",
+        "pbs-cpu",
+        "-A",
+        "X",
+        "--set",
+        "env.conda=null",
+        "--out-dir",
+        all.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("dask-pbs: skipping conda_create.sh"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[1..].iter().all(|l| l.starts_with("dask-pbs: wrote ")),
+        "{}",
+        run.stderr
+    );
 }

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use dask_pbs::profile::catalog::Catalog;
 use dask_pbs::profile::origin::Origin;
-use dask_pbs::profile::overrides::Overrides;
+use dask_pbs::profile::overrides::OverrideArgs;
 use dask_pbs::profile::parse::parse_layer;
 use dask_pbs::profile::{Inputs, load};
 use dask_pbs::quote::quote;
@@ -26,7 +26,7 @@ fn no_env(_: &str) -> Option<String> {
 }
 
 /// Loads and renders every artifact; `Err` is a clean refusal, never a panic.
-fn render_all(profile: &str, overrides: &Overrides) -> Result<Vec<String>, String> {
+fn render_all(profile: &str, overrides: &OverrideArgs) -> Result<Vec<String>, String> {
     let catalog = Catalog::default();
     let inputs = Inputs {
         catalog: &catalog,
@@ -46,7 +46,7 @@ fn render_all(profile: &str, overrides: &Overrides) -> Result<Vec<String>, Strin
         .collect()
 }
 
-fn overrides_strategy() -> impl Strategy<Value = (String, Overrides)> {
+fn overrides_strategy() -> impl Strategy<Value = (String, OverrideArgs)> {
     (
         prop::sample::select(
             dask_pbs::builtin::PROFILES
@@ -64,14 +64,14 @@ fn overrides_strategy() -> impl Strategy<Value = (String, Overrides)> {
         .prop_map(|(profile, account, select, walltime, name, run, sets)| {
             (
                 profile.to_string(),
-                Overrides {
+                OverrideArgs {
                     account: account.or(Some("P".into())),
                     select,
                     walltime,
                     name,
                     run,
                     sets,
-                    ..Overrides::default()
+                    ..OverrideArgs::default()
                 },
             )
         })

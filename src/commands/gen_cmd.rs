@@ -5,10 +5,11 @@ use crate::error::Error;
 use crate::output::{self, Output};
 use crate::render::{self, artifact::Artifact};
 
-use super::{context, load, load_for};
+use super::{Note, Outcome, context, load, load_for};
 
-/// Renders the asked artifacts; returns what goes to stdout (empty when writing files).
-pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
+/// Renders the asked artifacts; returns what goes to stdout (empty when writing files) and
+/// a note per file written or artifact skipped.
+pub fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
     let all = args.artifact == "all";
     let artifacts: Vec<Artifact> = if all {
         Artifact::ALL.to_vec()
@@ -30,13 +31,14 @@ pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
     let ctx = context(&args.profile, &loaded);
     let env = render::environment(&places.templates);
 
+    let mut outcome = Outcome::of("", &loaded);
     let mut rendered = Vec::new();
     for artifact in &artifacts {
         if !artifact.applies_to(&loaded.profile) {
             if all {
-                eprintln!(
-                    "dask-pbs: skipping conda_create.sh: the profile sets no env.conda prefix (pass --env PATH)"
-                );
+                outcome.notes.push(Note::Info(
+                    "skipping conda_create.sh: the profile sets no env.conda prefix (pass --env PATH)".into(),
+                ));
                 continue;
             }
             return Err(Error::input(
@@ -66,9 +68,9 @@ pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
             .collect();
         output::write_all(&outputs, args.force)?;
         for o in &outputs {
-            eprintln!("dask-pbs: wrote {}", o.path);
+            outcome.notes.push(Note::Info(format!("wrote {}", o.path)));
         }
-        return Ok(String::new());
+        return Ok(outcome);
     }
     let (_, text) = rendered
         .pop()
@@ -82,13 +84,14 @@ pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
             }],
             args.force,
         )?;
-        eprintln!("dask-pbs: wrote {path}");
-        return Ok(String::new());
+        outcome.notes.push(Note::Info(format!("wrote {path}")));
+        return Ok(outcome);
     }
-    Ok(text)
+    outcome.stdout = text;
+    Ok(outcome)
 }
 
-pub fn render_user_template(args: &RenderArgs) -> Result<String, Error> {
+pub fn render_user_template(args: &RenderArgs) -> Result<Outcome, Error> {
     let (places, loaded) = load(&args.profile)?;
     let ctx = context(&args.profile, &loaded);
     let env = render::environment(&places.templates);
@@ -103,7 +106,7 @@ pub fn render_user_template(args: &RenderArgs) -> Result<String, Error> {
             }],
             args.force,
         )?;
-        return Ok(String::new());
+        return Ok(Outcome::of("", &loaded));
     }
-    Ok(text)
+    Ok(Outcome::of(text, &loaded))
 }

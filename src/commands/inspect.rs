@@ -4,49 +4,129 @@ use crate::builtin;
 use crate::cli::{PlacesArgs, ProfileArgs, ShowArgs};
 use crate::error::Error;
 use crate::plan::Plan;
+use serde_json::Value;
+
 use crate::profile::catalog::is_path;
+use crate::profile::layer::Sourced;
 use crate::profile::origin::Origin;
 use crate::profile::parse::parse_layer;
 use crate::render::TemplateOrigin;
 
-use super::{context, load, places, resolve};
+use super::{Outcome, context, load, places, resolve};
 
-pub fn check(args: &ProfileArgs) -> Result<String, Error> {
+/// The name `profiles show` gives dask-pbs's own defaults, unless a profile takes it.
+const DEFAULTS_NAME: &str = "defaults";
+
+pub fn check(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load(args)?;
     let plan = Plan::new(&loaded.profile);
-    Ok(format!("ok: {}\n", plan.summary(&loaded.profile)))
+    let summary = format!("ok: {}\n", plan.summary(&loaded.profile));
+    Ok(Outcome::of(summary, &loaded))
 }
 
-pub fn explain(args: &ProfileArgs) -> Result<String, Error> {
+/// The width `explain` keeps to: a terminal's, with room to spare.
+const EXPLAIN_COLUMNS: usize = 100;
+
+pub fn explain(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load(args)?;
-    let entries = loaded.explain();
     let chain: Vec<String> = loaded.chain.iter().map(Origin::to_string).collect();
     let mut text = format!(
         "# profile {} (chain: {})\n",
         loaded.profile.name,
         chain.join(" <- ")
     );
-    let width = entries
-        .iter()
-        .map(|e| e.key.len() + e.value.to_string().len() + 3)
-        .max()
-        .unwrap_or(0);
-    for e in entries {
-        let left = format!("{} = {}", e.key, e.value);
-        text.push_str(&format!("{left:width$}  # {}\n", e.origin));
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for entry in loaded.explain() {
+        leaves(&entry.key, &entry.value, &entry.origin, &mut rows);
     }
-    Ok(text)
+    let table = explain_table(&rows);
+    if table.contains('…') {
+        text.push_str(&format!(
+            "# values ending in … are cut; `dask-pbs profiles show {} --resolved` prints them whole\n",
+            loaded.profile.name
+        ));
+    }
+    text.push_str(&table);
+    Ok(Outcome::of(text, &loaded))
+}
+
+/// One row per leaf of `value`: a map opens into `key.sub` rows; a list or a scalar is one.
+fn leaves(key: &str, value: &Value, origin: &str, rows: &mut Vec<(String, String, String)>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (sub, v) in map {
+                leaves(&format!("{key}.{sub}"), v, origin, rows);
+            }
+        }
+        _ => rows.push((key.to_string(), compact(value), origin.to_string())),
+    }
+}
+
+/// JSON on one line with a space after each comma and colon: `["a", "b"]`, `{min: 1}`.
+fn compact(value: &Value) -> String {
+    match value {
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(compact).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", compact(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `key = value  # origin` lines within `EXPLAIN_COLUMNS`, origins aligned; a value too
+/// long for its line is cut with `…` rather than widening every line.
+fn explain_table(rows: &[(String, String, String)]) -> String {
+    let origin_width = rows.iter().map(|r| r.2.chars().count()).max().unwrap_or(0);
+    let room = EXPLAIN_COLUMNS.saturating_sub(origin_width + 4).max(32);
+    let lefts: Vec<String> = rows
+        .iter()
+        .map(|(key, value, _)| {
+            let value_room = room.saturating_sub(key.chars().count() + 3).max(8);
+            format!("{key} = {}", cut(value, value_room))
+        })
+        .collect();
+    let width = lefts.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut text = String::new();
+    for (left, (_, _, origin)) in lefts.iter().zip(rows) {
+        text.push_str(&format!("{left:width$}  # {origin}\n"));
+    }
+    text
+}
+
+/// `text` in at most `width` characters.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut short: String = text.chars().take(width.saturating_sub(1)).collect();
+    short.push('…');
+    short
 }
 
 pub fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
     let places = places(args);
-    let rows = places.catalog.list();
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4);
-    let mut text = String::new();
-    for row in rows {
+    let mut rows: Vec<[String; 3]> = Vec::new();
+    for row in places.catalog.list() {
         let source = places.catalog.find(&row.name, &[]);
         let description = match source.and_then(|s| parse_layer(&s.text, &s.origin)) {
-            Ok(layer) => layer.description.map(|d| d.value).unwrap_or_default(),
+            Ok(layer) => match (layer.description, layer.extends) {
+                (Some(d), _) => d.value,
+                (
+                    None,
+                    Some(Sourced {
+                        value: Some(parent),
+                        ..
+                    }),
+                ) => format!("extends {parent}"),
+                (None, _) => String::new(),
+            },
             Err(_) => "(invalid: run `dask-pbs check` on it)".to_string(),
         };
         let origin = match &row.origin {
@@ -56,41 +136,45 @@ pub fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
         let shadows = if row.shadows.is_empty() {
             String::new()
         } else {
-            format!(
-                " [shadows {}]",
-                row.shadows
-                    .iter()
-                    .map(Origin::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            let names: Vec<String> = row.shadows.iter().map(Origin::to_string).collect();
+            format!(" [shadows {}]", names.join(", "))
         };
-        text.push_str(&format!(
-            "{:width$}  {origin}{shadows}  {description}\n",
-            row.name
-        ));
+        rows.push([row.name, format!("{origin}{shadows}"), description]);
+    }
+    let name_width = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
+    let origin_width = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0);
+    let mut text = String::new();
+    for [name, origin, description] in rows {
+        let line = format!("{name:name_width$}  {origin:origin_width$}  {description}");
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
     Ok(text)
 }
 
-pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
+pub fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
     let places = places(&args.places);
+    // A user's own profile named `defaults` wins, as any profile shadows a built-in.
+    if args.profile_name == DEFAULTS_NAME && places.catalog.find(DEFAULTS_NAME, &[]).is_err() {
+        if args.resolved {
+            return Err(Error::input(format!(
+                "`{DEFAULTS_NAME}` is dask-pbs's bottom layer, not a profile: `dask-pbs profiles show {DEFAULTS_NAME}` prints it; --resolved needs a profile (e.g. sophia)"
+            )));
+        }
+        return Ok(Outcome::text(builtin::DEFAULTS));
+    }
     if !args.resolved {
         let source = if is_path(&args.profile_name) {
             places.catalog.file(&args.profile_name)?
         } else {
             places.catalog.find(&args.profile_name, &[])?
         };
-        return Ok(source.text);
+        return Ok(Outcome::text(source.text));
     }
-    let loaded = resolve(
-        &places,
-        &args.profile_name,
-        &args.overrides.to_overrides(),
-        false,
-    )?;
-    serde_saphyr::to_string(&loaded.merged)
-        .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))
+    let loaded = resolve(&places, &args.profile_name, &args.overrides, false)?;
+    let yaml = serde_saphyr::to_string(&loaded.merged)
+        .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))?;
+    Ok(Outcome::of(yaml, &loaded))
 }
 
 pub fn templates_list(args: &PlacesArgs) -> String {
@@ -121,11 +205,12 @@ pub fn templates_show(name: &str) -> Result<String, Error> {
     })
 }
 
-pub fn templates_context(args: &ProfileArgs) -> Result<String, Error> {
+pub fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load(args)?;
     let ctx = context(args, &loaded);
-    serde_saphyr::to_string(&ctx)
-        .map_err(|e| Error::failure(format!("cannot print the context: {e}")))
+    let yaml = serde_saphyr::to_string(&ctx)
+        .map_err(|e| Error::failure(format!("cannot print the context: {e}")))?;
+    Ok(Outcome::of(yaml, &loaded))
 }
 
 /// The JSON Schema of a profile file, from the same types the parser uses.

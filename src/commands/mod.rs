@@ -1,5 +1,6 @@
-//! What each subcommand does. `run` is the one entry point: it returns the text for stdout
-//! or an error; `main` prints and maps to the exit code.
+//! What each subcommand does. `run` is the one entry point and the only code that writes to
+//! stdout and stderr: each command returns an `Outcome` (its output and its notes) or an
+//! error; `main` prints the error and maps it to the exit code.
 
 mod gen_cmd;
 mod import_jobqueue;
@@ -14,7 +15,6 @@ use crate::cli::{
 };
 use crate::config::Places;
 use crate::error::Error;
-use crate::profile::overrides::Overrides;
 use crate::profile::{self, Inputs, Loaded};
 use crate::render::context::Context;
 
@@ -23,28 +23,94 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// A note for the user on stderr: what a command did, or a warning about its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// "dask-pbs: wrote job.sh".
+    Info(String),
+    /// "dask-pbs: warning: ..." (the command still succeeds).
+    Warning(String),
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::Info(text) => write!(f, "dask-pbs: {text}"),
+            Note::Warning(text) => write!(f, "dask-pbs: warning: {text}"),
+        }
+    }
+}
+
+/// What a command produced: the text for stdout, the notes for stderr and, for a command
+/// whose output explains its own failure (`verify`'s diff), the error to end with.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stdout: String,
+    pub notes: Vec<Note>,
+    pub error: Option<Error>,
+}
+
+impl Outcome {
+    /// Output with no notes.
+    pub fn text(stdout: impl Into<String>) -> Self {
+        Outcome {
+            stdout: stdout.into(),
+            ..Outcome::default()
+        }
+    }
+
+    /// Output, with the warnings of the profile it came from.
+    pub fn of(stdout: impl Into<String>, loaded: &Loaded) -> Self {
+        let mut outcome = Outcome::text(stdout);
+        outcome.warn(loaded);
+        outcome
+    }
+
+    /// Adds the warnings of a resolved profile.
+    pub fn warn(&mut self, loaded: &Loaded) {
+        self.notes
+            .extend(loaded.notes.iter().cloned().map(Note::Warning));
+    }
+}
+
+/// Runs one command and writes what it produced: notes on stderr, output on stdout.
 pub fn run(cli: Cli) -> Result<(), Error> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let text = match cli.command {
+    let outcome = execute(cli)?;
+    let mut err = std::io::stderr().lock();
+    for note in &outcome.notes {
+        // A closed stderr loses the notes, not the output.
+        let _ = writeln!(err, "{note}");
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(outcome.stdout.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;
+    match outcome.error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+fn execute(cli: Cli) -> Result<Outcome, Error> {
+    Ok(match cli.command {
         Command::Gen(args) => gen_cmd::gen_artifacts(&args)?,
         Command::Check(args) => inspect::check(&args)?,
         Command::Explain(args) => inspect::explain(&args)?,
         Command::Profiles(Deferred(ProfilesCommand::List(places))) => {
-            inspect::profiles_list(&places)?
+            Outcome::text(inspect::profiles_list(&places)?)
         }
         Command::Profiles(Deferred(ProfilesCommand::Show(args))) => inspect::profiles_show(&args)?,
         Command::Templates(Deferred(TemplatesCommand::List(places))) => {
-            inspect::templates_list(&places)
+            Outcome::text(inspect::templates_list(&places))
         }
         Command::Templates(Deferred(TemplatesCommand::Show { name })) => {
-            inspect::templates_show(&name)?
+            Outcome::text(inspect::templates_show(&name)?)
         }
         Command::Templates(Deferred(TemplatesCommand::Context(args))) => {
             inspect::templates_context(&args)?
         }
         Command::Render(args) => gen_cmd::render_user_template(&args)?,
-        Command::Schema => inspect::schema()?,
+        Command::Schema => Outcome::text(inspect::schema()?),
         Command::Verify(args) => verify::verify(&args)?,
         Command::Submit(args) => submit::submit(&args)?,
         Command::ImportJobqueue(args) => import_jobqueue::import_jobqueue(&args)?,
@@ -56,20 +122,16 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 "dask-pbs",
                 &mut buffer,
             );
-            String::from_utf8_lossy(&buffer).into_owned()
+            Outcome::text(String::from_utf8_lossy(&buffer))
         }
         Command::Man => {
             let mut buffer = Vec::new();
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
                 .render(&mut buffer)
                 .map_err(|e| Error::failure(format!("cannot render the man page: {e}")))?;
-            String::from_utf8_lossy(&buffer).into_owned()
+            Outcome::text(String::from_utf8_lossy(&buffer))
         }
-    };
-    out.write_all(text.as_bytes())
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;
-    out.flush()
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
+    })
 }
 
 pub(crate) fn places(args: &PlacesArgs) -> Places {
@@ -87,12 +149,7 @@ pub(crate) fn load_for(
     require_account: bool,
 ) -> Result<(Places, Loaded), Error> {
     let places = places(&args.places);
-    let loaded = resolve(
-        &places,
-        &args.profile,
-        &args.overrides.to_overrides(),
-        require_account,
-    )?;
+    let loaded = resolve(&places, &args.profile, &args.overrides, require_account)?;
     Ok((places, loaded))
 }
 
@@ -100,7 +157,7 @@ pub(crate) fn load_for(
 pub(crate) fn resolve(
     places: &Places,
     spec: &str,
-    overrides: &Overrides,
+    overrides: &crate::cli::OverrideArgs,
     require_account: bool,
 ) -> Result<Loaded, Error> {
     let inputs = Inputs {
@@ -114,8 +171,22 @@ pub(crate) fn resolve(
 }
 
 pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {
-    Context::new(
-        loaded.profile.clone(),
-        &args.overrides.to_overrides().to_args(),
-    )
+    Context::new(loaded.profile.clone(), &args.overrides.to_args())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_say_who_speaks_and_warnings_say_so() {
+        assert_eq!(
+            Note::Info("wrote job.sh".into()).to_string(),
+            "dask-pbs: wrote job.sh"
+        );
+        assert_eq!(
+            Note::Warning("256 threads on 64 cores".into()).to_string(),
+            "dask-pbs: warning: 256 threads on 64 cores"
+        );
+    }
 }

@@ -10,9 +10,9 @@ use crate::output::{self, Output};
 use crate::quote;
 use crate::render::{self, artifact::Artifact};
 
-use super::{context, load, process_env};
+use super::{Outcome, context, load, process_env};
 
-pub fn submit(args: &SubmitArgs) -> Result<String, Error> {
+pub fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let (places, loaded) = load(&args.profile)?;
     let ctx = context(&args.profile, &loaded);
     let env = render::environment(&places.templates);
@@ -32,7 +32,7 @@ pub fn submit(args: &SubmitArgs) -> Result<String, Error> {
         .unwrap_or_else(|| "qsub".into());
     let command = quote::join([qsub.as_str(), script.as_str()]).map_err(Error::input)?;
     if args.dry_run {
-        return Ok(format!("{command}\n"));
+        return Ok(Outcome::of(format!("{command}\n"), &loaded));
     }
     output::write_all(
         &[Output {
@@ -67,7 +67,7 @@ pub fn submit(args: &SubmitArgs) -> Result<String, Error> {
         return Err(Error::failure(format!("{qsub} printed no job id")));
     }
     let job_dir = cwd.join(format!("dask-pbs.{job_id}"));
-    Ok(format!(
+    let text = format!(
         "{job_id}\n\
          job script:     {script}\n\
          scheduler file: {job_dir}/scheduler.json (once the job runs)\n\
@@ -76,5 +76,6 @@ pub fn submit(args: &SubmitArgs) -> Result<String, Error> {
          from dask.distributed import Client\n    \
          client = Client(scheduler_file={:?})\n",
         format!("{job_dir}/scheduler.json")
-    ))
+    );
+    Ok(Outcome::of(text, &loaded))
 }

@@ -7,10 +7,10 @@ use crate::cli::VerifyArgs;
 use crate::config::Places;
 use crate::error::Error;
 use crate::output::{self, Output};
-use crate::profile::overrides::Overrides;
+use crate::profile::overrides::OverrideArgs;
 use crate::render::{self, artifact::Artifact, context::Context};
 
-use super::{process_env, resolve};
+use super::{Outcome, process_env, resolve};
 
 /// Profile files directly in `dir`, sorted.
 fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
@@ -34,19 +34,21 @@ fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
     Ok(files)
 }
 
-pub fn verify(args: &VerifyArgs) -> Result<String, Error> {
+pub fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
     let dir = &args.dir;
     let mut profile_dirs = vec![dir.clone()];
     profile_dirs.extend(args.places.profile_dirs.iter().cloned());
     let places = Places::new(&profile_dirs, &args.places.template_dirs, &process_env);
     let env = render::environment(&places.templates);
-    let overrides = Overrides::default();
+    let overrides = OverrideArgs::default();
 
+    let mut outcome = Outcome::default();
     let mut outputs: Vec<Output> = Vec::new();
     let mut report = String::new();
     let (mut checked, mut differ) = (0usize, 0usize);
     for file in profile_files(dir)? {
         let loaded = resolve(&places, file.as_str(), &overrides, true)?;
+        outcome.warn(&loaded);
         let name = loaded.profile.name.clone();
         let ctx = Context::new(loaded.profile, &[]);
         for artifact in Artifact::ALL {
@@ -85,16 +87,20 @@ pub fn verify(args: &VerifyArgs) -> Result<String, Error> {
             }
         }
         output::write_all(&outputs, true)?;
-        return Ok(format!(
+        outcome.stdout = format!(
             "verify: {checked} artifact(s) checked, {} updated\n",
             outputs.len()
-        ));
+        );
+        return Ok(outcome);
     }
     if differ > 0 {
-        print!("{report}");
-        return Err(Error::failure(format!(
+        // The diff is the output; the summary is the error it ends with.
+        outcome.stdout = report;
+        outcome.error = Some(Error::failure(format!(
             "verify: {differ} of {checked} artifact(s) differ from {dir}/expected (run with --update to accept them)"
         )));
+        return Ok(outcome);
     }
-    Ok(format!("verify: {checked} artifact(s) match\n"))
+    outcome.stdout = format!("verify: {checked} artifact(s) match\n");
+    Ok(outcome)
 }

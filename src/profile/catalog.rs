@@ -5,7 +5,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::origin::Origin;
 use crate::builtin;
-use crate::error::{Error, did_you_mean};
+use crate::error::{Error, Suggestion};
 
 /// One profile's text and where it came from.
 #[derive(Debug, Clone)]
@@ -110,8 +110,8 @@ impl Catalog {
             ))),
             None => {
                 let names: Vec<String> = self.list().into_iter().map(|l| l.name).collect();
-                let hint = did_you_mean(name, names.iter().map(String::as_str))
-                    .map(|n| format!("did you mean `{n}`? "))
+                let hint = Suggestion::for_name(name, names.iter().map(String::as_str))
+                    .map(|s| format!("{s} "))
                     .unwrap_or_default();
                 Err(Error::input(format!(
                     "no profile named `{name}`; {hint}known profiles: {} (see `dask-pbs profiles list`)",

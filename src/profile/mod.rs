@@ -20,7 +20,7 @@ use catalog::{Catalog, Source, is_path};
 use layer::{Entry, Layer};
 use model::Profile;
 use origin::Origin;
-use overrides::Overrides;
+use overrides::OverrideArgs;
 
 /// Everything a profile is resolved from besides its name.
 pub struct Inputs<'a> {
@@ -28,7 +28,7 @@ pub struct Inputs<'a> {
     /// The user defaults file, when one exists.
     pub user_defaults: Option<Utf8PathBuf>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    pub overrides: &'a Overrides,
+    pub overrides: &'a OverrideArgs,
     /// Whether a missing account is an error (it is for anything that reaches qsub).
     pub require_account: bool,
 }
@@ -39,6 +39,8 @@ pub struct Loaded {
     pub merged: Layer,
     /// The profile chain, child first.
     pub chain: Vec<Origin>,
+    /// Warnings about legitimate but unusual values (the command still runs).
+    pub notes: Vec<String>,
 }
 
 impl Loaded {
@@ -154,5 +156,6 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
         profile,
         merged,
         chain: origins,
+        notes: Vec::new(),
     })
 }

@@ -1,33 +1,116 @@
 //! Command-line flags and environment variables as layers on top of the profile chain.
+//!
+//! Each named flag is one field of `OverrideArgs` (its clap definition) and one row of
+//! `FLAGS` (the profile keys it sets). The layers and the `# Regenerate with:` arguments are
+//! both read from that table, so a new flag is a field and a row.
+
+use clap::Args;
 
 use super::layer::{Layer, Sourced};
 use super::origin::Origin;
 use super::parse::parse_layer;
 use crate::error::Error;
-use crate::walltime::Walltime;
 
-/// The override flags shared by `gen`, `check`, `explain`, `submit` and `render`.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
+/// The override flags shared by `gen`, `check`, `explain`, `submit`, `render` and `show`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct OverrideArgs {
+    /// Project to charge (-A); also $DASK_PBS_ACCOUNT, then $PBS_ACCOUNT.
+    #[arg(long, short = 'A', value_name = "PROJECT")]
     pub account: Option<String>,
+    /// Queue (-q).
+    #[arg(long, short = 'q')]
     pub queue: Option<String>,
+    /// Number of chunks: GPUs on Sophia's by-gpu queue, nodes elsewhere.
+    #[arg(long, short = 'n', value_name = "N")]
     pub select: Option<u32>,
+    /// Walltime, HH:MM:SS.
+    #[arg(long, short = 't', value_name = "HH:MM:SS")]
     pub walltime: Option<String>,
+    /// Job name (-N).
+    #[arg(long)]
     pub name: Option<String>,
+    /// Conda environment prefix to activate (sets env.conda).
+    #[arg(long, value_name = "PATH")]
     pub env: Option<String>,
+    /// Payload command run once the cluster is ready (sets run).
+    #[arg(long, value_name = "CMD")]
     pub run: Option<String>,
+    /// RAPIDS release for the conda artifact (sets rapids.version).
+    #[arg(long, value_name = "VER")]
     pub rapids: Option<String>,
+    /// Python version for the conda artifact (sets rapids.python).
+    #[arg(long, value_name = "VER")]
     pub python: Option<String>,
+    /// CUDA constraint for the conda artifact, e.g. '>=12.0,<=12.8' (sets rapids.cuda).
+    #[arg(long, value_name = "SPEC")]
     pub cuda: Option<String>,
-    /// `--set KEY.PATH=VALUE`, in the order given.
+    /// Any profile key, parsed as YAML: --set dask.worker_args='[--foo]' (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub sets: Vec<String>,
 }
 
-fn flag<T>(value: T, name: &str) -> Option<Sourced<T>> {
-    Some(Sourced::new(value, Origin::Flag(name.to_string())))
+/// How a flag's text becomes a YAML value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// Always a string, whatever it looks like (`--rapids 25.10` stays `"25.10"`).
+    Text,
+    /// Already a number (clap parsed it).
+    Number,
 }
 
-impl Overrides {
+/// One named flag: where its value comes from and which profile keys it sets.
+pub struct Flag {
+    /// The long form, as the user (and the regenerate line) writes it.
+    pub long: &'static str,
+    pub get: fn(&OverrideArgs) -> Option<String>,
+    /// The profile key it sets.
+    pub key: &'static str,
+    pub value: Value,
+    /// Keys it sets to null: `--env` replaces a venv the profile activates.
+    pub clears: &'static [&'static str],
+}
+
+const fn text(
+    long: &'static str,
+    key: &'static str,
+    get: fn(&OverrideArgs) -> Option<String>,
+) -> Flag {
+    Flag {
+        long,
+        get,
+        key,
+        value: Value::Text,
+        clears: &[],
+    }
+}
+
+/// Every named flag, in the order of the regenerate line (`--set`s follow).
+pub const FLAGS: &[Flag] = &[
+    text("--account", "job.account", |a| a.account.clone()),
+    text("--queue", "job.queue", |a| a.queue.clone()),
+    Flag {
+        long: "--select",
+        get: |a| a.select.map(|n| n.to_string()),
+        key: "job.select",
+        value: Value::Number,
+        clears: &[],
+    },
+    text("--walltime", "job.walltime", |a| a.walltime.clone()),
+    text("--name", "job.name", |a| a.name.clone()),
+    Flag {
+        long: "--env",
+        get: |a| a.env.clone(),
+        key: "env.conda",
+        value: Value::Text,
+        clears: &["env.venv"],
+    },
+    text("--run", "run", |a| a.run.clone()),
+    text("--rapids", "rapids.version", |a| a.rapids.clone()),
+    text("--python", "rapids.python", |a| a.python.clone()),
+    text("--cuda", "rapids.cuda", |a| a.cuda.clone()),
+];
+
+impl OverrideArgs {
     /// The `--set` layers (in order), then one layer for the named flags on top.
     pub fn layers(&self) -> Result<Vec<Layer>, Error> {
         let mut layers = Vec::new();
@@ -35,40 +118,11 @@ impl Overrides {
             layers.push(set_layer(set)?);
         }
         let mut top = Layer::default();
-        if let Some(v) = &self.account {
-            top.job_mut().account = flag(Some(v.clone()), "--account");
-        }
-        if let Some(v) = &self.queue {
-            top.job_mut().queue = flag(v.clone(), "--queue");
-        }
-        if let Some(v) = self.select {
-            top.job_mut().select = flag(v, "--select");
-        }
-        if let Some(v) = &self.walltime {
-            let w: Walltime = v
-                .parse()
-                .map_err(|e| Error::input(format!("--walltime: {e}")))?;
-            top.job_mut().walltime = flag(w, "--walltime");
-        }
-        if let Some(v) = &self.name {
-            top.job_mut().name = flag(v.clone(), "--name");
-        }
-        if let Some(v) = &self.env {
-            let env = top.env_mut();
-            env.conda = flag(Some(v.clone()), "--env");
-            env.venv = flag(None, "--env");
-        }
-        if let Some(v) = &self.run {
-            top.run = flag(Some(v.clone()), "--run");
-        }
-        if let Some(v) = &self.rapids {
-            top.rapids_mut().version = flag(v.clone(), "--rapids");
-        }
-        if let Some(v) = &self.python {
-            top.rapids_mut().python = flag(v.clone(), "--python");
-        }
-        if let Some(v) = &self.cuda {
-            top.rapids_mut().cuda = flag(v.clone(), "--cuda");
+        for flag in FLAGS {
+            if let Some(value) = (flag.get)(self) {
+                // Flags set different keys, so the order they go under `top` does not matter.
+                top.merge_over(flag_layer(flag, &value)?);
+            }
         }
         layers.push(top);
         Ok(layers)
@@ -77,28 +131,52 @@ impl Overrides {
     /// The flags again, for the "regenerate with" comment of generated scripts.
     pub fn to_args(&self) -> Vec<String> {
         let mut args = Vec::new();
-        let mut push = |flag: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                args.push(flag.to_string());
-                args.push(v.clone());
+        for flag in FLAGS {
+            if let Some(value) = (flag.get)(self) {
+                args.push(flag.long.to_string());
+                args.push(value);
             }
-        };
-        push("--account", &self.account);
-        push("--queue", &self.queue);
-        push("--select", &self.select.map(|s| s.to_string()));
-        push("--walltime", &self.walltime);
-        push("--name", &self.name);
-        push("--env", &self.env);
-        push("--run", &self.run);
-        push("--rapids", &self.rapids);
-        push("--python", &self.python);
-        push("--cuda", &self.cuda);
+        }
         for set in &self.sets {
             args.push("--set".into());
             args.push(set.clone());
         }
         args
     }
+}
+
+/// The layer of one named flag: its key (and the keys it clears) as YAML, parsed like a
+/// profile so the flag's value has the field's type and messages.
+fn flag_layer(flag: &Flag, value: &str) -> Result<Layer, Error> {
+    let yaml_value = match flag.value {
+        // A JSON string is a YAML string: quoted, escaped, one line.
+        Value::Text => serde_json::to_string(value)
+            .map_err(|e| Error::failure(format!("{}: {e}", flag.long)))?,
+        Value::Number => value.to_string(),
+    };
+    let origin = Origin::Flag(flag.long.to_string());
+    let mut layer = parse_layer(&key_yaml(flag.key, &yaml_value), &origin)?;
+    for key in flag.clears {
+        layer.merge_over(parse_layer(&key_yaml(key, "null"), &origin)?);
+    }
+    Ok(layer)
+}
+
+/// `a.b` and `v` → "a:\n  b: v\n" (one mapping per segment; sections merge in parse).
+fn key_yaml(path: &str, value: &str) -> String {
+    let mut yaml = String::new();
+    for (depth, segment) in path.split('.').enumerate() {
+        if depth > 0 {
+            yaml.push('\n');
+        }
+        yaml.push_str(&"  ".repeat(depth));
+        yaml.push_str(segment);
+        yaml.push(':');
+    }
+    yaml.push(' ');
+    yaml.push_str(value);
+    yaml.push('\n');
+    yaml
 }
 
 /// `dask.worker_args=[--foo]` → the layer `{dask: {worker_args: [--foo]}}`, parsed as YAML so
@@ -126,19 +204,7 @@ pub fn set_layer(set: &str) -> Result<Layer, Error> {
             "--set {path}: the value must be one line"
         )));
     }
-    let mut yaml = String::new();
-    for (depth, segment) in segments.iter().enumerate() {
-        yaml.push_str(&"  ".repeat(depth));
-        yaml.push_str(segment);
-        yaml.push(':');
-        if depth + 1 < segments.len() {
-            yaml.push('\n');
-        }
-    }
-    yaml.push(' ');
-    yaml.push_str(value);
-    yaml.push('\n');
-    parse_layer(&yaml, &origin)
+    parse_layer(&key_yaml(path, value), &origin)
 }
 
 /// `DASK_PBS_ACCOUNT`, then PBS's own `PBS_ACCOUNT`: the first that is set and not empty.
@@ -151,4 +217,53 @@ pub fn env_layer(lookup: &dyn Fn(&str) -> Option<String>) -> Option<Layer> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_has_one_row_and_every_row_a_flag() {
+        let cmd = OverrideArgs::augment_args(clap::Command::new("t"));
+        let longs: Vec<String> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .filter(|l| l != "--set")
+            .collect();
+        let rows: Vec<&str> = FLAGS.iter().map(|f| f.long).collect();
+        assert_eq!(longs, rows, "OverrideArgs' flags and FLAGS' rows differ");
+    }
+
+    #[test]
+    fn each_row_sets_its_key_from_its_flag() {
+        let args = OverrideArgs {
+            account: Some("P".into()),
+            select: Some(4),
+            env: Some("/e".into()),
+            rapids: Some("25.10".into()),
+            ..OverrideArgs::default()
+        };
+        let top = args.layers().unwrap().pop().unwrap();
+        let job = top.job.unwrap();
+        assert_eq!(job.account.unwrap().value.as_deref(), Some("P"));
+        assert_eq!(job.select.unwrap().value, 4);
+        let env = top.env.unwrap();
+        assert_eq!(env.conda.unwrap().value.as_deref(), Some("/e"));
+        assert_eq!(env.venv.unwrap().value, None, "--env clears env.venv");
+        assert_eq!(top.rapids.unwrap().version.unwrap().value, "25.10");
+        assert_eq!(
+            args.to_args(),
+            [
+                "--account",
+                "P",
+                "--select",
+                "4",
+                "--env",
+                "/e",
+                "--rapids",
+                "25.10"
+            ]
+        );
+    }
 }

@@ -1,11 +1,18 @@
 //! YAML text → `Layer`, with errors that name the file, line and column and say how to fix.
+//!
+//! A file is read once when it is valid. When it is not, every problem is reported in one
+//! run: unknown keys are found by walking the file's mappings against the layer's fields,
+//! and each type error is found by parsing again with the fields already reported blanked
+//! out (spaces keep every other line and column where they were).
 
-use serde_saphyr::{DuplicateKeyPolicy, Options};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{
+    DefaultMessageFormatter, DuplicateKeyPolicy, MessageFormatter, Options, Spanned,
+};
 
 use super::layer::{Layer, SECTIONS};
 use super::origin::Origin;
-use crate::error::{Error, did_you_mean};
-
+use crate::error::{Error, Suggestion};
 /// Profiles are a page of YAML; anything this large is a mistake, and refusing it early
 /// keeps memory flat on hostile input.
 pub const MAX_PROFILE_BYTES: usize = 1 << 20;
@@ -17,15 +24,19 @@ pub fn too_large(name: &str, bytes: u64) -> Error {
     ))
 }
 
+fn options() -> Options {
+    let mut options = Options::default();
+    options.duplicate_keys = DuplicateKeyPolicy::Error;
+    options
+}
+
 /// Parses one profile file. An empty document is an empty layer.
 pub fn parse_layer(text: &str, origin: &Origin) -> Result<Layer, Error> {
     let name = origin.source_name();
     if text.len() > MAX_PROFILE_BYTES {
         return Err(too_large(&name, text.len() as u64));
     }
-    let mut options = Options::default();
-    options.duplicate_keys = DuplicateKeyPolicy::Error;
-    let parsed: Result<Option<Layer>, _> = serde_saphyr::from_str_with_options(text, options);
+    let parsed: Result<Option<Layer>, _> = serde_saphyr::from_str_with_options(text, options());
     match parsed {
         Ok(layer) => {
             let mut layer = layer.unwrap_or_default();
@@ -33,35 +44,263 @@ pub fn parse_layer(text: &str, origin: &Origin) -> Result<Layer, Error> {
             Ok(layer)
         }
         // A synthetic layer (--set) has no file to point into: keep only the message.
-        Err(err) if matches!(origin, Origin::Flag(_) | Origin::Env(_)) => {
-            let full = describe(&err.to_string(), &name);
-            let first = full.lines().next().unwrap_or_default();
-            let message = first.split_once(": ").map(|(_, m)| m).unwrap_or(first);
-            Err(Error::input(format!("{name}: {message}")))
-        }
-        Err(err) => Err(Error::input(describe(&err.to_string(), &name))),
+        Err(err) if matches!(origin, Origin::Flag(_) | Origin::Env(_)) => Err(Error::input(
+            format!("{name}: {}", improve(&message_of(&err))),
+        )),
+        Err(err) => Err(Error::input(report(&problems(text, &err), text, &name))),
     }
 }
 
-/// Rewrites serde-saphyr's report ("error: line 3 column 3: msg" + snippet) into
-/// "FILE:3:3: msg" + snippet, with a "did you mean" hint for unknown keys.
-fn describe(report: &str, name: &str) -> String {
-    let report = report.replace("<input>", name);
-    let (first, rest) = report.split_once('\n').unwrap_or((&report, ""));
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    let (position, message) = match first.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
-        Some((pos, msg)) => match pos.split_once(" column ") {
-            Some((line, col)) => (format!("{name}:{line}:{col}"), msg.to_string()),
-            None => (name.to_string(), first.to_string()),
-        },
-        None => (name.to_string(), first.to_string()),
-    };
-    let message = improve(&message);
-    if rest.is_empty() {
-        format!("{position}: {message}")
-    } else {
-        format!("{position}: {message}\n{rest}")
+/// One problem of a file, at a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Problem {
+    line: u64,
+    column: u64,
+    /// The sentence after `FILE:LINE:COLUMN:`.
+    message: String,
+    /// The short label under the caret.
+    label: String,
+}
+
+/// serde-saphyr's message for `err`, without its position and snippet.
+fn message_of(err: &serde_saphyr::Error) -> String {
+    DefaultMessageFormatter
+        .format_message(err.without_snippet())
+        .into_owned()
+}
+
+impl Problem {
+    fn from_yaml(err: &serde_saphyr::Error) -> Self {
+        let raw = message_of(err);
+        let (line, column) = err
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        Problem {
+            line,
+            column,
+            message: improve(&raw),
+            label: raw,
+        }
     }
+}
+
+/// Every problem of a file whose parse failed with `first` (at least that one).
+fn problems(text: &str, first: &serde_saphyr::Error) -> Vec<Problem> {
+    let tree: Option<Node> = match serde_saphyr::from_str_with_options(text, options()) {
+        Ok(tree) => tree,
+        // Not YAML, or not one we can walk (an alias bomb): the first error is the report.
+        Err(_) => return vec![Problem::from_yaml(first)],
+    };
+    let fields = match &tree {
+        Some(Node::Map(entries)) => field_ranges(entries, text.lines().count() as u64 + 1, 0),
+        _ => Vec::new(),
+    };
+    let mut problems = tree.as_ref().map(unknown_keys).unwrap_or_default();
+    let mut text = text.to_string();
+    let mut blanked: Vec<(u64, u64)> = Vec::new();
+    for problem in &problems {
+        if let Some(range) = enclosing(&fields, problem.line) {
+            blank(&mut text, range, &mut blanked);
+        }
+    }
+    // Each round reports one error and blanks its field; a field is blanked once.
+    for _ in 0..=fields.len() {
+        let parsed: Result<Option<Layer>, _> =
+            serde_saphyr::from_str_with_options(&text, options());
+        let Err(err) = parsed else { break };
+        let problem = Problem::from_yaml(&err);
+        let range = enclosing(&fields, problem.line);
+        problems.push(problem);
+        match range {
+            Some(range) if !blanked.contains(&range) => blank(&mut text, range, &mut blanked),
+            _ => break,
+        }
+    }
+    problems.sort_by_key(|p| (p.line, p.column));
+    problems.dedup();
+    problems
+}
+
+/// The report of `problems`: each as `FILE:LINE:COLUMN: message` and a snippet.
+fn report(problems: &[Problem], text: &str, name: &str) -> String {
+    let blocks: Vec<String> = problems.iter().map(|p| describe(p, text, name)).collect();
+    match blocks.as_slice() {
+        [one] => one.clone(),
+        many => format!("{name}: {} problems\n\n{}", many.len(), many.join("\n\n")),
+    }
+}
+
+/// "FILE:3:3: message" and a snippet of the lines up to the position, with a caret.
+fn describe(problem: &Problem, text: &str, name: &str) -> String {
+    let Problem {
+        line,
+        column,
+        message,
+        label,
+    } = problem;
+    if *line == 0 {
+        return format!("{name}: {message}");
+    }
+    let first = line.saturating_sub(2).max(1);
+    let width = line.to_string().len();
+    let mut out = format!(
+        "{name}:{line}:{column}: {message}\n{:width$}--> {name}:{line}:{column}\n{:width$} |\n",
+        "", ""
+    );
+    for (number, source) in (first..=*line).zip(text.lines().skip(first as usize - 1)) {
+        // A tab is one column to the parser: one space keeps the caret under it.
+        out.push_str(&format!(
+            "{number:>width$} | {}\n",
+            source.replace('\t', " ")
+        ));
+    }
+    let indent = " ".repeat(column.saturating_sub(1) as usize);
+    out.push_str(&format!("{:width$} | {indent}^ {label}", ""));
+    out
+}
+
+/// A mapping as written: each key with its position, and the value's shape.
+#[derive(Debug)]
+enum Node {
+    Map(Vec<(Spanned<String>, Node)>),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            entries.push((key, map.next_value::<Node>()?));
+        }
+        Ok(Node::Map(entries))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Node::Other)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+}
+
+/// Every key of the file's top level and of its sections that the layer does not have.
+fn unknown_keys(tree: &Node) -> Vec<Problem> {
+    let Node::Map(entries) = tree else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        if !Layer::FIELDS.contains(&key.value.as_str()) {
+            out.push(unknown(key, Layer::FIELDS, None));
+            continue;
+        }
+        let section = SECTIONS.iter().find(|(name, _)| *name == key.value);
+        if let (Some((name, fields)), Node::Map(inner)) = (section, value) {
+            for (key, _) in inner {
+                if !fields.contains(&key.value.as_str()) {
+                    out.push(unknown(key, fields, Some(name)));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn unknown(key: &Spanned<String>, fields: &[&str], section: Option<&str>) -> Problem {
+    let name = &key.value;
+    let place = section.map(|s| format!(" in `{s}:`")).unwrap_or_default();
+    let hint = match Suggestion::for_name(name, fields.iter().copied()) {
+        Some(suggestion) => suggestion.to_string(),
+        None => format!("the keys allowed here are {}", fields.join(", ")),
+    };
+    Problem {
+        line: key.referenced.line(),
+        column: key.referenced.column(),
+        message: format!("unknown key `{name}`{place}; {hint}"),
+        label: format!("unknown key `{name}`"),
+    }
+}
+
+/// The lines `[first, end)` each top-level key and each section key spans; a key that
+/// shares its line with another (flow style) spans nothing of its own. Deeper keys are not
+/// fields: blanking one would leave its parent's value half there.
+fn field_ranges(entries: &[(Spanned<String>, Node)], end: u64, depth: u8) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let starts: Vec<u64> = entries.iter().map(|(k, _)| k.referenced.line()).collect();
+    for (i, (key, value)) in entries.iter().enumerate() {
+        let first = key.referenced.line();
+        let next = starts.get(i + 1).copied().unwrap_or(end);
+        if next <= first || starts[..i].contains(&first) {
+            continue;
+        }
+        out.push((first, next));
+        if let (Node::Map(inner), 0) = (value, depth) {
+            let inner = field_ranges(inner, next, depth + 1);
+            out.extend(inner.into_iter().filter(|(a, _)| *a > first));
+        }
+    }
+    out
+}
+
+/// The innermost field range holding `line`.
+fn enclosing(fields: &[(u64, u64)], line: u64) -> Option<(u64, u64)> {
+    fields
+        .iter()
+        .filter(|(first, end)| (*first..*end).contains(&line))
+        .min_by_key(|(first, end)| end - first)
+        .copied()
+}
+
+/// Replaces lines `[first, end)` of `text` with spaces, keeping line breaks.
+fn blank(text: &mut String, range: (u64, u64), blanked: &mut Vec<(u64, u64)>) {
+    let (first, end) = range;
+    let mut out = String::with_capacity(text.len());
+    for (number, line) in (1u64..).zip(text.split_inclusive('\n')) {
+        if (first..end).contains(&number) {
+            out.extend(
+                line.chars()
+                    .map(|c| if c == '\n' || c == '\r' { c } else { ' ' }),
+            );
+        } else {
+            out.push_str(line);
+        }
+    }
+    *text = out;
+    blanked.push(range);
 }
 
 fn improve(message: &str) -> String {
@@ -75,8 +314,8 @@ fn improve(message: &str) -> String {
         let place = section
             .map(|(s, _)| format!(" in `{s}:`"))
             .unwrap_or_default();
-        let hint = match did_you_mean(field, candidates.iter().copied()) {
-            Some(best) => format!("; did you mean `{best}`?"),
+        let hint = match Suggestion::for_name(field, candidates.iter().copied()) {
+            Some(suggestion) => format!("; {suggestion}"),
             None => format!("; the keys allowed here are {}", candidates.join(", ")),
         };
         return format!("unknown key `{field}`{place}{hint}");
@@ -124,6 +363,26 @@ mod tests {
             m.starts_with("p.yaml:3:3: unknown key `selct` in `job:`; did you mean `select`?"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn every_unknown_key_and_type_error_of_a_file_in_one_report() {
+        let m = err("jobs: 1\njob:\n  selct: 3\n  select: two\ndask:\n  nthread: 2\n");
+        assert!(m.starts_with("p.yaml: 4 problems\n"), "{m}");
+        for expected in [
+            "p.yaml:1:1: unknown key `jobs`; did you mean `job`?",
+            "p.yaml:3:3: unknown key `selct` in `job:`; did you mean `select`?",
+            "p.yaml:4:11: expected a whole number",
+            "p.yaml:6:3: unknown key `nthread` in `dask:`; did you mean `nthreads`?",
+        ] {
+            assert!(m.contains(expected), "{expected}\n{m}");
+        }
+    }
+
+    #[test]
+    fn a_flow_style_section_is_reported_once_and_parsing_stops() {
+        let m = err("job: {selct: 3, select: two}\n");
+        assert!(m.contains("unknown key `selct` in `job:`"), "{m}");
     }
 
     #[test]

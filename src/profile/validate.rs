@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use super::layer::{Layer, Sourced};
 use super::model::{Dask, Env, Job, Profile, Rapids, System};
 use super::types::{ChunkKind, WorkerKind, WorkersPer};
-use crate::error::{Error, did_you_mean};
+use crate::error::{Error, Suggestion};
 use crate::rapids;
 
 /// The problems found so far, each one line.
@@ -372,7 +372,7 @@ pub fn resolve(
     if let (Some(r), Some(v)) = (&rapids, &rapids_layer.version)
         && let Err(message) = rapids::check(&r.version, &r.python, &r.cuda)
     {
-        p.at("rapids", v, message);
+        p.at("rapids", v, message.to_string());
     }
     if let Some(f) = &rapids_layer.channels {
         for c in &f.value {
@@ -442,8 +442,8 @@ pub fn resolve(
             None => {
                 let f = job_layer.queue.as_ref().expect("taken above");
                 let names: Vec<&str> = system.queues.keys().map(String::as_str).collect();
-                let hint = did_you_mean(&job.queue, names.iter().copied())
-                    .map(|n| format!("did you mean `{n}`? "))
+                let hint = Suggestion::for_name(&job.queue, names.iter().copied())
+                    .map(|s| format!("{s} "))
                     .unwrap_or_default();
                 p.at(
                     "job.queue",

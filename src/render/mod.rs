@@ -56,7 +56,8 @@ fn filter_q(value: Value) -> Result<String, minijinja::Error> {
         }
         None => value.to_string(),
     };
-    quote::quote(&text).map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))
+    quote::quote(&text)
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))
 }
 
 /// Quotes every item of a list and joins them: one shell command line; the `shell_join` filter.
@@ -72,7 +73,7 @@ fn filter_shell_join(value: Value) -> Result<String, minijinja::Error> {
         })
         .collect();
     quote::join(words.iter().map(String::as_str))
-        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))
 }
 
 /// Makes text safe inside a `#` comment: control characters (a newline would end the
