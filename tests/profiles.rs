@@ -16,21 +16,50 @@ fn fails(args: &[&str], message: &str) {
     );
 }
 
-#[test]
-fn queue_rules_give_the_allowed_values() {
-    fails(
+/// One validation case: a command (with, when `yaml` is not empty, a profile file `p` in a
+/// `--profile-dir`), the exit code and a fragment of stderr, word for word.
+struct Case {
+    args: &'static [&'static str],
+    yaml: &'static str,
+    code: i32,
+    expect: &'static str,
+}
+
+const fn case(args: &'static [&'static str], expect: &'static str) -> Case {
+    Case {
+        args,
+        yaml: "",
+        code: 2,
+        expect,
+    }
+}
+
+const fn file(yaml: &'static str, args: &'static [&'static str], expect: &'static str) -> Case {
+    Case {
+        args,
+        yaml,
+        code: 2,
+        expect,
+    }
+}
+
+/// Every validation rule, with an input that breaks it and the message it gives.
+/// `every_validation_message_has_a_case` proves each message of src/profile/validate/ is here.
+const CASES: &[Case] = &[
+    // --- the request
+    case(
         &["check", "--profile", "sophia", "-A", "X", "-q", "by-gpus"],
-        "no queue `by-gpus` on this site; did you mean `by-gpu`? queues: by-gpu, by-node, bigmem",
-    );
-    fails(
+        "job.queue (from command-line flag --queue): no queue `by-gpus` on this site; did you mean `by-gpu`? queues: by-gpu, by-node, bigmem",
+    ),
+    case(
         &["check", "--profile", "sophia", "-A", "X", "-n", "3"],
-        "by-gpu accepts 1, 2, 4 or 8 GPUs; got 3",
-    );
-    fails(
+        "job.select (from command-line flag --select): by-gpu accepts 1, 2, 4 or 8 GPUs; got 3",
+    ),
+    case(
         &["check", "--profile", "sophia-node", "-A", "X", "-n", "9"],
         "by-node accepts 1 to 8 nodes; got 9",
-    );
-    fails(
+    ),
+    case(
         &[
             "check",
             "--profile",
@@ -43,32 +72,38 @@ fn queue_rules_give_the_allowed_values() {
             "2",
         ],
         "prod accepts 10 to 496 nodes; got 2",
-    );
-    fails(
-        &["check", "--profile", "sophia", "-A", "X", "-t", "00:01:00"],
-        "by-gpu allows walltimes from 00:05:00 to 24:00:00; got 00:01:00",
-    );
-    fails(
-        &["check", "--profile", "polaris", "-A", "X", "-t", "02:00:00"],
-        "debug allows walltimes from 00:05:00 to 01:00:00; got 02:00:00",
-    );
-    fails(
-        &["check", "--profile", "sophia", "-A", "X", "-t", "1h"],
-        "--walltime: `1h` is not a PBS duration",
-    );
-    fails(
+    ),
+    case(
         &[
             "check",
             "--profile",
             "sophia",
             "-A",
             "X",
+            "-n",
+            "8",
             "--set",
-            "dask.shutdown_margin=02:00:00",
+            "system.gpus_per_node=4",
         ],
-        "00:00 must be shorter than the walltime 01:00:00",
-    );
-    fails(
+        "job.select (from command-line flag --select): by-gpu puts all GPUs on one node, which has 4; got 8",
+    ),
+    case(
+        &["check", "--profile", "sophia", "-A", "X", "-t", "00:01:00"],
+        "job.walltime (from command-line flag --walltime): by-gpu allows walltimes from 00:05:00 to 24:00:00; got 00:01:00",
+    ),
+    case(
+        &["check", "--profile", "polaris", "-A", "X", "-t", "02:00:00"],
+        "debug allows walltimes from 00:05:00 to 01:00:00; got 02:00:00",
+    ),
+    case(
+        &["check", "--profile", "sophia", "-A", "X", "-t", "1h"],
+        "--walltime: `1h` is not a PBS duration",
+    ),
+    case(
+        &["check", "--profile", "sophia"],
+        "job.account is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT, or put `job: {account: PROJECT}` in your defaults file",
+    ),
+    case(
         &[
             "check",
             "--profile",
@@ -78,9 +113,21 @@ fn queue_rules_give_the_allowed_values() {
             "--set",
             "job.filesystems=[]",
         ],
-        "job.filesystems is required on this site",
-    );
-    fails(
+        "job.filesystems is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.shutdown_margin=02:00:00",
+        ],
+        "dask.shutdown_margin (from command-line flag --set dask.shutdown_margin=02:00:00): 02:00:00 must be shorter than the walltime 01:00:00",
+    ),
+    case(
         &[
             "check",
             "--profile",
@@ -90,9 +137,145 @@ fn queue_rules_give_the_allowed_values() {
             "--name",
             "my job",
         ],
-        "is not a PBS job name",
-    );
-    fails(
+        "job.name (from command-line flag --name): `my job` is not a PBS job name: use 1-230 characters of A-Z a-z 0-9 _ . + -",
+    ),
+    case(
+        &["check", "--profile", "sophia", "-A", "a;b"],
+        "job.account (from command-line flag --account): `a;b` is not a project name: use letters, digits and _.+-",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.filesystems=[home:eagle]",
+        ],
+        "`home:eagle` is not a file system name (letters, digits, _)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.place=everywhere",
+        ],
+        "job.place (from command-line flag --set job.place=everywhere): `everywhere` is not a PBS placement; use words of free, pack, scatter, vscatter, excl, shared, exclhost joined by `:`",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.resources={mem: 4 GB}",
+        ],
+        "`mem=4 GB` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.resources={select: 4}",
+        ],
+        "`select` is set by dask-pbs; use job.select or job.walltime",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.directives=[l x]",
+        ],
+        "`l x` is not a qsub option: it must start with `-` and hold only letters, digits, spaces and _.,:=+@/-",
+    ),
+    // --- the site
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "system.login_host=a b",
+        ],
+        "system.login_host (from command-line flag --set system.login_host=a b): `a b` is not a host name",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "system.keep=x",
+        ],
+        "`x` is not a qsub -k value; use letters of e, o, d, n (ALCF requires doe)",
+    ),
+    file(
+        "description: no queues\nsystem: {queues: {}}\njob: {queue: q}\n",
+        &["check", "--profile", "p"],
+        "p.yaml:2:18): no queues defined; a site needs at least one",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "system.queues={a b: {chunk: node, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"]}}",
+        ],
+        "queue name `a b` may only hold letters, digits and _.+-@",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "system.queues={q: {chunk: node, chunks: [1], walltime: [\"02:00:00\", \"01:00:00\"]}}",
+        ],
+        "queue q: walltime minimum 02:00:00 is above its maximum 01:00:00",
+    ),
+    file(
+        "description: nothing else\n",
+        &["check", "--profile", "p"],
+        "system.queues is missing: set it in the profile or with --set system.queues=VALUE",
+    ),
+    // --- the node and the workers
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "system.gpus_per_node=0",
+        ],
+        "system.gpus_per_node is 0 but dask.worker is cuda: use worker: cpu or give the GPU count",
+    ),
+    case(
         &[
             "check",
             "--profile",
@@ -102,21 +285,111 @@ fn queue_rules_give_the_allowed_values() {
             "--set",
             "dask.worker=cpu",
         ],
-        "dask.device_memory_limit is a GPU option and dask.worker is cpu",
-    );
-}
-
-#[test]
-fn rapids_rules_give_the_supported_range() {
-    fails(
+        "dask.device_memory_limit is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.workers_per_node=2",
+        ],
+        "dask.workers_per_node is for CPU workers; GPU workers come one per GPU (set it to null)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.workers_per_node=0",
+        ],
+        "dask.workers_per_node must be at least 1",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.startup_timeout=0",
+        ],
+        "dask.startup_timeout (from command-line flag --set dask.startup_timeout=0): must be at least 1 second",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.memory_limit=4 GB",
+        ],
+        "`4 GB` is not a size or name: use letters, digits and _.+-: (e.g. 40GB, 0.8, auto)",
+    ),
+    // --- the environment and free text
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "env.conda=\"\"",
+        ],
+        "env.conda (from command-line flag --set env.conda=\"\"): is empty; give a path or null",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "env.conda=/opt/env",
+            "--set",
+            "env.venv=/opt/venv",
+        ],
+        "env.venv (from command-line flag --set env.venv=/opt/venv): both env.conda (from command-line flag --set env.conda=/opt/env) and env.venv are set; pick one and set the other to null",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "env.vars={A-B: 1}",
+        ],
+        "`A-B` is not an environment variable name",
+    ),
+    file(
+        "description: \"two\\nlines\"\nextends: sophia\njob: {account: X}\n",
+        &["check", "--profile", "p"],
+        "p.yaml:1:14): must be one line of text (no control characters)",
+    ),
+    file(
+        "description: a NUL\nextends: sophia\njob: {account: X}\nrun: \"a\\0b\"\n",
+        &["check", "--profile", "p"],
+        "p.yaml:4:6): contains a NUL byte, which no shell word can hold; remove it",
+    ),
+    // --- RAPIDS
+    case(
         &["gen", "conda", "--profile", "sophia", "--rapids", "25.07"],
         "RAPIDS 25.07 is not a release dask-pbs knows; known releases: 24.02",
-    );
-    fails(
+    ),
+    case(
         &["gen", "conda", "--profile", "sophia", "--python", "3.9"],
         "RAPIDS 25.06 supports Python 3.10 to 3.13; got 3.9",
-    );
-    fails(
+    ),
+    case(
         &[
             "gen",
             "conda",
@@ -128,7 +401,194 @@ fn rapids_rules_give_the_supported_range() {
             ">=11.8",
         ],
         "RAPIDS 25.08 supports CUDA 12.0-12.9; `>=11.8` names 11.8",
+    ),
+];
+
+/// Runs a case; returns its stderr.
+fn run_case(case: &Case) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<&str> = case.args.to_vec();
+    let profile_dir = dir.path().to_str().unwrap().to_string();
+    if !case.yaml.is_empty() {
+        std::fs::write(dir.path().join("p.yaml"), case.yaml).unwrap();
+        args.extend(["--profile-dir", &profile_dir]);
+    }
+    let run = DaskPbs::new().args(&args).cwd(dir.path()).run();
+    assert_eq!(
+        run.code, case.code,
+        "exit code of {args:?}:\n{}",
+        run.stderr
     );
+    if case.code != 0 {
+        assert_eq!(run.stdout, "", "nothing on stdout on error: {args:?}");
+    }
+    assert!(
+        run.stderr.contains(case.expect),
+        "expected {:?} from {args:?} in:\n{}",
+        case.expect,
+        run.stderr
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .filter(|n| n != "p.yaml")
+        .collect();
+    assert!(left.is_empty(), "{args:?} wrote {left:?}");
+    run.stderr
+}
+
+#[test]
+fn every_rule_refuses_its_case_with_its_message() {
+    for case in CASES {
+        run_case(case);
+    }
+}
+
+/// The string literals with a space in them (messages: keys, choices and character sets have
+/// none) in the non-test code of src/profile/validate/. Test code is what follows a
+/// `#[cfg(test)]` line with `mod tests {` after it, or a whole file marked `#![cfg(test)]`.
+fn validation_messages() -> Vec<(String, String)> {
+    let dir = common::repo_root().join("src/profile/validate");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("#![cfg(test)]") {
+            continue;
+        }
+        let code = match text.find("#[cfg(test)]\nmod tests {") {
+            Some(end) => &text[..end],
+            None => &text[..],
+        };
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for literal in string_literals(code) {
+            if literal.contains(' ') {
+                found.push((name.clone(), literal));
+            }
+        }
+    }
+    found
+}
+
+/// The contents of the `"…"` literals of Rust source, escapes resolved (`\n`, `\"`, `\\`,
+/// `\0`, `\t`); character literals (`'"'`) are skipped.
+fn string_literals(code: &str) -> Vec<String> {
+    let mut literals = Vec::new();
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                // A char literal `'x'` or `'\x'`, or a lifetime: skip the quoted char only.
+                let mut ahead = chars.clone();
+                let first = ahead.next();
+                let quoted = if first == Some('\\') {
+                    ahead.next();
+                    ahead.next() == Some('\'')
+                } else {
+                    ahead.next() == Some('\'')
+                };
+                if quoted {
+                    chars = ahead;
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                let mut literal = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some('n') => literal.push('\n'),
+                            Some('t') => literal.push('\t'),
+                            Some('0') => literal.push('\0'),
+                            Some(other) => literal.push(other),
+                            None => {}
+                        },
+                        other => literal.push(other),
+                    }
+                }
+                literals.push(literal);
+            }
+            _ => {}
+        }
+    }
+    literals
+}
+
+/// Whether `text` holds the message `template`: its fixed pieces, in order, with anything
+/// where a `{placeholder}` stands.
+fn matches_template(template: &str, text: &str) -> bool {
+    let mut rest = text;
+    let mut piece = template;
+    loop {
+        let (fixed, after) = match piece.find('{') {
+            Some(open) => {
+                let close = piece[open..]
+                    .find('}')
+                    .map_or(piece.len(), |c| open + c + 1);
+                (&piece[..open], &piece[close..])
+            }
+            None => (piece, ""),
+        };
+        match rest.find(fixed) {
+            Some(at) => rest = &rest[at + fixed.len()..],
+            None => return false,
+        }
+        if after.is_empty() {
+            return true;
+        }
+        piece = after;
+    }
+}
+
+/// Proves the table complete: every message a validation rule can give appears (as a
+/// template, `{…}` standing for any text) in the stderr of some case of `CASES`. A new rule
+/// whose message has no case fails here, naming the file and the message.
+#[test]
+fn every_validation_message_has_a_case() {
+    let outputs: Vec<String> = CASES.iter().map(run_case).collect();
+    let messages = validation_messages();
+    assert!(
+        messages.len() > 30,
+        "the scan found too few messages: {messages:?}"
+    );
+    let missing: Vec<String> = messages
+        .iter()
+        .filter(|(_, m)| !outputs.iter().any(|out| matches_template(m, out)))
+        .map(|(file, m)| format!("{file}: {m:?}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "validation messages with no case in CASES:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_message_scan_reads_literals_and_templates() {
+    assert_eq!(
+        string_literals(r#"let c = '"'; f("a {x} b\n", "c\"d"); // "not this""#),
+        ["a {x} b\n", "c\"d"]
+    );
+    assert!(matches_template(
+        "no queue `{}` here; {hint}queues",
+        "x: no queue `q` here; queues: a"
+    ));
+    assert!(!matches_template(
+        "no queue `{}` here",
+        "no queue `q` there"
+    ));
+}
+
+#[test]
+fn rapids_versions_pick_their_channels_and_cuda() {
     let text = ok(&[
         "gen",
         "conda",

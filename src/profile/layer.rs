@@ -114,13 +114,22 @@ mod merge {
     }
 }
 
+/// Declares a layer section. `Name: Keys = "prefix."` also declares `Keys`, a struct with
+/// one `&'static str` per field holding its dotted profile key (`SystemLayer::KEYS.queues`
+/// is `"system.queues"`), so validation names keys through the compiler, never by hand.
 macro_rules! section {
     (
-        $(#[$meta:meta])* $name:ident {
+        $(#[$meta:meta])* $name:ident: $keys:ident = $prefix:literal {
             $($(#[$fmeta:meta])* $field:ident: $ty:ty => $how:ident,)+
         }
         $(sections { $($sec:ident: $sty:ident,)+ })?
     ) => {
+        /// The dotted profile key of each field of the section.
+        #[derive(Debug, Clone, Copy)]
+        pub struct $keys {
+            $(pub $field: &'static str,)+
+        }
+
         $(#[$meta])*
         #[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
         #[serde(deny_unknown_fields)]
@@ -138,6 +147,25 @@ macro_rules! section {
 
         impl $name {
             pub const FIELDS: &'static [&'static str] = &[$(stringify!($field),)+ $($(stringify!($sec),)+)?];
+
+            pub const KEYS: $keys = $keys { $($field: concat!($prefix, stringify!($field)),)+ };
+
+            /// Where the field with dotted key `key` was set ("sophia.yaml:12:10"), when it was.
+            pub fn whence_of(&self, key: &str) -> Option<String> {
+                $(
+                    if key == Self::KEYS.$field {
+                        return self.$field.as_ref().map(Sourced::whence);
+                    }
+                )+
+                $($(
+                    if let Some(s) = &self.$sec
+                        && let Some(whence) = s.whence_of(key)
+                    {
+                        return Some(whence);
+                    }
+                )+)?
+                None
+            }
 
             /// Puts `self` (the child) over `parent`.
             pub fn merge_over(&mut self, parent: Self) {
@@ -179,7 +207,7 @@ macro_rules! section {
 
 section! {
     /// `system:` — facts about the machine and its queues.
-    SystemLayer {
+    SystemLayer: SystemKeys = "system." {
         login_host: Option<String> => replace,
         gpus_per_node: u32 => replace,
         cpus_per_node: u32 => replace,
@@ -195,7 +223,7 @@ section! {
 
 section! {
     /// `job:` — the PBS request.
-    JobLayer {
+    JobLayer: JobKeys = "job." {
         queue: String => replace,
         select: u32 => replace,
         walltime: Walltime => replace,
@@ -210,7 +238,7 @@ section! {
 
 section! {
     /// `env:` — modules and the Python environment.
-    EnvLayer {
+    EnvLayer: EnvKeys = "env." {
         module_use: Vec<String> => replace,
         modules: Vec<String> => replace,
         conda: Option<String> => replace,
@@ -222,7 +250,7 @@ section! {
 
 section! {
     /// `rapids:` — what the `conda` artifact installs.
-    RapidsLayer {
+    RapidsLayer: RapidsKeys = "rapids." {
         version: String => replace,
         python: String => replace,
         cuda: String => replace,
@@ -233,7 +261,7 @@ section! {
 
 section! {
     /// `dask:` — the scheduler and the workers.
-    DaskLayer {
+    DaskLayer: DaskKeys = "dask." {
         worker: WorkerKind => replace,
         workers_per: WorkersPer => replace,
         workers_per_node: Option<u32> => replace,
@@ -255,7 +283,7 @@ section! {
 
 section! {
     /// A whole profile file.
-    Layer {
+    Layer: TopKeys = "" {
         description: String => replace,
         extends: Option<String> => replace,
         run: Option<String> => replace,

@@ -1,0 +1,120 @@
+//! `dask:` — the scheduler and worker options, each value checked on its own.
+
+use super::words::{is_directive_word, text_problem};
+use super::{Problems, take};
+use crate::profile::layer::DaskLayer;
+use crate::profile::model::Dask;
+
+pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
+    let DaskLayer {
+        worker,
+        workers_per,
+        workers_per_node,
+        protocol,
+        interface,
+        device_memory_limit,
+        rmm_pool_size,
+        memory_limit,
+        nthreads,
+        local_directory,
+        dashboard_port,
+        death_timeout,
+        scheduler_args,
+        worker_args,
+        startup_timeout,
+        shutdown_margin,
+    } = layer;
+    let k = DaskLayer::KEYS;
+    // Every field is taken before any `?`, so each missing one is reported.
+    let worker = take(worker, k.worker, p);
+    let workers_per = take(workers_per, k.workers_per, p);
+    let workers_per_node = take(workers_per_node, k.workers_per_node, p);
+    let protocol = take(protocol, k.protocol, p);
+    let interface = take(interface, k.interface, p);
+    let device_memory_limit = take(device_memory_limit, k.device_memory_limit, p);
+    let rmm_pool_size = take(rmm_pool_size, k.rmm_pool_size, p);
+    let memory_limit = take(memory_limit, k.memory_limit, p);
+    let nthreads = take(nthreads, k.nthreads, p);
+    let local_directory = take(local_directory, k.local_directory, p);
+    let dashboard_port = take(dashboard_port, k.dashboard_port, p);
+    let death_timeout = take(death_timeout, k.death_timeout, p);
+    let scheduler_args = take(scheduler_args, k.scheduler_args, p);
+    let worker_args = take(worker_args, k.worker_args, p);
+    let startup_timeout = take(startup_timeout, k.startup_timeout, p);
+    let shutdown_margin = take(shutdown_margin, k.shutdown_margin, p);
+    let dask = Dask {
+        worker: worker?,
+        workers_per: workers_per?,
+        workers_per_node: workers_per_node?,
+        protocol: protocol?,
+        interface: interface?,
+        device_memory_limit: device_memory_limit?,
+        rmm_pool_size: rmm_pool_size?,
+        memory_limit: memory_limit?,
+        nthreads: nthreads?,
+        local_directory: local_directory?,
+        dashboard_port: dashboard_port?,
+        death_timeout: death_timeout?,
+        scheduler_args: scheduler_args?,
+        worker_args: worker_args?,
+        startup_timeout: startup_timeout?,
+        shutdown_margin: shutdown_margin?,
+    };
+    check(&dask, p);
+    Some(dask)
+}
+
+/// The rules on one dask value each.
+fn check(dask: &Dask, p: &mut Problems) {
+    let k = DaskLayer::KEYS;
+    if dask.workers_per_node == Some(0) {
+        p.plain(k.workers_per_node, "must be at least 1");
+    }
+    for (key, word) in [
+        (k.interface, &dask.interface),
+        (k.device_memory_limit, &dask.device_memory_limit),
+        (k.rmm_pool_size, &dask.rmm_pool_size),
+        (k.memory_limit, &dask.memory_limit),
+    ] {
+        if let Some(message) = word.as_deref().and_then(word_problem) {
+            p.at(key, message);
+        }
+    }
+    if let Some(message) = dask.local_directory.as_deref().and_then(text_problem) {
+        p.at(k.local_directory, message);
+    }
+    for (key, args) in [
+        (k.scheduler_args, &dask.scheduler_args),
+        (k.worker_args, &dask.worker_args),
+    ] {
+        for message in args.iter().filter_map(|t| text_problem(t)) {
+            p.at(key, message);
+        }
+    }
+    if dask.startup_timeout == 0 {
+        p.at(k.startup_timeout, "must be at least 1 second");
+    }
+}
+
+/// A network interface or a size reaches the worker's command line as one word.
+fn word_problem(word: &str) -> Option<String> {
+    (!is_directive_word(word, ":")).then(|| {
+        format!(
+            "`{}` is not a size or name: use letters, digits and _.+-: (e.g. 40GB, 0.8, auto)",
+            word.escape_debug()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_interfaces_are_single_words() {
+        assert!(word_problem("40GB").is_none());
+        assert!(word_problem("ib0").is_none());
+        assert!(word_problem("40 GB").is_some());
+        assert!(word_problem("").is_some());
+    }
+}

@@ -1,0 +1,163 @@
+//! Merged layer → resolved `Profile`, in two steps:
+//!
+//! 1. each section (`system`, `job`, `env`, `rapids`, `dask`) turns its layer into typed
+//!    values, checking what one field alone can tell;
+//! 2. once every section resolved, the rules across sections run on the complete profile,
+//!    grouped by what they check: the PBS `request`, the `node`, the `workers`.
+//!
+//! Every problem is collected, so the user fixes them all in one go.
+
+mod dask;
+mod env;
+mod job;
+mod node;
+mod rapids;
+mod request;
+mod system;
+#[cfg(test)]
+mod testing;
+mod top;
+mod words;
+mod workers;
+
+use std::fmt;
+
+use super::layer::{Layer, Sourced};
+use super::model::Profile;
+use crate::error::Error;
+
+/// One thing wrong with a profile: the dotted key it is about, where that key was set (when
+/// the problem belongs to one place), and what is wrong with it and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub whence: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.whence {
+            Some(whence) => write!(f, "{} (from {whence}): {}", self.key, self.message),
+            None => write!(f, "{} {}", self.key, self.message),
+        }
+    }
+}
+
+/// The problems found so far. Keys are looked up in the merged layer for their origin only
+/// when a problem is reported.
+pub(crate) struct Problems<'a> {
+    layer: &'a Layer,
+    found: Vec<Problem>,
+}
+
+impl<'a> Problems<'a> {
+    fn new(layer: &'a Layer) -> Self {
+        Problems {
+            layer,
+            found: Vec::new(),
+        }
+    }
+
+    /// A problem with the value at `key`, shown with where that value was set.
+    fn at(&mut self, key: &str, message: impl Into<String>) {
+        self.at_as(key, key, message);
+    }
+
+    /// A problem named `key` but located where `located` was set (a rule on a whole section).
+    fn at_as(&mut self, key: &str, located: &str, message: impl Into<String>) {
+        self.found.push(Problem {
+            key: key.to_string(),
+            whence: self.layer.whence_of(located),
+            message: message.into(),
+        });
+    }
+
+    /// A problem about `key` as a whole (missing, or against another section's value):
+    /// `message` continues the sentence that starts with the key.
+    fn plain(&mut self, key: &str, message: impl Into<String>) {
+        self.found.push(Problem {
+            key: key.to_string(),
+            whence: None,
+            message: message.into(),
+        });
+    }
+
+    /// "sophia.yaml:12:10", or "?" when the key was never set (cannot happen for a
+    /// resolved field: every field comes from some layer).
+    fn whence(&self, key: &str) -> String {
+        self.layer.whence_of(key).unwrap_or_else(|| "?".into())
+    }
+
+    /// The report of every problem found.
+    fn report(self, name: &str) -> Error {
+        let count = self.found.len();
+        let list: Vec<String> = self.found.iter().map(|p| format!("  - {p}")).collect();
+        Error::input(format!(
+            "profile {name} is invalid ({count} problem{}):\n{}",
+            if count == 1 { "" } else { "s" },
+            list.join("\n")
+        ))
+    }
+}
+
+/// Takes a required field, noting it when missing.
+fn take<T: Clone>(field: &Option<Sourced<T>>, key: &str, p: &mut Problems) -> Option<T> {
+    match field {
+        Some(f) => Some(f.value.clone()),
+        None => {
+            p.plain(
+                key,
+                format!("is missing: set it in the profile or with --set {key}=VALUE"),
+            );
+            None
+        }
+    }
+}
+
+/// `require_account`: whether the artifact needs the account (the job and `qsub -I` do; the
+/// conda command and the worker wrapper do not).
+pub fn resolve(
+    layer: &Layer,
+    name: &str,
+    origin: &str,
+    require_account: bool,
+) -> Result<Profile, Error> {
+    let mut p = Problems::new(layer);
+    let sections = (
+        top::resolve(layer, &mut p),
+        system::resolve(layer.system.as_ref().unwrap_or(&Default::default()), &mut p),
+        job::resolve(layer.job.as_ref().unwrap_or(&Default::default()), &mut p),
+        env::resolve(layer.env.as_ref().unwrap_or(&Default::default()), &mut p),
+        rapids::resolve(layer.rapids.as_ref().unwrap_or(&Default::default()), &mut p),
+        dask::resolve(layer.dask.as_ref().unwrap_or(&Default::default()), &mut p),
+    );
+    let (Some(top), Some(system), Some(job), Some(env), Some(rapids), Some(dask)) = sections else {
+        // A section resolves to nothing only when `take` noted a missing key.
+        return Err(p.report(name));
+    };
+    let profile = Profile {
+        name: name.to_string(),
+        origin: origin.to_string(),
+        description: top.description,
+        system,
+        job,
+        env,
+        rapids,
+        dask,
+        run: top.run,
+    };
+    request::check(&profile, require_account, &mut p);
+    node::check(&profile, &mut p);
+    workers::check(&profile, &mut p);
+    if p.found.is_empty() {
+        Ok(profile)
+    } else {
+        Err(p.report(name))
+    }
+}
+
+/// The text of an optional field that is set (neither missing nor null).
+fn set(field: &Option<Option<String>>) -> Option<&str> {
+    field.as_ref().and_then(|v| v.as_deref())
+}

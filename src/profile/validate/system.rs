@@ -1,0 +1,130 @@
+//! `system:` — the machine's facts, each checked on its own.
+
+use indexmap::IndexMap;
+
+use super::words::{is_directive_word, text_problem};
+use super::{Problems, set, take};
+use crate::profile::layer::SystemLayer;
+use crate::profile::model::System;
+use crate::profile::types::Queue;
+
+pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
+    let SystemLayer {
+        login_host,
+        gpus_per_node,
+        cpus_per_node,
+        gpu_memory,
+        mpi,
+        gpu_order,
+        account_required,
+        filesystems_required,
+        keep,
+        queues,
+    } = layer;
+    let k = SystemLayer::KEYS;
+    let login_host = take(login_host, k.login_host, p);
+    if let Some(Some(host)) = &login_host
+        && !is_directive_word(host, "")
+    {
+        p.at(
+            k.login_host,
+            format!("`{}` is not a host name", host.escape_debug()),
+        );
+    }
+    let gpu_memory = take(gpu_memory, k.gpu_memory, p);
+    if let Some(message) = set(&gpu_memory).and_then(text_problem) {
+        p.at(k.gpu_memory, message);
+    }
+    let keep = take(keep, k.keep, p);
+    if let Some(message) = set(&keep).and_then(keep_problem) {
+        p.at(k.keep, message);
+    }
+    let queues = take(queues, k.queues, p);
+    for message in queues.as_ref().map(queue_problems).unwrap_or_default() {
+        p.at(k.queues, message);
+    }
+    // Every field is taken before any `?`, so each missing one is reported.
+    let gpus_per_node = take(gpus_per_node, k.gpus_per_node, p);
+    let cpus_per_node = take(cpus_per_node, k.cpus_per_node, p);
+    let mpi = take(mpi, k.mpi, p);
+    let gpu_order = take(gpu_order, k.gpu_order, p);
+    let account_required = take(account_required, k.account_required, p);
+    let filesystems_required = take(filesystems_required, k.filesystems_required, p);
+    Some(System {
+        login_host: login_host?,
+        gpus_per_node: gpus_per_node?,
+        cpus_per_node: cpus_per_node?,
+        gpu_memory: gpu_memory?,
+        mpi: mpi?,
+        gpu_order: gpu_order?,
+        account_required: account_required?,
+        filesystems_required: filesystems_required?,
+        keep: keep?,
+        queues: queues?,
+    })
+}
+
+/// `qsub -k` takes letters of e, o, d, n.
+fn keep_problem(keep: &str) -> Option<String> {
+    (keep.is_empty() || !keep.chars().all(|c| "eodn".contains(c))).then(|| {
+        format!(
+            "`{}` is not a qsub -k value; use letters of e, o, d, n (ALCF requires doe)",
+            keep.escape_debug()
+        )
+    })
+}
+
+fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
+    let mut found = Vec::new();
+    if queues.is_empty() {
+        found.push("no queues defined; a site needs at least one".to_string());
+    }
+    for (queue, limits) in queues {
+        if !is_directive_word(queue, "@") {
+            found.push(format!(
+                "queue name `{}` may only hold letters, digits and _.+-@",
+                queue.escape_debug()
+            ));
+        }
+        let [min, max] = limits.walltime;
+        if min > max {
+            found.push(format!(
+                "queue {queue}: walltime minimum {min} is above its maximum {max}"
+            ));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::types::{ChunkKind, Chunks};
+
+    fn queue(min: &str, max: &str) -> Queue {
+        Queue {
+            chunk: ChunkKind::Node,
+            chunks: Chunks::List(vec![1]),
+            walltime: [min.parse().unwrap(), max.parse().unwrap()],
+        }
+    }
+
+    #[test]
+    fn keep_takes_letters_of_eodn() {
+        assert!(keep_problem("doe").is_none());
+        assert!(keep_problem("n").is_none());
+        assert!(keep_problem("").is_some());
+        assert!(keep_problem("dox").is_some());
+    }
+
+    #[test]
+    fn queues_need_names_pbs_reads_and_ordered_walltimes() {
+        assert_eq!(queue_problems(&IndexMap::new()).len(), 1);
+        let good = IndexMap::from([("workq@server".to_string(), queue("00:05:00", "01:00:00"))]);
+        assert!(queue_problems(&good).is_empty());
+        let bad = IndexMap::from([("a b".to_string(), queue("02:00:00", "01:00:00"))]);
+        let found = queue_problems(&bad);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[1].contains("walltime minimum 02:00:00 is above its maximum 01:00:00"));
+    }
+}
