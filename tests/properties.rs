@@ -33,7 +33,8 @@ fn render_all(profile: &str, overrides: &Overrides) -> Result<Vec<String>, Strin
         user_defaults: None,
         env: &no_env,
         overrides,
-        require_account: true,
+        needs: dask_pbs::profile::Needs::ALL,
+        defaults_file: None,
     };
     let loaded = load(profile, &inputs).map_err(|e| e.message)?;
     let ctx = Context::new(loaded.profile, &overrides.to_args());

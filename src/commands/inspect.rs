@@ -4,6 +4,7 @@ use crate::builtin;
 use crate::cli::{PlacesArgs, ProfileArgs, ShowArgs};
 use crate::error::Error;
 use crate::plan::Plan;
+use crate::profile::Needs;
 use crate::profile::catalog::is_path;
 use crate::profile::origin::Origin;
 use crate::profile::parse::parse_layer;
@@ -87,7 +88,7 @@ pub fn profiles_show(args: &ShowArgs) -> Result<String, Error> {
         &places,
         &args.profile_name,
         &args.overrides.to_overrides(),
-        false,
+        Needs::NONE,
     )?;
     serde_saphyr::to_string(&loaded.merged)
         .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))

@@ -12,10 +12,10 @@ use std::io::Write;
 use crate::cli::{
     Cli, Command, Deferred, PlacesArgs, ProfileArgs, ProfilesCommand, TemplatesCommand,
 };
-use crate::config::Places;
+use crate::config::{self, Places};
 use crate::error::Error;
 use crate::profile::overrides::Overrides;
-use crate::profile::{self, Inputs, Loaded};
+use crate::profile::{self, Inputs, Loaded, Needs};
 use crate::render::context::Context;
 
 /// The process environment, read through one function so tests and callers agree.
@@ -78,20 +78,18 @@ pub(crate) fn places(args: &PlacesArgs) -> Places {
 
 /// Resolves the profile of a command's `--profile` and overrides.
 pub(crate) fn load(args: &ProfileArgs) -> Result<(Places, Loaded), Error> {
-    load_for(args, true)
+    load_for(args, Needs::ALL)
 }
 
-/// Like `load`; `require_account` is false for artifacts that never reach qsub.
-pub(crate) fn load_for(
-    args: &ProfileArgs,
-    require_account: bool,
-) -> Result<(Places, Loaded), Error> {
+/// Like `load`, for artifacts that need only what `needs` says (the account, a Python
+/// environment).
+pub(crate) fn load_for(args: &ProfileArgs, needs: Needs) -> Result<(Places, Loaded), Error> {
     let places = places(&args.places);
     let loaded = resolve(
         &places,
         &args.profile,
         &args.overrides.to_overrides(),
-        require_account,
+        needs,
     )?;
     Ok((places, loaded))
 }
@@ -101,16 +99,21 @@ pub(crate) fn resolve(
     places: &Places,
     spec: &str,
     overrides: &Overrides,
-    require_account: bool,
+    needs: Needs,
 ) -> Result<Loaded, Error> {
     let inputs = Inputs {
         catalog: &places.catalog,
         user_defaults: places.user_defaults.clone(),
         env: &process_env,
         overrides,
-        require_account,
+        needs,
+        defaults_file: config::config_dir(&process_env).map(|dir| dir.join("defaults.yaml")),
     };
-    profile::load(spec, &inputs)
+    let loaded = profile::load(spec, &inputs)?;
+    for note in &loaded.notes {
+        eprintln!("dask-pbs: warning: {note}");
+    }
+    Ok(loaded)
 }
 
 pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {

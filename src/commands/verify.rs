@@ -7,6 +7,7 @@ use crate::cli::VerifyArgs;
 use crate::config::Places;
 use crate::error::Error;
 use crate::output::{self, Output};
+use crate::profile::Needs;
 use crate::profile::overrides::Overrides;
 use crate::render::{self, artifact::Artifact, context::Context};
 
@@ -46,7 +47,7 @@ pub fn verify(args: &VerifyArgs) -> Result<String, Error> {
     let mut report = String::new();
     let (mut checked, mut differ) = (0usize, 0usize);
     for file in profile_files(dir)? {
-        let loaded = resolve(&places, file.as_str(), &overrides, true)?;
+        let loaded = resolve(&places, file.as_str(), &overrides, Needs::ALL)?;
         let name = loaded.profile.name.clone();
         let ctx = Context::new(loaded.profile, &[]);
         for artifact in Artifact::ALL {
