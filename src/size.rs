@@ -90,7 +90,9 @@ impl Size {
             .find(|(u, _)| *u == unit)
             .map(|(_, m)| *m)
             .ok_or_else(refuse)?;
-        bytes(number, multiplier).map(Size::Bytes).ok_or_else(refuse)
+        bytes(number, multiplier)
+            .map(Size::Bytes)
+            .ok_or_else(refuse)
     }
 
     /// The bytes this size stands for out of `total` (`auto` is not a number: `None`).
@@ -133,7 +135,7 @@ impl fmt::Display for Binary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const GIB: u64 = 1 << 30;
         const MIB: u64 = 1 << 20;
-        if self.0 >= GIB && self.0 % GIB == 0 {
+        if self.0 >= GIB && self.0.is_multiple_of(GIB) {
             write!(f, "{}GiB", self.0 / GIB)
         } else {
             write!(f, "{}MiB", self.0 / MIB)
@@ -166,7 +168,11 @@ mod tests {
             let message = Size::parse(bad, true).unwrap_err();
             assert!(message.contains(FORMS), "{bad}: {message}");
         }
-        assert!(Size::parse("auto", false).unwrap_err().contains("not a size"));
+        assert!(
+            Size::parse("auto", false)
+                .unwrap_err()
+                .contains("not a size")
+        );
         assert!(Size::parse("x", true).unwrap_err().ends_with("or auto"));
     }
 

@@ -25,7 +25,7 @@ fn gen_prints_the_job_on_stdout_and_nothing_else() {
 #[test]
 fn conda_artifact_holds_the_guides_command_byte_for_byte() {
     let out = ok(&["gen", "conda", "--profile", "sophia"]);
-    assert!(out.contains("conda create -y -p /path/to/env/rapids-25.06_sophia -c rapidsai -c conda-forge -c nvidia rapids=25.06 python=3.11 'cuda-version>=12.0,<=12.8'\n"), "{out}");
+    assert!(out.contains("conda create -y -p /home/user/envs/rapids-25.06 -c rapidsai -c conda-forge -c nvidia rapids=25.06 python=3.11 'cuda-version>=12.0,<=12.8'\n"), "{out}");
     assert!(!out.contains("ipykernel"));
     let jupyter = ok(&[
         "gen",
@@ -380,7 +380,7 @@ fn explain_gives_every_origin() {
     assert!(out.lines().any(|l| l.starts_with("job.account = \"P\"")
         && l.ends_with("# environment variable DASK_PBS_ACCOUNT")));
     assert!(out.lines().any(|l| l.starts_with("job.queue = \"by-gpu\"")
-        && l.ends_with("# built-in profile sophia, line 21")));
+        && l.ends_with("# built-in profile sophia, line 22")));
     assert!(out.lines().any(
         |l| l.starts_with("dask.death_timeout = 60") && l.contains("# dask-pbs defaults, line")
     ));

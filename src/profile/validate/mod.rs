@@ -190,8 +190,7 @@ pub fn resolve(
         rapids::resolve(layer.rapids.as_ref().unwrap_or(&Default::default()), &mut p),
         dask::resolve(layer.dask.as_ref().unwrap_or(&Default::default()), &mut p),
     );
-    let (Some(top), Some(system), Some(job), Some(env), Some(rapids), Some(dask)) = sections
-    else {
+    let (Some(top), Some(system), Some(job), Some(env), Some(rapids), Some(dask)) = sections else {
         // A section resolves to nothing only when `take` noted a missing key.
         return Err(p.report(name));
     };

@@ -154,11 +154,18 @@ fn directive_problems(profile: &Profile) -> Vec<String> {
         if let Some(joined) = flag.strip_prefix("-l") {
             // `-l a=1,b=2` and `-la=1`: each resource is its own option.
             let list = if joined.is_empty() { value } else { joined };
-            names.extend(list.split(',').map(|r| r.split('=').next().unwrap_or("").trim()));
+            names.extend(
+                list.split(',')
+                    .map(|r| r.split('=').next().unwrap_or("").trim()),
+            );
         }
         let keys = OWN_OPTIONS
             .iter()
-            .chain([&("-k", "system.keep")].into_iter().filter(|_| profile.system.keep.is_some()))
+            .chain(
+                [&("-k", "system.keep")]
+                    .into_iter()
+                    .filter(|_| profile.system.keep.is_some()),
+            )
             .filter(|(option, _)| names.contains(option));
         for (_, key) in keys {
             found.push(format!(
@@ -224,17 +231,36 @@ mod tests {
             chunk_count_problem(profile, &Plan::new(profile), key, n)
         };
         assert!(count(&profile, "ngpus", 1).is_none());
-        assert!(count(&profile, "ngpus", 4).unwrap().contains("already asks for 2 GPUs"));
+        assert!(
+            count(&profile, "ngpus", 4)
+                .unwrap()
+                .contains("already asks for 2 GPUs")
+        );
         assert!(count(&profile, "mpiprocs", 2).is_some());
         assert!(count(&profile, "ncpus", 128).is_none());
-        assert!(count(&profile, "ncpus", 129).is_some(), "2 chunks x 129 > 256");
+        assert!(
+            count(&profile, "ncpus", 129).is_some(),
+            "2 chunks x 129 > 256"
+        );
         profile.job.queue = "by-node".into();
         profile.job.select = 1;
         assert!(count(&profile, "ngpus", 8).is_none());
-        assert!(count(&profile, "ngpus", 9).unwrap().contains("more than a node has"));
-        assert!(count(&profile, "ngpus", 4).unwrap().contains("disagrees with the workers"));
+        assert!(
+            count(&profile, "ngpus", 9)
+                .unwrap()
+                .contains("more than a node has")
+        );
+        assert!(
+            count(&profile, "ngpus", 4)
+                .unwrap()
+                .contains("disagrees with the workers")
+        );
         assert!(count(&profile, "mpiprocs", 8).is_none(), "one rank per GPU");
-        assert!(count(&profile, "mpiprocs", 4).unwrap().contains("starts 8 rank(s) per node"));
+        assert!(
+            count(&profile, "mpiprocs", 4)
+                .unwrap()
+                .contains("starts 8 rank(s) per node")
+        );
         assert!(count(&profile, "ncpus", 257).is_some());
     }
 
@@ -258,5 +284,4 @@ mod tests {
         profile.system.keep = None;
         assert_eq!(directive_problems(&profile).len(), 7);
     }
-
 }

@@ -146,12 +146,20 @@ mod tests {
         profile.dask.workers_per_node = Some(64);
         profile.dask.nthreads = Some(4);
         let note = threads_note(&profile, &Plan::new(&profile)).unwrap();
-        assert!(note.starts_with("64 workers per node × dask.nthreads 4 = 256 threads, more than the 64 CPUs"), "{note}");
+        assert!(
+            note.starts_with(
+                "64 workers per node × dask.nthreads 4 = 256 threads, more than the 64 CPUs"
+            ),
+            "{note}"
+        );
         profile.dask.memory_limit = Some("0.5".into());
         assert!(memory_note(&profile, &Plan::new(&profile)).is_some());
         let mut profile = sophia();
         profile.dask.memory_limit = Some("200GB".into());
-        assert!(memory_note(&profile, &Plan::new(&profile)).is_some(), "2 x 200 GB > 2/8 of 1 TiB");
+        assert!(
+            memory_note(&profile, &Plan::new(&profile)).is_some(),
+            "2 x 200 GB > 2/8 of 1 TiB"
+        );
         profile.dask.memory_limit = Some("100GiB".into());
         assert!(memory_note(&profile, &Plan::new(&profile)).is_none());
     }
