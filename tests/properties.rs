@@ -72,6 +72,8 @@ fn overrides_strategy() -> impl Strategy<Value = (String, Overrides)> {
                     name,
                     run,
                     sets,
+                    // Built-in profiles name no environment; the job needs one.
+                    env: Some("/home/user/envs/rapids-25.06".into()),
                     ..Overrides::default()
                 },
             )
