@@ -12,7 +12,7 @@ pub use crate::profile::overrides::OverrideArgs;
     version,
     about = "Render PBS Pro job scripts that start Dask and RAPIDS clusters, right the first time",
     long_about = None,
-    after_help = "Example:\n  dask-pbs gen --profile sophia --account MyProject > job.sh && qsub job.sh"
+    after_help = "Example:\n  dask-pbs gen conda --profile sophia --env ~/envs/rapids-25.06 | bash   # once: the environment\n  dask-pbs gen --profile sophia --account MyProject --env ~/envs/rapids-25.06 > job.sh && qsub job.sh"
 )]
 pub struct Cli {
     /// Colour in dask-pbs's own help and errors: auto (a terminal, unless NO_COLOR is set),
@@ -105,12 +105,12 @@ pub enum ColorWhen {
 pub enum Command {
     /// Render an artifact (default: the PBS job script) from a profile.
     #[command(
-        after_help = "Examples:\n  dask-pbs gen --profile sophia --account MyProject > job.sh\n  dask-pbs gen conda --profile sophia\n  dask-pbs gen all --profile polaris -A MyProject --out-dir cluster/"
+        after_help = "Examples:\n  dask-pbs gen --profile sophia --account MyProject --env ~/envs/rapids-25.06 > job.sh\n  dask-pbs gen conda --profile sophia --env ~/envs/rapids-25.06\n  dask-pbs gen all --profile polaris -A MyProject --env ~/envs/rapids-25.06 --out-dir cluster/"
     )]
     Gen(Deferred<GenArgs>),
     /// Validate a profile and print what the job would ask for.
     #[command(
-        after_help = "Example:\n  dask-pbs check --profile sophia --account MyProject --select 4"
+        after_help = "Example:\n  dask-pbs check --profile sophia --account MyProject --env ~/envs/rapids-25.06 --select 4"
     )]
     Check(Deferred<ProfileArgs>),
     /// Print every resolved value and where it came from.
@@ -129,7 +129,7 @@ pub enum Command {
     ImportJobqueue(Deferred<ImportArgs>),
     /// Render the job into the working directory and submit it with qsub.
     #[command(
-        after_help = "Examples:\n  dask-pbs submit --profile sophia -A MyProject --run 'python analysis.py'\n  dask-pbs submit --profile sophia -A MyProject --dry-run"
+        after_help = "Examples:\n  dask-pbs submit --profile sophia -A MyProject --env ~/envs/rapids-25.06 --run 'python analysis.py'\n  dask-pbs submit --profile sophia -A MyProject --env ~/envs/rapids-25.06 --dry-run"
     )]
     Submit(Deferred<SubmitArgs>),
     /// Print a shell completion script.
@@ -153,7 +153,7 @@ pub enum Command {
     Schema,
     /// Render a template file of your own with a profile's context.
     #[command(
-        after_help = "Example:\n  dask-pbs render my_epilogue.sh.j2 --profile sophia -A MyProject"
+        after_help = "Example:\n  dask-pbs render my_epilogue.sh.j2 --profile sophia -A MyProject --env ~/envs/rapids-25.06"
     )]
     Render(Deferred<RenderArgs>),
 }

@@ -16,4 +16,5 @@ pub mod profile;
 pub mod quote;
 pub mod rapids;
 pub mod render;
+pub mod size;
 pub mod walltime;

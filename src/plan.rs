@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::profile::model::Profile;
 use crate::profile::types::{ChunkKind, Protocol, WorkerKind, WorkersPer};
+use crate::size::{Binary, hardware_bytes};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -28,15 +29,24 @@ pub struct Plan {
     pub qsub: Vec<(String, Option<String>)>,
     /// Seconds from job start until the cluster is stopped when there is no payload.
     pub hold_seconds: u64,
+    /// Each worker's `--memory-limit`: `dask.memory_limit` as written, else the worker's
+    /// share of the host memory the job holds on a node (`128GiB`), when the node's memory
+    /// is known.
+    pub worker_memory_limit: Option<String>,
 }
 
 impl Plan {
     pub fn new(p: &Profile) -> Plan {
         let queue = p.queue();
-        let (nodes, gpus_per_node) = match (queue.chunk, p.dask.worker) {
-            (_, WorkerKind::Cpu) => (p.job.select, 0),
-            (ChunkKind::Gpu, WorkerKind::Cuda) => (1, p.job.select),
-            (ChunkKind::Node, WorkerKind::Cuda) => (p.job.select, p.system.gpus_per_node),
+        // A GPU-chunk queue puts every chunk on one node, whatever the workers are.
+        let nodes = match queue.chunk {
+            ChunkKind::Gpu => 1,
+            ChunkKind::Node => p.job.select,
+        };
+        let gpus_per_node = match (queue.chunk, p.dask.worker) {
+            (_, WorkerKind::Cpu) => 0,
+            (ChunkKind::Gpu, WorkerKind::Cuda) => p.job.select,
+            (ChunkKind::Node, WorkerKind::Cuda) => p.system.gpus_per_node,
         };
         let (ranks_per_node, workers_per_rank) = match (p.dask.worker, p.dask.workers_per) {
             (WorkerKind::Cuda, WorkersPer::Gpu) => (gpus_per_node, 1),
@@ -51,6 +61,35 @@ impl Plan {
             select.push_str(&format!(":{key}={value}"));
         }
 
+        let qsub = Plan::qsub_options(p, &select);
+
+        let hold_seconds = p
+            .job
+            .walltime
+            .checked_sub(p.dask.shutdown_margin)
+            .map(|w| w.seconds())
+            .unwrap_or(0);
+        let worker_memory_limit = p.dask.memory_limit.clone().or_else(|| {
+            held_memory(p)
+                .map(|bytes| Binary(bytes / u64::from(workers_per_node.max(1))).to_string())
+        });
+        Plan {
+            worker_memory_limit,
+            chunk: queue.chunk,
+            nodes,
+            gpus_per_node,
+            ranks_per_node,
+            workers_per_rank,
+            workers_per_node,
+            expected_workers: nodes * workers_per_node,
+            select,
+            qsub,
+            hold_seconds,
+        }
+    }
+
+    /// The request's `-l select` and other `#PBS` options, as (option, value) pairs.
+    fn qsub_options(p: &Profile, select: &str) -> Vec<(String, Option<String>)> {
         let mut qsub: Vec<(String, Option<String>)> = Vec::new();
         let mut opt = |flag: &str, value: Option<String>| qsub.push((flag.to_string(), value));
         opt("-N", Some(p.job.name.clone()));
@@ -79,25 +118,7 @@ impl Plan {
             };
             opt(flag, value);
         }
-
-        let hold_seconds = p
-            .job
-            .walltime
-            .checked_sub(p.dask.shutdown_margin)
-            .map(|w| w.seconds())
-            .unwrap_or(0);
-        Plan {
-            chunk: queue.chunk,
-            nodes,
-            gpus_per_node,
-            ranks_per_node,
-            workers_per_rank,
-            workers_per_node,
-            expected_workers: nodes * workers_per_node,
-            select,
-            qsub,
-            hold_seconds,
-        }
+        qsub
     }
 
     /// `#PBS` lines' text, one per option.
@@ -170,4 +191,29 @@ impl Plan {
             p.name, p.job.queue, p.job.walltime
         )
     }
+}
+
+/// The part of a node the job holds: all of it on a node-chunk queue, its GPUs' share on a
+/// GPU-chunk queue (`select` of the node's GPUs), as (numerator, denominator).
+pub fn node_share(p: &Profile) -> (u64, u64) {
+    match p.queue().chunk {
+        ChunkKind::Gpu if p.system.gpus_per_node > 0 => (
+            u64::from(p.job.select.min(p.system.gpus_per_node)),
+            u64::from(p.system.gpus_per_node),
+        ),
+        _ => (1, 1),
+    }
+}
+
+/// Host memory the job holds on one node, in bytes, when the node's memory is known.
+pub fn held_memory(p: &Profile) -> Option<u64> {
+    let total = hardware_bytes(p.system.memory_per_node.as_deref()?).ok()?;
+    let (part, whole) = node_share(p);
+    Some(((u128::from(total) * u128::from(part)) / u128::from(whole)) as u64)
+}
+
+/// CPUs the job holds on one node (its GPUs' share on a GPU-chunk queue).
+pub fn held_cpus(p: &Profile) -> u64 {
+    let (part, whole) = node_share(p);
+    u64::from(p.system.cpus_per_node) * part / whole
 }

@@ -309,8 +309,13 @@ fn defect_3_no_dask_on_path_fails_the_job() {
     let _serial = serial();
     let job = PbsJob::new("nodask");
     job.nodefile(1);
-    let mut args = cpu_args(&venv, 2);
-    args.extend(["--set", "env.venv=null"].map(String::from));
+    // dask-pbs refuses a profile with no environment at all; an environment without Dask
+    // (a venv whose activate script adds nothing) is what reaches the node.
+    let empty = job.path("empty-venv");
+    std::fs::create_dir_all(empty.join("bin")).unwrap();
+    std::fs::write(empty.join("bin/activate"), "# no dask here\n").unwrap();
+    let _ = venv;
+    let args = cpu_args(&empty, 2);
     let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(

@@ -6,7 +6,19 @@ mod e2e_support;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{DaskPbs, dask_pbs};
+use common::{DaskPbs, Run, dask_pbs};
+
+/// Runs as a user with no defaults file: the hostile profiles name their own environment (a
+/// venv), which a defaults file's `env.conda` (a higher layer) would contradict.
+fn bare(args: &[&str]) -> Run {
+    DaskPbs::bare().args(args).run()
+}
+
+fn bare_ok(args: &[&str]) -> String {
+    let run = bare(args);
+    assert_eq!(run.code, 0, "dask-pbs failed: {}", run.stderr);
+    run.stdout
+}
 use e2e_support::{PbsJob, prerequisites};
 
 /// How a string field may be handled.
@@ -36,7 +48,12 @@ const FIELDS: &[(&str, &str, Class)] = &[
     (
         "system.gpu_memory",
         "system: {gpu_memory: {V}}",
-        Class::Quoted,
+        Class::Checked,
+    ),
+    (
+        "system.memory_per_node",
+        "system: {memory_per_node: {V}}",
+        Class::Checked,
     ),
     ("system.keep", "system: {keep: {V}}", Class::Checked),
     (
@@ -214,7 +231,7 @@ fn checked_fields_refuse_every_hostile_value() {
         {
             let profile = hostile_profile(dir.path(), template, value, None);
             let out = dir.path().join("job.sh");
-            let run = dask_pbs(&[
+            let run = bare(&[
                 "gen",
                 "--profile",
                 profile.to_str().unwrap(),
@@ -239,14 +256,14 @@ fn quoted_and_code_fields_never_add_directives_and_stay_shell_clean() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("PWNED");
     let base = hostile_profile(dir.path(), "run: null", "", None);
-    let baseline = common::ok(&["gen", "--profile", base.to_str().unwrap()]);
+    let baseline = bare_ok(&["gen", "--profile", base.to_str().unwrap()]);
     for (field, template, class) in FIELDS {
         if *class == Class::Checked {
             continue;
         }
         for value in payloads(&marker).iter().chain([&"y".repeat(100_000)]) {
             let profile = hostile_profile(dir.path(), template, value, None);
-            let run = dask_pbs(&["gen", "--profile", profile.to_str().unwrap()]);
+            let run = bare(&["gen", "--profile", profile.to_str().unwrap()]);
             if run.code == 2 {
                 // A clear refusal is fine too (e.g. a newline in a one-line description).
                 assert!(run.stderr.starts_with("error: "), "{field}: {}", run.stderr);
@@ -267,7 +284,7 @@ fn quoted_and_code_fields_never_add_directives_and_stay_shell_clean() {
         }
         // NUL can be in no shell word: refused.
         let profile = hostile_profile(dir.path(), template, "a\0b", None);
-        let run = dask_pbs(&["gen", "--profile", profile.to_str().unwrap()]);
+        let run = bare(&["gen", "--profile", profile.to_str().unwrap()]);
         assert_eq!(run.code, 2, "{field} accepted NUL");
     }
 }
@@ -296,7 +313,7 @@ fn hostile_text_is_never_executed_by_the_job() {
         let marker = job.path("PWNED");
         for value in payloads(&marker) {
             let profile = hostile_profile(&job.path("submit"), template, &value, Some(&venv));
-            let run = DaskPbs::new()
+            let run = DaskPbs::bare()
                 .args([
                     "gen",
                     "--profile",
@@ -364,7 +381,7 @@ fn the_corpus_of_broken_profiles_fails_with_its_message() {
         let out = tempfile::tempdir().unwrap();
         let target = out.path().join("job.sh");
         std::fs::write(&target, "previous").unwrap();
-        let run = DaskPbs::new()
+        let run = DaskPbs::bare()
             .cwd(&common::repo_root())
             .args([
                 "gen",

@@ -18,10 +18,15 @@ fn fails(args: &[&str], message: &str) {
 
 /// One validation case: a command (with, when `yaml` is not empty, a profile file `p` in a
 /// `--profile-dir`), the exit code and a fragment of stderr, word for word.
+/// Cases run as a user whose defaults file names a Python environment (`DaskPbs::new`),
+/// unless `bare`; `{HOME}` in `expect` stands for that user's home.
 struct Case {
     args: &'static [&'static str],
     yaml: &'static str,
     code: i32,
+    bare: bool,
+    /// With no HOME or XDG_CONFIG_HOME: no config directory at all.
+    homeless: bool,
     expect: &'static str,
 }
 
@@ -30,6 +35,8 @@ const fn case(args: &'static [&'static str], expect: &'static str) -> Case {
         args,
         yaml: "",
         code: 2,
+        bare: false,
+        homeless: false,
         expect,
     }
 }
@@ -39,6 +46,44 @@ const fn file(yaml: &'static str, args: &'static [&'static str], expect: &'stati
         args,
         yaml,
         code: 2,
+        bare: false,
+        homeless: false,
+        expect,
+    }
+}
+
+/// A warning: exit 0, the note on stderr.
+const fn warns(args: &'static [&'static str], expect: &'static str) -> Case {
+    Case {
+        args,
+        yaml: "",
+        code: 0,
+        bare: false,
+        homeless: false,
+        expect,
+    }
+}
+
+/// As a user with no configuration.
+const fn bare(args: &'static [&'static str], expect: &'static str) -> Case {
+    Case {
+        args,
+        yaml: "",
+        code: 2,
+        bare: true,
+        homeless: false,
+        expect,
+    }
+}
+
+/// As a user with no home directory (so no defaults file to name).
+const fn homeless(args: &'static [&'static str], expect: &'static str) -> Case {
+    Case {
+        args,
+        yaml: "",
+        code: 2,
+        bare: true,
+        homeless: true,
         expect,
     }
 }
@@ -101,7 +146,7 @@ const CASES: &[Case] = &[
     ),
     case(
         &["check", "--profile", "sophia"],
-        "job.account is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT, or put `job: {account: PROJECT}` in your defaults file",
+        "job.account is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT, or put `job: {account: PROJECT}` in {HOME}/config/dask-pbs/defaults.yaml",
     ),
     case(
         &[
@@ -115,6 +160,10 @@ const CASES: &[Case] = &[
         ],
         "job.filesystems is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems",
     ),
+    warns(
+        &["check", "--profile", "sophia", "-A", "X", "-t", "00:05:00"],
+        "dask-pbs: warning: dask.shutdown_margin 00:05:00 does not fit the walltime 00:05:00; using 00:00:30\n",
+    ),
     case(
         &[
             "check",
@@ -123,9 +172,105 @@ const CASES: &[Case] = &[
             "-A",
             "X",
             "--set",
-            "dask.shutdown_margin=02:00:00",
+            "job.resources={ngpus: 4}",
         ],
-        "dask.shutdown_margin (from command-line flag --set dask.shutdown_margin=02:00:00): 02:00:00 must be shorter than the walltime 01:00:00",
+        "job.resources (from command-line flag --set job.resources={ngpus: 4}): `ngpus=4`: on by-gpu one chunk is one GPU, so job.select 2 already asks for 2 GPUs; remove ngpus or set it to 1",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia-node",
+            "-A",
+            "X",
+            "--set",
+            "job.resources={ngpus: 9}",
+        ],
+        "`ngpus=9` is more than a node has (system.gpus_per_node 8)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia-node",
+            "-A",
+            "X",
+            "--set",
+            "job.resources={ngpus: 4}",
+        ],
+        "`ngpus=4` disagrees with the workers: dask-pbs starts one worker on each of the node's 8 GPUs; set ngpus=8 or remove it",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia-node",
+            "-A",
+            "X",
+            "--set",
+            "job.resources={ncpus: 512}",
+        ],
+        "`ncpus=512` is more than a node has (system.cpus_per_node 256)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.resources={mpiprocs: 2}",
+        ],
+        "`mpiprocs=2`: on by-gpu each chunk (one GPU) runs one rank; remove mpiprocs or set it to 1",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "derecho",
+            "-A",
+            "X",
+            "--set",
+            "dask.workers_per=node",
+        ],
+        "`mpiprocs=4` disagrees with the layout: dask-pbs starts 1 rank(s) per node; set mpiprocs=1 or remove it",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.resources={ngpus: four}",
+        ],
+        "`ngpus=four` is not a count",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.directives=[-l select=1:ngpus=4]",
+        ],
+        "job.directives (from command-line flag --set job.directives=[-l select=1:ngpus=4]): `-l select=1:ngpus=4` repeats what dask-pbs writes itself; use job.select (--select) and job.resources instead",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.directives=[-k oe]",
+        ],
+        "`-k oe` repeats what dask-pbs writes itself; use system.keep instead",
     ),
     case(
         &[
@@ -325,11 +470,151 @@ const CASES: &[Case] = &[
         &[
             "check",
             "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.interface=ib 0",
+        ],
+        "dask.interface (from command-line flag --set dask.interface=ib 0): `ib 0` is not a network interface name: use letters, digits and _.+-: (e.g. ib0)",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
             "pbs-cpu",
             "--set",
-            "dask.memory_limit=4 GB",
+            "dask.workers_per_node=64",
+            "--set",
+            "dask.nthreads=4",
         ],
-        "`4 GB` is not a size or name: use letters, digits and _.+-: (e.g. 40GB, 0.8, auto)",
+        "dask-pbs: warning: 64 workers per node × dask.nthreads 4 = 256 threads, more than the 64 CPUs the job holds on a node (system.cpus_per_node); the threads will share cores",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.memory_limit=200GB",
+        ],
+        "dask-pbs: warning: dask.memory_limit 200GB × 2 workers per node is more than the node's host memory the job holds (274877906944 bytes); a worker may be killed before it spills",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.memory_limit=0.5",
+        ],
+        "dask-pbs: warning: dask.memory_limit 0.5 × 4 workers per node is more than the node's host memory the job holds (all of it); a worker may be killed before it spills",
+    ),
+    homeless(
+        &["check", "--profile", "sophia"],
+        "in your defaults file ($XDG_CONFIG_HOME/dask-pbs/defaults.yaml)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.directives=[-q debug, -A p, -N n, -l walltime=1:00:00]",
+        ],
+        "`-q debug` repeats what dask-pbs writes itself; use job.queue (--queue) instead\n  - job.directives (from command-line flag --set job.directives=[-q debug, -A p, -N n, -l walltime=1:00:00]): `-A p` repeats what dask-pbs writes itself; use job.account (--account) instead\n  - job.directives (from command-line flag --set job.directives=[-q debug, -A p, -N n, -l walltime=1:00:00]): `-N n` repeats what dask-pbs writes itself; use job.name (--name) instead\n  - job.directives (from command-line flag --set job.directives=[-q debug, -A p, -N n, -l walltime=1:00:00]): `-l walltime=1:00:00` repeats what dask-pbs writes itself; use job.walltime (--walltime) instead",
+    ),
+    // --- sizes, parsed as Dask does and held against the hardware
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.device_memory_limit=lots",
+        ],
+        "dask.device_memory_limit (from command-line flag --set dask.device_memory_limit=lots): `lots` is not a size: use bytes like 40GB, 40 GiB or 4e10, or a fraction like 0.8, or auto",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.rmm_pool_size=banana",
+        ],
+        "`banana` is not a size: use bytes like 40GB, 40 GiB or 4e10, or a fraction like 0.8\n",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.memory_limit=lots",
+        ],
+        "dask.memory_limit (from command-line flag --set dask.memory_limit=lots): `lots` is not a size",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.device_memory_limit=80GB",
+        ],
+        "dask.device_memory_limit (from command-line flag --set dask.device_memory_limit=80GB): `80GB` is 80000000000 bytes, more than one GPU has: system.gpu_memory `40GB` is 42949672960 bytes (read in binary units, as the vendor means them); use at most that, or a fraction like 0.9",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.rmm_pool_size=41GiB",
+        ],
+        "dask.rmm_pool_size (from command-line flag --set dask.rmm_pool_size=41GiB): `41GiB` is 44023414784 bytes, more than one GPU has",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "system.memory_per_node=lots",
+        ],
+        "system.memory_per_node (from command-line flag --set system.memory_per_node=lots): `lots` is not a memory size: use bytes like 40GB or 1TB (read as the vendor means them: 40 GiB, 1 TiB)",
+    ),
+    // --- the Python environment
+    bare(
+        &["check", "--profile", "sophia", "-A", "X"],
+        "env.conda is not set (nor env.venv): the job needs a Python environment with Dask. Pass --env PREFIX, or put `env: {conda: PREFIX}` in {HOME}/config/dask-pbs/defaults.yaml; create one with `dask-pbs gen conda --profile sophia --env PREFIX`",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--env",
+            "/path/to/env/rapids-25.06_sophia",
+        ],
+        "env.conda (from command-line flag --env): `/path/to/env/rapids-25.06_sophia` is a placeholder, not an environment: give the real prefix with --env PREFIX (`dask-pbs gen conda --env PREFIX` creates one)",
     ),
     // --- the environment and free text
     case(
@@ -413,7 +698,19 @@ fn run_case(case: &Case) -> String {
         std::fs::write(dir.path().join("p.yaml"), case.yaml).unwrap();
         args.extend(["--profile-dir", &profile_dir]);
     }
-    let run = DaskPbs::new().args(&args).cwd(dir.path()).run();
+    let cli = if case.bare {
+        DaskPbs::bare()
+    } else {
+        DaskPbs::new()
+    };
+    let home = cli.home().to_str().unwrap().to_string();
+    let cli = if case.homeless {
+        cli.env("HOME", "").env("XDG_CONFIG_HOME", "")
+    } else {
+        cli
+    };
+    let run = cli.args(&args).cwd(dir.path()).run();
+    let expect = case.expect.replace("{HOME}", &home);
     assert_eq!(
         run.code, case.code,
         "exit code of {args:?}:\n{}",
@@ -423,9 +720,8 @@ fn run_case(case: &Case) -> String {
         assert_eq!(run.stdout, "", "nothing on stdout on error: {args:?}");
     }
     assert!(
-        run.stderr.contains(case.expect),
-        "expected {:?} from {args:?} in:\n{}",
-        case.expect,
+        run.stderr.contains(&expect),
+        "expected {expect:?} from {args:?} in:\n{}",
         run.stderr
     );
     let left: Vec<_> = std::fs::read_dir(dir.path())
@@ -733,7 +1029,7 @@ fn the_user_defaults_file_applies_under_every_profile() {
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(
         config.join("defaults.yaml"),
-        "job:\n  account: FromDefaults\n",
+        "job:\n  account: FromDefaults\nenv:\n  conda: /home/user/envs/dask\n",
     )
     .unwrap();
     let run = cli.args(["explain", "--profile", "polaris"]).run();
@@ -850,4 +1146,114 @@ fn profiles_show_prints_the_yaml_or_the_resolved_result() {
     ] {
         assert!(resolved.contains(line), "{line} missing:\n{resolved}");
     }
+}
+
+#[test]
+fn the_headline_job_activates_the_environment_given_and_refuses_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("job.sh");
+    let run = DaskPbs::bare()
+        .args(["gen", "--profile", "sophia", "--account", "demo", "-o"])
+        .arg_path(&target)
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--env PREFIX"), "{}", run.stderr);
+    assert!(!target.exists(), "nothing is written on refusal");
+    let run = DaskPbs::bare()
+        .args(["gen", "--profile", "sophia", "--account", "demo"])
+        .args(["--env", "/home/user/envs/rapids-25.06"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("conda activate /home/user/envs/rapids-25.06\n")
+    );
+    assert!(!run.stdout.contains("/path/to"));
+    // The conda artifact and the interactive request need no environment.
+    for artifact in ["conda", "interactive", "client"] {
+        let run = DaskPbs::bare()
+            .args(["gen", artifact, "--profile", "sophia", "-A", "demo"])
+            .args(if artifact == "conda" {
+                &["--env", "/home/user/envs/new"][..]
+            } else {
+                &[][..]
+            })
+            .run();
+        assert_eq!(run.code, 0, "{artifact}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn every_sophia_gpu_worker_gets_its_share_of_host_memory_unless_overridden() {
+    let job = ok(&["gen", "--profile", "sophia", "-A", "demo"]);
+    let worker = job
+        .lines()
+        .find(|l| l.starts_with("exec dask cuda worker"))
+        .expect("the worker line");
+    // 1 TiB node, 2 of its 8 GPUs: 256 GiB held, 2 workers.
+    assert!(worker.contains("--memory-limit 128GiB"), "{worker}");
+    let node = ok(&["gen", "--profile", "sophia-node", "-A", "demo"]);
+    assert!(node.contains("--memory-limit 128GiB"), "1 TiB / 8 workers");
+    let set = ok(&[
+        "gen",
+        "--profile",
+        "sophia",
+        "-A",
+        "demo",
+        "--set",
+        "dask.memory_limit=100GB",
+    ]);
+    assert!(
+        set.contains("--memory-limit 100GB "),
+        "the user's value wins"
+    );
+    let casper = ok(&["gen", "--profile", "casper", "-A", "demo"]);
+    assert!(
+        !casper.contains("--memory-limit"),
+        "unknown node memory: no limit"
+    );
+}
+
+#[test]
+fn a_payload_keeps_the_margin_and_warns_of_nothing() {
+    let run = DaskPbs::new()
+        .args(["check", "--profile", "sophia", "-A", "X", "-t", "00:05:00"])
+        .args(["--run", "python x.py"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn cpu_workers_on_a_gpu_chunk_queue_count_one_node() {
+    let args = [
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "--set",
+        "dask.worker=cpu",
+        "--set",
+        "dask.workers_per=node",
+        "--set",
+        "dask.workers_per_node=2",
+        "--set",
+        "dask.device_memory_limit=null",
+        "-n",
+        "2",
+    ];
+    let check = ok(&[&["check"][..], &args[..]].concat());
+    assert!(
+        check.starts_with("ok: 2 GPUs on 1 node of sophia/by-gpu for 01:00:00 → 2 dask workers"),
+        "{check}"
+    );
+    let context = ok(&[&["templates", "context"][..], &args[..]].concat());
+    assert!(context.contains("\n  nodes: 1\n"), "{context}");
+    assert!(context.contains("\n  expected_workers: 2\n"), "{context}");
+    let job = ok(&[&["gen"][..], &args[..]].concat());
+    assert!(job.contains("the request was for 1 node(s)"), "{job}");
+    assert!(
+        job.contains("dask_pbs_expected_workers=$((nodes * 2))"),
+        "{job}"
+    );
 }

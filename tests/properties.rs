@@ -33,7 +33,8 @@ fn render_all(profile: &str, overrides: &OverrideArgs) -> Result<Vec<String>, St
         user_defaults: None,
         env: &no_env,
         overrides,
-        require_account: true,
+        needs: dask_pbs::profile::Needs::ALL,
+        defaults_file: None,
     };
     let loaded = load(profile, &inputs).map_err(|e| e.message)?;
     let ctx = Context::new(loaded.profile, &overrides.to_args());
@@ -71,6 +72,8 @@ fn overrides_strategy() -> impl Strategy<Value = (String, OverrideArgs)> {
                     name,
                     run,
                     sets,
+                    // Built-in profiles name no environment; the job needs one.
+                    env: Some("/home/user/envs/rapids-25.06".into()),
                     ..OverrideArgs::default()
                 },
             )

@@ -3,6 +3,7 @@
 use crate::cli::{GenArgs, RenderArgs};
 use crate::error::Error;
 use crate::output::{self, Output};
+use crate::profile::Needs;
 use crate::render::{self, artifact::Artifact};
 
 use super::{Note, Outcome, context, load, load_for};
@@ -26,8 +27,11 @@ pub fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
             "--out-dir is for `gen all`; for one artifact use -o FILE",
         ));
     }
-    let needs_account = artifacts.iter().any(|a| a.reaches_qsub());
-    let (places, loaded) = load_for(&args.profile, needs_account)?;
+    let needs = Needs {
+        account: artifacts.iter().any(|a| a.reaches_qsub()),
+        environment: artifacts.iter().any(|a| a.runs_dask()),
+    };
+    let (places, loaded) = load_for(&args.profile, needs)?;
     let ctx = context(&args.profile, &loaded);
     let env = render::environment(&places.templates);
 

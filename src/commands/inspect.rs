@@ -6,13 +6,14 @@ use crate::error::Error;
 use crate::plan::Plan;
 use serde_json::Value;
 
+use crate::profile::Needs;
 use crate::profile::catalog::is_path;
 use crate::profile::layer::Sourced;
 use crate::profile::origin::Origin;
 use crate::profile::parse::parse_layer;
 use crate::render::TemplateOrigin;
 
-use super::{Outcome, context, load, places, resolve};
+use super::{Outcome, context, load, load_for, places, resolve};
 
 /// The name `profiles show` gives dask-pbs's own defaults, unless a profile takes it.
 const DEFAULTS_NAME: &str = "defaults";
@@ -28,7 +29,7 @@ pub fn check(args: &ProfileArgs) -> Result<Outcome, Error> {
 const EXPLAIN_COLUMNS: usize = 100;
 
 pub fn explain(args: &ProfileArgs) -> Result<Outcome, Error> {
-    let (_, loaded) = load(args)?;
+    let (_, loaded) = load_for(args, Needs::INSPECT)?;
     let chain: Vec<String> = loaded.chain.iter().map(Origin::to_string).collect();
     let mut text = format!(
         "# profile {} (chain: {})\n",
@@ -171,7 +172,7 @@ pub fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
         };
         return Ok(Outcome::text(source.text));
     }
-    let loaded = resolve(&places, &args.profile_name, &args.overrides, false)?;
+    let loaded = resolve(&places, &args.profile_name, &args.overrides, Needs::NONE)?;
     let yaml = serde_saphyr::to_string(&loaded.merged)
         .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))?;
     Ok(Outcome::of(yaml, &loaded))
@@ -206,7 +207,7 @@ pub fn templates_show(name: &str) -> Result<String, Error> {
 }
 
 pub fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
-    let (_, loaded) = load(args)?;
+    let (_, loaded) = load_for(args, Needs::INSPECT)?;
     let ctx = context(args, &loaded);
     let yaml = serde_saphyr::to_string(&ctx)
         .map_err(|e| Error::failure(format!("cannot print the context: {e}")))?;

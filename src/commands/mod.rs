@@ -13,9 +13,9 @@ use std::io::Write;
 use crate::cli::{
     Cli, Command, Deferred, PlacesArgs, ProfileArgs, ProfilesCommand, TemplatesCommand,
 };
-use crate::config::Places;
+use crate::config::{self, Places};
 use crate::error::Error;
-use crate::profile::{self, Inputs, Loaded};
+use crate::profile::{self, Inputs, Loaded, Needs};
 use crate::render::context::Context;
 
 /// The process environment, read through one function so tests and callers agree.
@@ -140,16 +140,14 @@ pub(crate) fn places(args: &PlacesArgs) -> Places {
 
 /// Resolves the profile of a command's `--profile` and overrides.
 pub(crate) fn load(args: &ProfileArgs) -> Result<(Places, Loaded), Error> {
-    load_for(args, true)
+    load_for(args, Needs::ALL)
 }
 
-/// Like `load`; `require_account` is false for artifacts that never reach qsub.
-pub(crate) fn load_for(
-    args: &ProfileArgs,
-    require_account: bool,
-) -> Result<(Places, Loaded), Error> {
+/// Like `load`, for artifacts that need only what `needs` says (the account, a Python
+/// environment).
+pub(crate) fn load_for(args: &ProfileArgs, needs: Needs) -> Result<(Places, Loaded), Error> {
     let places = places(&args.places);
-    let loaded = resolve(&places, &args.profile, &args.overrides, require_account)?;
+    let loaded = resolve(&places, &args.profile, &args.overrides, needs)?;
     Ok((places, loaded))
 }
 
@@ -158,14 +156,15 @@ pub(crate) fn resolve(
     places: &Places,
     spec: &str,
     overrides: &crate::cli::OverrideArgs,
-    require_account: bool,
+    needs: Needs,
 ) -> Result<Loaded, Error> {
     let inputs = Inputs {
         catalog: &places.catalog,
         user_defaults: places.user_defaults.clone(),
         env: &process_env,
         overrides,
-        require_account,
+        needs,
+        defaults_file: config::config_dir(&process_env).map(|dir| dir.join("defaults.yaml")),
     };
     profile::load(spec, &inputs)
 }

@@ -7,6 +7,7 @@ use crate::cli::VerifyArgs;
 use crate::config::Places;
 use crate::error::Error;
 use crate::output::{self, Output};
+use crate::profile::Needs;
 use crate::profile::overrides::OverrideArgs;
 use crate::render::{self, artifact::Artifact, context::Context};
 
@@ -47,7 +48,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
     let mut report = String::new();
     let (mut checked, mut differ) = (0usize, 0usize);
     for file in profile_files(dir)? {
-        let loaded = resolve(&places, file.as_str(), &overrides, true)?;
+        let loaded = resolve(&places, file.as_str(), &overrides, Needs::ALL)?;
         outcome.warn(&loaded);
         let name = loaded.profile.name.clone();
         let ctx = Context::new(loaded.profile, &[]);

@@ -212,6 +212,7 @@ section! {
         gpus_per_node: u32 => replace,
         cpus_per_node: u32 => replace,
         gpu_memory: Option<String> => replace,
+        memory_per_node: Option<String> => replace,
         mpi: MpiFlavour => replace,
         gpu_order: GpuOrder => replace,
         account_required: bool => replace,

@@ -21,6 +21,7 @@ use layer::{Entry, Layer};
 use model::Profile;
 use origin::Origin;
 use overrides::OverrideArgs;
+pub use validate::{Demands, Needs};
 
 /// Everything a profile is resolved from besides its name.
 pub struct Inputs<'a> {
@@ -29,8 +30,10 @@ pub struct Inputs<'a> {
     pub user_defaults: Option<Utf8PathBuf>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
     pub overrides: &'a OverrideArgs,
-    /// Whether a missing account is an error (it is for anything that reaches qsub).
-    pub require_account: bool,
+    /// What the artifacts being made need (the account, a Python environment).
+    pub needs: Needs,
+    /// The user defaults file dask-pbs reads, whether or not it exists (named in messages).
+    pub defaults_file: Option<Utf8PathBuf>,
 }
 
 /// A resolved profile with the merged layer it came from (for `explain` and `show`).
@@ -151,11 +154,15 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
     }
     // `extends` only links files; the resolved profile does not carry it.
     merged.extends = None;
-    let profile = validate::resolve(&merged, &name, &origin, inputs.require_account)?;
+    let demands = Demands {
+        needs: inputs.needs,
+        defaults_file: inputs.defaults_file.clone(),
+    };
+    let resolved = validate::resolve(&merged, &name, &origin, &demands)?;
     Ok(Loaded {
-        profile,
+        profile: resolved.profile,
         merged,
         chain: origins,
-        notes: Vec::new(),
+        notes: resolved.notes,
     })
 }

@@ -28,7 +28,10 @@ pub struct System {
     pub login_host: Option<String>,
     pub gpus_per_node: u32,
     pub cpus_per_node: u32,
+    /// Memory of one GPU, binary units (`40GB` = 40 GiB); `None`: unknown.
     pub gpu_memory: Option<String>,
+    /// The node's host memory, binary units (`1TB` = 1 TiB); `None`: unknown.
+    pub memory_per_node: Option<String>,
     pub mpi: MpiFlavour,
     pub gpu_order: GpuOrder,
     pub account_required: bool,

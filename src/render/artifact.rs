@@ -69,6 +69,11 @@ impl Artifact {
         matches!(self, Artifact::Job | Artifact::Interactive)
     }
 
+    /// Whether the artifact runs Dask (and so needs a Python environment).
+    pub fn runs_dask(self) -> bool {
+        matches!(self, Artifact::Job | Artifact::Start | Artifact::Worker)
+    }
+
     /// Whether the artifact is shell (checked with `bash -n` and shellcheck).
     pub fn is_shell(self) -> bool {
         self != Artifact::Client

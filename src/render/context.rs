@@ -114,7 +114,7 @@ impl Context {
         } else {
             opt("--nworkers", Some(plan.workers_per_rank.to_string()));
         }
-        opt("--memory-limit", dask.memory_limit.clone());
+        opt("--memory-limit", plan.worker_memory_limit.clone());
         opt("--nthreads", dask.nthreads.map(|n| n.to_string()));
         opt("--protocol", Some(dask.protocol.to_string()));
         opt("--interface", dask.interface.clone());

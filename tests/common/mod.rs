@@ -19,8 +19,27 @@ pub struct DaskPbs {
     _home: tempfile::TempDir,
 }
 
+/// The Python environment every test user has set in their defaults file: built-in profiles
+/// name none, and the job needs one (`DaskPbs::bare` starts without it).
+pub const TEST_ENV: &str = "/home/user/envs/rapids-25.06";
+
 impl DaskPbs {
+    /// A user whose defaults file sets `env.conda` to `TEST_ENV`, as the README tells users
+    /// to do once.
     pub fn new() -> Self {
+        let cli = DaskPbs::bare();
+        let config = cli.home().join("config/dask-pbs");
+        std::fs::create_dir_all(&config).expect("config dir");
+        std::fs::write(
+            config.join("defaults.yaml"),
+            format!("env:\n  conda: {TEST_ENV}\n"),
+        )
+        .expect("defaults file");
+        cli
+    }
+
+    /// A user with no configuration at all.
+    pub fn bare() -> Self {
         let home = tempfile::tempdir().expect("temp home");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dask-pbs"));
         for var in [
@@ -48,6 +67,11 @@ impl DaskPbs {
         S: AsRef<std::ffi::OsStr>,
     {
         self.cmd.args(args);
+        self
+    }
+
+    pub fn arg_path(mut self, path: &Path) -> Self {
+        self.cmd.arg(path);
         self
     }
 

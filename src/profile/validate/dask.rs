@@ -4,6 +4,7 @@ use super::words::{is_directive_word, text_problem};
 use super::{Problems, take};
 use crate::profile::layer::DaskLayer;
 use crate::profile::model::Dask;
+use crate::size::Size;
 
 pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
     let DaskLayer {
@@ -70,13 +71,17 @@ fn check(dask: &Dask, p: &mut Problems) {
     if dask.workers_per_node == Some(0) {
         p.plain(k.workers_per_node, "must be at least 1");
     }
-    for (key, word) in [
-        (k.interface, &dask.interface),
-        (k.device_memory_limit, &dask.device_memory_limit),
-        (k.rmm_pool_size, &dask.rmm_pool_size),
-        (k.memory_limit, &dask.memory_limit),
+    if let Some(message) = dask.interface.as_deref().and_then(interface_problem) {
+        p.at(k.interface, message);
+    }
+    // What each size option accepts: dask-cuda's --device-memory-limit and distributed's
+    // --memory-limit take `auto`, --rmm-pool-size does not.
+    for (key, text, auto) in [
+        (k.device_memory_limit, &dask.device_memory_limit, true),
+        (k.rmm_pool_size, &dask.rmm_pool_size, false),
+        (k.memory_limit, &dask.memory_limit, true),
     ] {
-        if let Some(message) = word.as_deref().and_then(word_problem) {
+        if let Some(Err(message)) = text.as_deref().map(|t| Size::parse(t, auto)) {
             p.at(key, message);
         }
     }
@@ -96,12 +101,12 @@ fn check(dask: &Dask, p: &mut Problems) {
     }
 }
 
-/// A network interface or a size reaches the worker's command line as one word.
-fn word_problem(word: &str) -> Option<String> {
-    (!is_directive_word(word, ":")).then(|| {
+/// A network interface name (`ib0`, `hsn0`) reaches the command line as one word.
+fn interface_problem(name: &str) -> Option<String> {
+    (!is_directive_word(name, ":")).then(|| {
         format!(
-            "`{}` is not a size or name: use letters, digits and _.+-: (e.g. 40GB, 0.8, auto)",
-            word.escape_debug()
+            "`{}` is not a network interface name: use letters, digits and _.+-: (e.g. ib0)",
+            name.escape_debug()
         )
     })
 }
@@ -111,10 +116,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_and_interfaces_are_single_words() {
-        assert!(word_problem("40GB").is_none());
-        assert!(word_problem("ib0").is_none());
-        assert!(word_problem("40 GB").is_some());
-        assert!(word_problem("").is_some());
+    fn interfaces_are_single_words() {
+        assert!(interface_problem("ib0").is_none());
+        assert!(interface_problem("hsn0:1").is_none());
+        assert!(interface_problem("ib 0").is_some());
+        assert!(interface_problem("").is_some());
     }
 }

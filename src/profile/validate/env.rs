@@ -60,12 +60,26 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
     })
 }
 
-fn path_problems(path: &str) -> Vec<&'static str> {
-    let mut found: Vec<&'static str> = text_problem(path).into_iter().collect();
+fn path_problems(path: &str) -> Vec<String> {
+    let mut found: Vec<String> = text_problem(path).into_iter().map(String::from).collect();
     if path.is_empty() {
-        found.push("is empty; give a path or null");
+        found.push("is empty; give a path or null".into());
+    } else if is_placeholder(path) {
+        found.push(format!(
+            "`{}` is a placeholder, not an environment: give the real prefix with --env PREFIX (`dask-pbs gen conda --env PREFIX` creates one)",
+            path.escape_debug()
+        ));
     }
     found
+}
+
+/// Paths written to be replaced: `/path/to/...`, `<prefix>`, `PREFIX`, `CHANGEME`, `...`.
+fn is_placeholder(path: &str) -> bool {
+    path.starts_with("/path/to")
+        || path.contains(['<', '>'])
+        || path.contains("PREFIX")
+        || path.contains("CHANGEME")
+        || path.contains("...")
 }
 
 fn var_problems(name: &str, value: &str) -> Vec<String> {
@@ -89,6 +103,23 @@ mod tests {
         assert!(path_problems("/home/user/envs/rapids").is_empty());
         assert_eq!(path_problems(""), ["is empty; give a path or null"]);
         assert_eq!(path_problems("a\0").len(), 1);
+    }
+
+    #[test]
+    fn placeholders_are_refused() {
+        for path in [
+            "/path/to/env/rapids-25.06_sophia",
+            "<prefix>",
+            "PREFIX",
+            "/home/CHANGEME/env",
+            "/opt/.../env",
+        ] {
+            assert!(is_placeholder(path), "{path}");
+            assert_eq!(path_problems(path).len(), 1, "{path}");
+        }
+        for path in ["/home/user/envs/rapids-25.06", "/opt/prefix/env", "../env"] {
+            assert!(!is_placeholder(path), "{path}");
+        }
     }
 
     #[test]

@@ -3,16 +3,19 @@
 //! 1. each section (`system`, `job`, `env`, `rapids`, `dask`) turns its layer into typed
 //!    values, checking what one field alone can tell;
 //! 2. once every section resolved, the rules across sections run on the complete profile,
-//!    grouped by what they check: the PBS `request`, the `node`, the `workers`.
+//!    grouped by what they check: the PBS `request`, the `node`, the `workers`, the
+//!    `environment`, the `sizes` against the hardware.
 //!
 //! Every problem is collected, so the user fixes them all in one go.
 
 mod dask;
 mod env;
+mod environment;
 mod job;
 mod node;
 mod rapids;
 mod request;
+mod sizes;
 mod system;
 #[cfg(test)]
 mod testing;
@@ -21,6 +24,8 @@ mod words;
 mod workers;
 
 use std::fmt;
+
+use camino::Utf8PathBuf;
 
 use super::layer::{Layer, Sourced};
 use super::model::Profile;
@@ -49,6 +54,8 @@ impl fmt::Display for Problem {
 pub(crate) struct Problems<'a> {
     layer: &'a Layer,
     found: Vec<Problem>,
+    /// Warnings: legitimate but unusual values, and what dask-pbs changed; one line each.
+    notes: Vec<String>,
 }
 
 impl<'a> Problems<'a> {
@@ -56,6 +63,7 @@ impl<'a> Problems<'a> {
         Problems {
             layer,
             found: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -81,6 +89,11 @@ impl<'a> Problems<'a> {
             whence: None,
             message: message.into(),
         });
+    }
+
+    /// A warning: the profile is valid, but the user should know.
+    fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
     }
 
     /// "sophia.yaml:12:10", or "?" when the key was never set (cannot happen for a
@@ -115,14 +128,65 @@ fn take<T: Clone>(field: &Option<Sourced<T>>, key: &str, p: &mut Problems) -> Op
     }
 }
 
-/// `require_account`: whether the artifact needs the account (the job and `qsub -I` do; the
-/// conda command and the worker wrapper do not).
+/// What the artifacts being made need of the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// The account: the artifact carries the PBS request to qsub (the job, `qsub -I`).
+    pub account: bool,
+    /// A Python environment: the artifact runs Dask (the job, the start and worker scripts).
+    pub environment: bool,
+}
+
+impl Needs {
+    /// Everything: what `check` and `submit` ask, since they stand for the job.
+    pub const ALL: Needs = Needs {
+        account: true,
+        environment: true,
+    };
+    /// What inspecting a profile asks (`explain`, `templates context`): the request it would
+    /// submit, not yet the environment, so a profile can be looked at before it has one.
+    pub const INSPECT: Needs = Needs {
+        account: true,
+        environment: false,
+    };
+    /// Nothing beyond a valid profile (`profiles show --resolved`, the conda command).
+    pub const NONE: Needs = Needs {
+        account: false,
+        environment: false,
+    };
+}
+
+/// What the caller asks of validation besides the layer.
+#[derive(Debug, Clone)]
+pub struct Demands {
+    pub needs: Needs,
+    /// The user defaults file dask-pbs reads (whether or not it exists yet), for messages
+    /// that tell the user to put a value there.
+    pub defaults_file: Option<Utf8PathBuf>,
+}
+
+impl Demands {
+    fn defaults_file_text(&self) -> String {
+        match &self.defaults_file {
+            Some(path) => path.to_string(),
+            None => "your defaults file ($XDG_CONFIG_HOME/dask-pbs/defaults.yaml)".into(),
+        }
+    }
+}
+
+/// A valid profile and the warnings about it.
+#[derive(Debug)]
+pub struct Resolved {
+    pub profile: Profile,
+    pub notes: Vec<String>,
+}
+
 pub fn resolve(
     layer: &Layer,
     name: &str,
     origin: &str,
-    require_account: bool,
-) -> Result<Profile, Error> {
+    demands: &Demands,
+) -> Result<Resolved, Error> {
     let mut p = Problems::new(layer);
     let sections = (
         top::resolve(layer, &mut p),
@@ -136,7 +200,7 @@ pub fn resolve(
         // A section resolves to nothing only when `take` noted a missing key.
         return Err(p.report(name));
     };
-    let profile = Profile {
+    let mut profile = Profile {
         name: name.to_string(),
         origin: origin.to_string(),
         description: top.description,
@@ -147,11 +211,20 @@ pub fn resolve(
         dask,
         run: top.run,
     };
-    request::check(&profile, require_account, &mut p);
-    node::check(&profile, &mut p);
-    workers::check(&profile, &mut p);
+    workers::fit_margin(&mut profile, &mut p);
+    request::check(&profile, demands, &mut p);
+    if profile.system.queues.contains_key(&profile.job.queue) {
+        // The layout (`Plan`) these rules count with needs a known queue.
+        node::check(&profile, &mut p);
+        workers::check(&profile, &mut p);
+    }
+    sizes::check(&profile, &mut p);
+    environment::check(&profile, demands, &mut p);
     if p.found.is_empty() {
-        Ok(profile)
+        Ok(Resolved {
+            profile,
+            notes: p.notes,
+        })
     } else {
         Err(p.report(name))
     }

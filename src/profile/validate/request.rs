@@ -1,12 +1,13 @@
 //! Rules on the PBS request: the queue and its limits, and what the site requires.
 
-use super::Problems;
+use super::{Demands, Problems};
 use crate::error::Suggestion;
-use crate::profile::layer::{DaskLayer, JobLayer};
+use crate::plan::Plan;
+use crate::profile::layer::JobLayer;
 use crate::profile::model::Profile;
 use crate::profile::types::{ChunkKind, Queue};
 
-pub(super) fn check(profile: &Profile, require_account: bool, p: &mut Problems) {
+pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     let k = JobLayer::KEYS;
     match profile.system.queues.get(&profile.job.queue) {
         None => p.at(k.queue, unknown_queue(profile)),
@@ -17,16 +18,27 @@ pub(super) fn check(profile: &Profile, require_account: bool, p: &mut Problems) 
             if let Some(message) = walltime_problem(profile, queue) {
                 p.at(k.walltime, message);
             }
+            let plan = Plan::new(profile);
+            for message in chunk_problems(profile, &plan) {
+                p.at(k.resources, message);
+            }
         }
     }
-    if require_account && profile.system.account_required && profile.job.account.is_none() {
-        p.plain(k.account, "is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT, or put `job: {account: PROJECT}` in your defaults file");
+    for message in directive_problems(profile) {
+        p.at(k.directives, message);
+    }
+    let account_needed = demands.needs.account && profile.system.account_required;
+    if account_needed && profile.job.account.is_none() {
+        p.plain(
+            k.account,
+            format!(
+                "is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT, or put `job: {{account: PROJECT}}` in {}",
+                demands.defaults_file_text()
+            ),
+        );
     }
     if profile.system.filesystems_required && profile.job.filesystems.is_empty() {
         p.plain(k.filesystems, "is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems");
-    }
-    if let Some(message) = margin_problem(profile) {
-        p.at(DaskLayer::KEYS.shutdown_margin, message);
     }
 }
 
@@ -75,9 +87,93 @@ fn walltime_problem(profile: &Profile, queue: &Queue) -> Option<String> {
     })
 }
 
-fn margin_problem(profile: &Profile) -> Option<String> {
-    let (margin, walltime) = (profile.dask.shutdown_margin, profile.job.walltime);
-    (margin >= walltime).then(|| format!("{margin} must be shorter than the walltime {walltime}"))
+/// `ngpus`, `ncpus` and `mpiprocs` of the chunk must agree with the layout dask-pbs starts
+/// and fit the node.
+fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<String> {
+    let mut found = Vec::new();
+    for (key, value) in &profile.job.resources {
+        if !["ngpus", "ncpus", "mpiprocs"].contains(&key.as_str()) {
+            continue;
+        }
+        match value.parse::<u32>() {
+            Ok(n) => found.extend(chunk_count_problem(profile, plan, key, n)),
+            Err(_) => found.push(format!("`{key}={value}` is not a count")),
+        }
+    }
+    found
+}
+
+fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<String> {
+    let (select, system, queue) = (profile.job.select, &profile.system, &profile.job.queue);
+    let per_gpu = plan.chunk == ChunkKind::Gpu;
+    let chunks_per_node = if per_gpu { select } else { 1 };
+    match key {
+        "ngpus" if per_gpu && n != 1 => Some(format!(
+            "`ngpus={n}`: on {queue} one chunk is one GPU, so job.select {select} already asks for {select} GPUs; remove ngpus or set it to 1"
+        )),
+        "ngpus" if n > system.gpus_per_node => Some(format!(
+            "`ngpus={n}` is more than a node has (system.gpus_per_node {})",
+            system.gpus_per_node
+        )),
+        "ngpus" if !per_gpu && plan.gpus_per_node > 0 && n != plan.gpus_per_node => Some(format!(
+            "`ngpus={n}` disagrees with the workers: dask-pbs starts one worker on each of the node's {0} GPUs; set ngpus={0} or remove it",
+            plan.gpus_per_node
+        )),
+        "ncpus" if n.saturating_mul(chunks_per_node) > system.cpus_per_node => Some(format!(
+            "`ncpus={n}` is more than a node has (system.cpus_per_node {})",
+            system.cpus_per_node
+        )),
+        "mpiprocs" if per_gpu && n != 1 => Some(format!(
+            "`mpiprocs={n}`: on {queue} each chunk (one GPU) runs one rank; remove mpiprocs or set it to 1"
+        )),
+        "mpiprocs" if !per_gpu && n != plan.ranks_per_node => Some(format!(
+            "`mpiprocs={n}` disagrees with the layout: dask-pbs starts {0} rank(s) per node; set mpiprocs={0} or remove it",
+            plan.ranks_per_node
+        )),
+        _ => None,
+    }
+}
+
+/// The `#PBS` options dask-pbs writes itself, with the key (and flag) that sets each.
+const OWN_OPTIONS: &[(&str, &str)] = &[
+    ("-q", "job.queue (--queue)"),
+    ("-A", "job.account (--account)"),
+    ("-N", "job.name (--name)"),
+    ("select", "job.select (--select) and job.resources"),
+    ("walltime", "job.walltime (--walltime)"),
+    ("place", "job.place"),
+    ("filesystems", "job.filesystems"),
+];
+
+/// Directives that repeat what dask-pbs renders: PBS would see two, and one would lose.
+fn directive_problems(profile: &Profile) -> Vec<String> {
+    let mut found = Vec::new();
+    for directive in &profile.job.directives {
+        let (flag, value) = directive.split_once(' ').unwrap_or((directive, ""));
+        let mut names: Vec<&str> = vec![flag];
+        if let Some(joined) = flag.strip_prefix("-l") {
+            // `-l a=1,b=2` and `-la=1`: each resource is its own option.
+            let list = if joined.is_empty() { value } else { joined };
+            names.extend(
+                list.split(',')
+                    .map(|r| r.split('=').next().unwrap_or("").trim()),
+            );
+        }
+        let keys = OWN_OPTIONS
+            .iter()
+            .chain(
+                [&("-k", "system.keep")]
+                    .into_iter()
+                    .filter(|_| profile.system.keep.is_some()),
+            )
+            .filter(|(option, _)| names.contains(option));
+        for (_, key) in keys {
+            found.push(format!(
+                "`{directive}` repeats what dask-pbs writes itself; use {key} instead"
+            ));
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -129,10 +225,63 @@ mod tests {
     }
 
     #[test]
-    fn the_margin_is_shorter_than_the_walltime() {
+    fn chunk_counts_agree_with_the_layout_and_fit_the_node() {
         let mut profile = sophia();
-        assert!(margin_problem(&profile).is_none());
-        profile.dask.shutdown_margin = profile.job.walltime;
-        assert!(margin_problem(&profile).is_some());
+        let count = |profile: &Profile, key: &str, n: u32| {
+            chunk_count_problem(profile, &Plan::new(profile), key, n)
+        };
+        assert!(count(&profile, "ngpus", 1).is_none());
+        assert!(
+            count(&profile, "ngpus", 4)
+                .unwrap()
+                .contains("already asks for 2 GPUs")
+        );
+        assert!(count(&profile, "mpiprocs", 2).is_some());
+        assert!(count(&profile, "ncpus", 128).is_none());
+        assert!(
+            count(&profile, "ncpus", 129).is_some(),
+            "2 chunks x 129 > 256"
+        );
+        profile.job.queue = "by-node".into();
+        profile.job.select = 1;
+        assert!(count(&profile, "ngpus", 8).is_none());
+        assert!(
+            count(&profile, "ngpus", 9)
+                .unwrap()
+                .contains("more than a node has")
+        );
+        assert!(
+            count(&profile, "ngpus", 4)
+                .unwrap()
+                .contains("disagrees with the workers")
+        );
+        assert!(count(&profile, "mpiprocs", 8).is_none(), "one rank per GPU");
+        assert!(
+            count(&profile, "mpiprocs", 4)
+                .unwrap()
+                .contains("starts 8 rank(s) per node")
+        );
+        assert!(count(&profile, "ncpus", 257).is_some());
+    }
+
+    #[test]
+    fn directives_that_repeat_the_request_name_the_key_to_use() {
+        let mut profile = sophia();
+        profile.job.directives = vec![
+            "-l select=1:ngpus=4".into(),
+            "-l job_priority=regular".into(),
+            "-lwalltime=1:00:00".into(),
+            "-l place=scatter,filesystems=home".into(),
+            "-q debug".into(),
+            "-A proj".into(),
+            "-N x".into(),
+            "-k oe".into(),
+            "-r y".into(),
+        ];
+        let found = directive_problems(&profile);
+        assert_eq!(found.len(), 8, "{found:#?}");
+        assert!(found[0].ends_with("use job.select (--select) and job.resources instead"));
+        profile.system.keep = None;
+        assert_eq!(directive_problems(&profile).len(), 7);
     }
 }

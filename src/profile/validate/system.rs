@@ -2,11 +2,12 @@
 
 use indexmap::IndexMap;
 
-use super::words::{is_directive_word, text_problem};
+use super::words::is_directive_word;
 use super::{Problems, set, take};
 use crate::profile::layer::SystemLayer;
 use crate::profile::model::System;
 use crate::profile::types::Queue;
+use crate::size;
 
 pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
     let SystemLayer {
@@ -14,6 +15,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         gpus_per_node,
         cpus_per_node,
         gpu_memory,
+        memory_per_node,
         mpi,
         gpu_order,
         account_required,
@@ -32,8 +34,14 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         );
     }
     let gpu_memory = take(gpu_memory, k.gpu_memory, p);
-    if let Some(message) = set(&gpu_memory).and_then(text_problem) {
-        p.at(k.gpu_memory, message);
+    let memory_per_node = take(memory_per_node, k.memory_per_node, p);
+    for (key, text) in [
+        (k.gpu_memory, &gpu_memory),
+        (k.memory_per_node, &memory_per_node),
+    ] {
+        if let Some(Err(message)) = set(text).map(size::hardware_bytes) {
+            p.at(key, message);
+        }
     }
     let keep = take(keep, k.keep, p);
     if let Some(message) = set(&keep).and_then(keep_problem) {
@@ -55,6 +63,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         gpus_per_node: gpus_per_node?,
         cpus_per_node: cpus_per_node?,
         gpu_memory: gpu_memory?,
+        memory_per_node: memory_per_node?,
         mpi: mpi?,
         gpu_order: gpu_order?,
         account_required: account_required?,

@@ -19,7 +19,13 @@ pub(crate) fn builtin_profile(name: &str) -> Profile {
         Some("demo".into()),
         Origin::Defaults,
     ));
-    super::resolve(&layer, name, "test", true).expect("the built-in resolves")
+    let demands = super::Demands {
+        needs: super::Needs::NONE,
+        defaults_file: None,
+    };
+    super::resolve(&layer, name, "test", &demands)
+        .expect("the built-in resolves")
+        .profile
 }
 
 pub(crate) fn sophia() -> Profile {

@@ -1,11 +1,37 @@
-//! Rules on the workers: options that belong to the other kind of worker.
+//! Rules on the workers: options that belong to the other kind of worker, threads and
+//! memory against the node, and the time they are held.
 
 use super::Problems;
+use crate::plan::{Plan, held_cpus, held_memory};
 use crate::profile::layer::DaskLayer;
 use crate::profile::model::Profile;
 use crate::profile::types::{WorkerKind, WorkersPer};
+use crate::size::Size;
+use crate::walltime::Walltime;
+
+/// Without a payload the cluster is held until `walltime - shutdown_margin`; a margin that
+/// leaves no time is shrunk to a tenth of the walltime (at least 1 s), with a note. With a
+/// payload the margin is not used, so it never stops the job.
+pub(super) fn fit_margin(profile: &mut Profile, p: &mut Problems) {
+    let (margin, walltime) = (profile.dask.shutdown_margin, profile.job.walltime);
+    if profile.run.is_some() || margin < walltime {
+        return;
+    }
+    let fitted = Walltime::from_seconds((walltime.seconds() / 10).max(1));
+    p.note(format!(
+        "dask.shutdown_margin {margin} does not fit the walltime {walltime}; using {fitted}"
+    ));
+    profile.dask.shutdown_margin = fitted;
+}
 
 pub(super) fn check(profile: &Profile, p: &mut Problems) {
+    let plan = Plan::new(profile);
+    if let Some(note) = threads_note(profile, &plan) {
+        p.note(note);
+    }
+    if let Some(note) = memory_note(profile, &plan) {
+        p.note(note);
+    }
     for key in gpu_options_on_cpu_workers(profile) {
         p.plain(key, "is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda");
     }
@@ -33,6 +59,39 @@ fn gpu_options_on_cpu_workers(profile: &Profile) -> Vec<&'static str> {
     .collect()
 }
 
+/// More threads on a node than the CPUs the job holds there.
+fn threads_note(profile: &Profile, plan: &Plan) -> Option<String> {
+    let nthreads = u64::from(profile.dask.nthreads?);
+    let workers = u64::from(plan.workers_per_node);
+    let cpus = held_cpus(profile);
+    (workers * nthreads > cpus).then(|| {
+        format!(
+            "{workers} workers per node × dask.nthreads {nthreads} = {} threads, more than the {cpus} CPUs the job holds on a node (system.cpus_per_node); the threads will share cores",
+            workers * nthreads
+        )
+    })
+}
+
+/// Memory limits that add up to more than the host memory the job holds on a node.
+fn memory_note(profile: &Profile, plan: &Plan) -> Option<String> {
+    let text = profile.dask.memory_limit.as_deref()?;
+    let workers = u64::from(plan.workers_per_node);
+    let over = match Size::parse(text, true).ok()? {
+        // Dask reads a fraction as of the memory the worker process sees: the whole node.
+        Size::Fraction(f) => f * workers as f64 > 1.0,
+        Size::Bytes(b) => b.saturating_mul(workers) > held_memory(profile)?,
+        Size::Auto => false,
+    };
+    over.then(|| {
+        let held = held_memory(profile)
+            .map(|b| format!("{b} bytes"))
+            .unwrap_or_else(|| "all of it".into());
+        format!(
+            "dask.memory_limit {text} × {workers} workers per node is more than the node's host memory the job holds ({held}); a worker may be killed before it spills"
+        )
+    })
+}
+
 fn cpu_option_on_gpu_workers(profile: &Profile) -> bool {
     profile.dask.worker == WorkerKind::Cuda && profile.dask.workers_per_node.is_some()
 }
@@ -57,6 +116,52 @@ mod tests {
                 "dask.workers_per"
             ]
         );
+    }
+
+    #[test]
+    fn a_margin_that_leaves_no_time_shrinks_unless_a_payload_runs() {
+        let mut profile = sophia();
+        profile.job.walltime = "00:05:00".parse().unwrap();
+        let layer = crate::profile::layer::Layer::default();
+        let mut p = Problems::new(&layer);
+        fit_margin(&mut profile, &mut p);
+        assert_eq!(profile.dask.shutdown_margin.to_string(), "00:00:30");
+        assert_eq!(
+            p.notes,
+            ["dask.shutdown_margin 00:05:00 does not fit the walltime 00:05:00; using 00:00:30"]
+        );
+        let mut profile = sophia();
+        profile.job.walltime = "00:05:00".parse().unwrap();
+        profile.run = Some("python x.py".into());
+        let mut p = Problems::new(&layer);
+        fit_margin(&mut profile, &mut p);
+        assert_eq!(profile.dask.shutdown_margin.to_string(), "00:05:00");
+        assert!(p.notes.is_empty());
+    }
+
+    #[test]
+    fn threads_and_memory_beyond_the_node_are_noted() {
+        let mut profile = pbs_cpu();
+        assert!(threads_note(&profile, &Plan::new(&profile)).is_none());
+        profile.dask.workers_per_node = Some(64);
+        profile.dask.nthreads = Some(4);
+        let note = threads_note(&profile, &Plan::new(&profile)).unwrap();
+        assert!(
+            note.starts_with(
+                "64 workers per node × dask.nthreads 4 = 256 threads, more than the 64 CPUs"
+            ),
+            "{note}"
+        );
+        profile.dask.memory_limit = Some("0.5".into());
+        assert!(memory_note(&profile, &Plan::new(&profile)).is_some());
+        let mut profile = sophia();
+        profile.dask.memory_limit = Some("200GB".into());
+        assert!(
+            memory_note(&profile, &Plan::new(&profile)).is_some(),
+            "2 x 200 GB > 2/8 of 1 TiB"
+        );
+        profile.dask.memory_limit = Some("100GiB".into());
+        assert!(memory_note(&profile, &Plan::new(&profile)).is_none());
     }
 
     #[test]
