@@ -93,6 +93,9 @@ pub(crate) fn load_for(
         &args.overrides.to_overrides(),
         require_account,
     )?;
+    for note in &loaded.notes {
+        eprintln!("dask-pbs: warning: {note}");
+    }
     Ok((places, loaded))
 }
 

@@ -39,6 +39,8 @@ pub struct Loaded {
     pub merged: Layer,
     /// The profile chain, child first.
     pub chain: Vec<Origin>,
+    /// Warnings about a valid but risky profile, one line each (printed on stderr).
+    pub notes: Vec<String>,
 }
 
 impl Loaded {
@@ -150,9 +152,14 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
     // `extends` only links files; the resolved profile does not carry it.
     merged.extends = None;
     let profile = validate::resolve(&merged, &name, &origin, inputs.require_account)?;
+    let mut notes = Vec::new();
+    if profile.dask.protocol == types::Protocol::Ucx && profile.dask.security == types::Security::None {
+        notes.push("dask.protocol is ucx, which has no TLS (dask.security: none): anyone who can reach the job's nodes can connect to the cluster and run code as you".to_string());
+    }
     Ok(Loaded {
         profile,
         merged,
         chain: origins,
+        notes,
     })
 }

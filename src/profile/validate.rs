@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 
 use super::layer::{Layer, Sourced};
 use super::model::{Dask, Env, Job, Profile, Rapids, System};
-use super::types::{ChunkKind, WorkerKind, WorkersPer};
+use super::types::{ChunkKind, Protocol, Security, WorkerKind, WorkersPer};
 use crate::error::{Error, did_you_mean};
 use crate::rapids;
 
@@ -388,6 +388,7 @@ pub fn resolve(
             workers_per: take(&d.workers_per, "dask.workers_per", &mut p)?,
             workers_per_node: take(&d.workers_per_node, "dask.workers_per_node", &mut p)?,
             protocol: take(&d.protocol, "dask.protocol", &mut p)?,
+            security: take(&d.security, "dask.security", &mut p)?,
             interface: take(&d.interface, "dask.interface", &mut p)?,
             device_memory_limit: take(&d.device_memory_limit, "dask.device_memory_limit", &mut p)?,
             rmm_pool_size: take(&d.rmm_pool_size, "dask.rmm_pool_size", &mut p)?,
@@ -543,6 +544,13 @@ pub fn resolve(
         if dask.workers_per_node == Some(0) {
             p.plain("dask.workers_per_node must be at least 1");
         }
+    }
+
+    if let (Some(dask), Some(f)) = (&dask, &dask_layer.security)
+        && dask.protocol == Protocol::Ucx
+        && dask.security == Security::Tls
+    {
+        p.at("dask.security", f, "security: tls with protocol: ucx is refused (UCX has no TLS in Dask): set dask.security: none (anyone who can reach the job's nodes can then use the cluster) or use dask.protocol: tcp");
     }
 
     if !p.0.is_empty() {
