@@ -1,0 +1,362 @@
+//! Issue 17: no one else on the machine can join or drive the cluster.
+//!
+//! Under the emulation (see `e2e_support`), a held job runs a payload that publishes the
+//! scheduler's, a worker's and a nanny's addresses and waits. A second Unix user then tries
+//! what an unrelated user on a shared node could: a `Client` on the scheduler's address and
+//! `client.run`, and the `identity` and `run` RPCs straight on the worker's and the nanny's
+//! ports — each with plain `tcp://` and with TLS under a certificate of its own. With
+//! `dask.security: tls` every attempt is refused and no marker file appears; with `none` the
+//! same attempts succeed (so the test can fail). The owner's payload works in both.
+
+mod common;
+mod e2e_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::in_ci;
+use e2e_support::{PbsJob, prerequisites};
+
+const INTRUDER: &str = "dask-pbs-intruder";
+
+/// The owner's payload: publishes the addresses, waits for the intruder, then checks the
+/// cluster still computes.
+const PAYLOAD: &str = r#"
+import json, os, sys, time
+from dask.distributed import Client
+addresses, done = sys.argv[1], sys.argv[2]
+client = Client(scheduler_file=os.environ["DASK_SCHEDULER_FILE"], timeout=20)
+workers = client.scheduler_info(n_workers=-1)["workers"]
+worker, info = sorted(workers.items())[0]
+with open(addresses + ".tmp", "w") as f:
+    json.dump({"scheduler": client.scheduler.address, "worker": worker, "nanny": info["nanny"]}, f)
+os.rename(addresses + ".tmp", addresses)
+deadline = time.time() + 120
+while not os.path.exists(done) and time.time() < deadline:
+    time.sleep(0.1)
+print("OWNER", len(client.scheduler_info(n_workers=-1)["workers"]), client.submit(sum, [1, 2, 3]).result())
+"#;
+
+/// The intruder: every way in, each printed as ACCEPTED or REFUSED.
+const INTRUDER_SCRIPT: &str = r#"
+import asyncio, json, os, subprocess, sys, tempfile
+from distributed import Client, Security
+from distributed.core import rpc
+from distributed.protocol import pickle
+addresses, markers = json.loads(sys.argv[1]), sys.argv[2]
+own = tempfile.mkdtemp()
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", own + "/key.pem", "-out", own + "/cert.pem", "-subj", "/CN=dask-pbs job",
+                "-days", "1"], check=True, capture_output=True)
+mine = Security(tls_ca_file=own + "/cert.pem", tls_client_cert=own + "/cert.pem",
+                tls_client_key=own + "/key.pem", require_encryption=True)
+
+def mark(name):
+    def touch():
+        open(os.path.join(markers, name), "w").close()
+    return touch
+
+async def direct(address, security, name):
+    args = security.get_connection_args("client") if security else {}
+    r = rpc(address, connection_args=args, timeout=5)
+    try:
+        await r.identity()
+        await r.run(function=pickle.dumps(mark(name)))
+    finally:
+        await r.close_rpc()
+
+for role, address in sorted(addresses.items()):
+    hostport = address.split("://", 1)[1]
+    for how, target, security in (("plain", "tcp://" + hostport, None), ("own-cert", "tls://" + hostport, mine)):
+        name = f"{role}-{how}"
+        try:
+            if role == "scheduler":
+                with Client(target, security=security, timeout=5) as client:
+                    client.run(mark(name))
+            else:
+                asyncio.run(direct(target, security, name))
+            print("ACCEPTED", name, flush=True)
+        except Exception as e:
+            print("REFUSED", name, type(e).__name__, str(e)[:150].replace("\n", " "), flush=True)
+"#;
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// The intruder's account, created if absent; `None` (skip) when not root.
+fn intruder_account() -> Option<()> {
+    if !is_root() {
+        eprintln!("SKIPPED: creating the second user {INTRUDER} needs root (CI runs as root)");
+        return None;
+    }
+    let exists = Command::new("id").arg(INTRUDER).output().unwrap().status.success();
+    if !exists {
+        let made = Command::new("useradd")
+            .args(["-m", INTRUDER])
+            .output()
+            .expect("useradd runs");
+        assert!(
+            made.status.success(),
+            "useradd -m {INTRUDER}: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    Some(())
+}
+
+/// A command run as the intruder, with a bare environment of its own.
+fn as_intruder(python: &(PathBuf, Option<PathBuf>), args: &[&str]) -> Command {
+    let mut cmd = Command::new("runuser");
+    cmd.args(["-u", INTRUDER, "--", "env", "-i"]);
+    cmd.arg(format!("HOME=/home/{INTRUDER}"));
+    cmd.arg("PATH=/usr/local/bin:/usr/bin:/bin");
+    if let Some(path) = &python.1 {
+        cmd.arg(format!("PYTHONPATH={}", path.display()));
+    }
+    cmd.arg(&python.0).args(args);
+    cmd
+}
+
+/// A Python with Dask that the intruder can run: the venv's own, else the system's Python
+/// of the same version with the venv's packages (a venv under /root is out of its reach).
+fn intruder_python(venv: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
+    let site = std::fs::read_dir(venv.join("lib"))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir());
+    let candidates = [
+        (venv.join("bin/python"), None),
+        (PathBuf::from("/usr/bin/python3"), site),
+    ];
+    for candidate in candidates {
+        let ok = as_intruder(&candidate, &["-c", "import distributed"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if ok {
+            return Some(candidate);
+        }
+    }
+    let why = format!("no Python with Dask that the user {INTRUDER} may run (the venv {} must be readable by others)", venv.display());
+    assert!(!in_ci(), "{why}");
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+fn wait_for(path: &Path, limit: Duration, job: &PbsJob) {
+    let deadline = Instant::now() + limit;
+    while !path.exists() {
+        if Instant::now() > deadline {
+            panic!(
+                "{} never appeared; job output:\n{}{}",
+                path.display(),
+                std::fs::read_to_string(job.submit_dir().join(format!("{}.o", job.name)))
+                    .unwrap_or_default(),
+                std::fs::read_to_string(job.submit_dir().join(format!("{}.e", job.name)))
+                    .unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Every file under `dir`, recursively, as text.
+fn texts(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(texts(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, String::from_utf8_lossy(&bytes).to_string()));
+        }
+    }
+    out
+}
+
+struct Attempt {
+    /// The intruder's lines: `ACCEPTED name` / `REFUSED name why`.
+    report: String,
+    /// Marker files the intruder's code created on the owner's processes.
+    markers: Vec<String>,
+    /// The job's stdout, stderr and every log, at the end.
+    job_texts: Vec<(PathBuf, String)>,
+    /// Whether the certificate directory outlived the job.
+    keys_left: bool,
+}
+
+/// Runs a held K=2 CPU job with `security`, lets the intruder try, and ends the job.
+fn intrusion(security: &str, venv: &Path, python: &(PathBuf, Option<PathBuf>)) -> Attempt {
+    let job = PbsJob::new(&format!("intruded-{security}"));
+    job.nodefile(1);
+    let payload = job.submit_dir().join("payload.py");
+    std::fs::write(&payload, PAYLOAD).unwrap();
+    let addresses = job.path("addresses.json");
+    let done = job.path("intruder.done");
+    let markers = job.path("markers");
+    std::fs::create_dir_all(&markers).unwrap();
+    let run = format!(
+        "python {} {} {}",
+        payload.display(),
+        addresses.display(),
+        done.display()
+    );
+    let mut args: Vec<String> = [
+        "--profile",
+        "pbs-cpu",
+        "--set",
+        "env.conda=null",
+        "--set",
+        "dask.workers_per_node=2",
+        "--set",
+        "dask.nthreads=1",
+        "--set",
+        "dask.memory_limit=1GB",
+        "--set",
+        "dask.startup_timeout=90",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend([
+        "--set".into(),
+        format!("env.venv={}", venv.display()),
+        "--set".into(),
+        format!("dask.security={security}"),
+        "--run".into(),
+        run,
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let script = job.render("job", &args);
+    let child = job.spawn(&script);
+    wait_for(&addresses, Duration::from_secs(120), &job);
+
+    if security == "tls" {
+        let tls = job.job_dir().join("tls");
+        assert_eq!(mode(&job.job_dir()), 0o700, "the job directory is private");
+        assert_eq!(mode(&tls), 0o700);
+        let mut names: Vec<String> = std::fs::read_dir(&tls)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["ca.pem", "job.key", "job.pem"], "only these stay");
+        for name in &names {
+            assert_eq!(mode(&tls.join(name)), 0o600, "{name}");
+        }
+    }
+
+    let addresses_text = std::fs::read_to_string(&addresses).unwrap();
+    let tried = as_intruder(
+        python,
+        &[
+            "-c",
+            INTRUDER_SCRIPT,
+            &addresses_text,
+            &markers.display().to_string(),
+        ],
+    )
+    .output()
+    .unwrap();
+    let report = String::from_utf8_lossy(&tried.stdout).to_string();
+    assert!(
+        tried.status.success(),
+        "the intruder's script itself failed: {report}{}",
+        String::from_utf8_lossy(&tried.stderr)
+    );
+    std::fs::write(&done, "").unwrap();
+    let finished = job.finish(child, Duration::from_secs(60));
+    assert_eq!(finished.status, Some(0), "{}", finished.output());
+    assert!(
+        finished.stdout.contains("OWNER 2 6"),
+        "the owner's payload still works: {}",
+        finished.output()
+    );
+    assert!(finished.leftovers.is_empty(), "{:?}", finished.leftovers);
+    let mut markers: Vec<String> = std::fs::read_dir(&markers)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    markers.sort();
+    let mut job_texts = texts(&job.job_dir());
+    job_texts.push(("stdout".into(), finished.stdout.clone()));
+    job_texts.push(("stderr".into(), finished.stderr.clone()));
+    Attempt {
+        report,
+        markers,
+        job_texts,
+        keys_left: job.job_dir().join("tls").exists() || job.job_dir().join("dask-config").exists(),
+    }
+}
+
+#[test]
+fn another_user_cannot_join_or_drive_a_tls_cluster_but_can_an_open_one() {
+    let Some(venv) = prerequisites() else { return };
+    let Some(()) = intruder_account() else { return };
+    let Some(python) = intruder_python(&venv) else {
+        return;
+    };
+    let names = [
+        "nanny-own-cert",
+        "nanny-plain",
+        "scheduler-own-cert",
+        "scheduler-plain",
+        "worker-own-cert",
+        "worker-plain",
+    ];
+
+    let tls = intrusion("tls", &venv, &python);
+    eprintln!("security: tls, the intruder's attempts:\n{}", tls.report);
+    for name in names {
+        assert!(
+            tls.report.contains(&format!("REFUSED {name} ")),
+            "{name} was not refused:\n{}",
+            tls.report
+        );
+    }
+    assert!(!tls.report.contains("ACCEPTED"), "{}", tls.report);
+    assert!(
+        tls.markers.is_empty(),
+        "the intruder ran code: {:?}",
+        tls.markers
+    );
+    for (path, text) in &tls.job_texts {
+        assert!(
+            !text.contains("PRIVATE KEY"),
+            "key material in {}",
+            path.display()
+        );
+    }
+    assert!(!tls.keys_left, "the certificates outlived the job");
+
+    // The control: the same attempts against `security: none` get in.
+    let open = intrusion("none", &venv, &python);
+    eprintln!("security: none, the intruder's attempts:\n{}", open.report);
+    for name in ["scheduler-plain", "worker-plain", "nanny-plain"] {
+        assert!(
+            open.report.contains(&format!("ACCEPTED {name}")),
+            "{name}:\n{}",
+            open.report
+        );
+    }
+    assert_eq!(
+        open.markers,
+        ["nanny-plain", "scheduler-plain", "worker-plain"],
+        "{}",
+        open.report
+    );
+}
