@@ -189,6 +189,39 @@ fn texts(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
+/// Another Python session of the owner connects with the job's `export DASK_CONFIG=` line
+/// and nothing else; without it, it is refused like anyone.
+fn owner_sessions_connect_with_the_printed_line(job: &PbsJob, venv: &Path) {
+    let stdout = std::fs::read_to_string(job.submit_dir().join(format!("{}.o", job.name))).unwrap();
+    let config = stdout
+        .lines()
+        .find_map(|l| l.split_once("export DASK_CONFIG=").map(|(_, v)| v.to_string()))
+        .unwrap_or_else(|| panic!("no DASK_CONFIG line in the job's output:\n{stdout}"));
+    let scheduler_file = job.job_dir().join("scheduler.json");
+    let check = "import sys; from dask.distributed import Client; \
+c = Client(scheduler_file=sys.argv[1], timeout=10); \
+print('SESSION', len(c.scheduler_info(n_workers=-1)['workers']))";
+    let session = |with_config: bool| {
+        let mut cmd = Command::new(venv.join("bin/python"));
+        cmd.env_clear()
+            .env("HOME", job.path("home"))
+            .env("PATH", "/usr/bin:/bin")
+            .args(["-c", check, &scheduler_file.display().to_string()]);
+        if with_config {
+            cmd.env("DASK_CONFIG", &config);
+        }
+        cmd.output().unwrap()
+    };
+    let with = session(true);
+    assert!(
+        String::from_utf8_lossy(&with.stdout).contains("SESSION 2"),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let without = session(false);
+    assert!(!without.status.success(), "connected without the job's certificate");
+}
+
 struct Attempt {
     /// The intruder's lines: `ACCEPTED name` / `REFUSED name why`.
     report: String,
@@ -258,6 +291,10 @@ fn intrusion(security: &str, venv: &Path, python: &(PathBuf, Option<PathBuf>)) -
         for name in &names {
             assert_eq!(mode(&tls.join(name)), 0o600, "{name}");
         }
+    }
+
+    if security == "tls" {
+        owner_sessions_connect_with_the_printed_line(&job, venv);
     }
 
     let addresses_text = std::fs::read_to_string(&addresses).unwrap();
@@ -359,4 +396,63 @@ fn another_user_cannot_join_or_drive_a_tls_cluster_but_can_an_open_one() {
         "{}",
         open.report
     );
+}
+
+#[test]
+fn tls_with_ucx_is_refused_and_none_with_ucx_warns() {
+    let refused = common::dask_pbs(&[
+        "gen", "job", "--profile", "sophia", "-A", "X", "--set", "dask.protocol=ucx",
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_eq!(refused.stdout, "", "nothing written");
+    assert!(
+        refused.stderr.contains("dask.security")
+            && refused
+                .stderr
+                .contains("security: tls with protocol: ucx is refused (UCX has no TLS in Dask): set dask.security: none"),
+        "{}",
+        refused.stderr
+    );
+
+    let open = common::dask_pbs(&[
+        "gen", "job", "--profile", "sophia", "-A", "X", "--set", "dask.protocol=ucx", "--set",
+        "dask.security=none",
+    ]);
+    assert_eq!(open.code, 0, "{}", open.stderr);
+    let warnings: Vec<&str> = open.stderr.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "one line: {}", open.stderr);
+    assert!(
+        warnings[0].contains("anyone who can reach the job's nodes"),
+        "{}",
+        open.stderr
+    );
+    assert!(open.stdout.contains("--protocol ucx"));
+    assert!(!open.stdout.contains("--tls-"));
+
+    // TCP without TLS is the user's explicit choice: no warning there.
+    let plain = common::dask_pbs(&["gen", "job", "--profile", "pbs-cpu", "--set", "dask.security=none"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(!plain.stderr.contains("warning"), "{}", plain.stderr);
+}
+
+#[test]
+fn every_builtin_profile_is_tls_by_default_in_every_cluster_artifact() {
+    for (profile, _) in dask_pbs::builtin::PROFILES {
+        for artifact in ["job", "start", "worker"] {
+            let run = common::dask_pbs(&["gen", artifact, "--profile", profile, "-A", "X", "--env", "/e"]);
+            assert_eq!(run.code, 0, "{profile} {artifact}: {}", run.stderr);
+            let text = &run.stdout;
+            assert!(text.contains("--protocol tls"), "{profile} {artifact}");
+            assert!(!text.contains("--protocol tcp"), "{profile} {artifact}");
+            for flag in ["--tls-ca-file", "--tls-cert", "--tls-key"] {
+                assert!(text.contains(flag), "{profile} {artifact}: {flag}");
+            }
+            if artifact != "worker" {
+                assert!(text.contains("dask_pbs_make_certificates\n"), "{profile} {artifact}");
+                assert!(text.contains("dask_pbs_remove_secrets\n"), "{profile} {artifact}");
+            }
+        }
+        let client = common::dask_pbs(&["gen", "client", "--profile", profile]);
+        assert!(client.stdout.contains("security=security"), "{profile}");
+    }
 }
