@@ -95,7 +95,12 @@ fn intruder_account() -> Option<()> {
         eprintln!("SKIPPED: creating the second user {INTRUDER} needs root (CI runs as root)");
         return None;
     }
-    let exists = Command::new("id").arg(INTRUDER).output().unwrap().status.success();
+    let exists = Command::new("id")
+        .arg(INTRUDER)
+        .output()
+        .unwrap()
+        .status
+        .success();
     if !exists {
         let made = Command::new("useradd")
             .args(["-m", INTRUDER])
@@ -144,10 +149,40 @@ fn intruder_python(venv: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
             return Some(candidate);
         }
     }
-    let why = format!("no Python with Dask that the user {INTRUDER} may run (the venv {} must be readable by others)", venv.display());
+    let why = format!(
+        "no Python with Dask that the user {INTRUDER} may run (the venv {} must be readable by others)",
+        venv.display()
+    );
     assert!(!in_ci(), "{why}");
     eprintln!("SKIPPED: {why}");
     None
+}
+
+/// `pbs-cpu` with the test venv, 2 single-thread workers, the given `dask.security`.
+fn cpu_args(venv: &Path, security: &str) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--profile",
+        "pbs-cpu",
+        "--set",
+        "env.conda=null",
+        "--set",
+        "dask.workers_per_node=2",
+        "--set",
+        "dask.nthreads=1",
+        "--set",
+        "dask.memory_limit=1GB",
+        "--set",
+        "dask.startup_timeout=90",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend([
+        "--set".into(),
+        format!("env.venv={}", venv.display()),
+        "--set".into(),
+        format!("dask.security={security}"),
+    ]);
+    args
 }
 
 fn wait_for(path: &Path, limit: Duration, job: &PbsJob) {
@@ -195,7 +230,10 @@ fn owner_sessions_connect_with_the_printed_line(job: &PbsJob, venv: &Path) {
     let stdout = std::fs::read_to_string(job.submit_dir().join(format!("{}.o", job.name))).unwrap();
     let config = stdout
         .lines()
-        .find_map(|l| l.split_once("export DASK_CONFIG=").map(|(_, v)| v.to_string()))
+        .find_map(|l| {
+            l.split_once("export DASK_CONFIG=")
+                .map(|(_, v)| v.to_string())
+        })
         .unwrap_or_else(|| panic!("no DASK_CONFIG line in the job's output:\n{stdout}"));
     let scheduler_file = job.job_dir().join("scheduler.json");
     let check = "import sys; from dask.distributed import Client; \
@@ -219,7 +257,10 @@ print('SESSION', len(c.scheduler_info(n_workers=-1)['workers']))";
         String::from_utf8_lossy(&with.stderr)
     );
     let without = session(false);
-    assert!(!without.status.success(), "connected without the job's certificate");
+    assert!(
+        !without.status.success(),
+        "connected without the job's certificate"
+    );
 }
 
 struct Attempt {
@@ -249,30 +290,8 @@ fn intrusion(security: &str, venv: &Path, python: &(PathBuf, Option<PathBuf>)) -
         addresses.display(),
         done.display()
     );
-    let mut args: Vec<String> = [
-        "--profile",
-        "pbs-cpu",
-        "--set",
-        "env.conda=null",
-        "--set",
-        "dask.workers_per_node=2",
-        "--set",
-        "dask.nthreads=1",
-        "--set",
-        "dask.memory_limit=1GB",
-        "--set",
-        "dask.startup_timeout=90",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend([
-        "--set".into(),
-        format!("env.venv={}", venv.display()),
-        "--set".into(),
-        format!("dask.security={security}"),
-        "--run".into(),
-        run,
-    ]);
+    let mut args = cpu_args(venv, security);
+    args.extend(["--run".into(), run]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let script = job.render("job", &args);
     let child = job.spawn(&script);
@@ -401,7 +420,14 @@ fn another_user_cannot_join_or_drive_a_tls_cluster_but_can_an_open_one() {
 #[test]
 fn tls_with_ucx_is_refused_and_none_with_ucx_warns() {
     let refused = common::dask_pbs(&[
-        "gen", "job", "--profile", "sophia", "-A", "X", "--set", "dask.protocol=ucx",
+        "gen",
+        "job",
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "--set",
+        "dask.protocol=ucx",
     ]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert_eq!(refused.stdout, "", "nothing written");
@@ -415,11 +441,23 @@ fn tls_with_ucx_is_refused_and_none_with_ucx_warns() {
     );
 
     let open = common::dask_pbs(&[
-        "gen", "job", "--profile", "sophia", "-A", "X", "--set", "dask.protocol=ucx", "--set",
+        "gen",
+        "job",
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "--set",
+        "dask.protocol=ucx",
+        "--set",
         "dask.security=none",
     ]);
     assert_eq!(open.code, 0, "{}", open.stderr);
-    let warnings: Vec<&str> = open.stderr.lines().filter(|l| l.contains("warning")).collect();
+    let warnings: Vec<&str> = open
+        .stderr
+        .lines()
+        .filter(|l| l.contains("warning"))
+        .collect();
     assert_eq!(warnings.len(), 1, "one line: {}", open.stderr);
     assert!(
         warnings[0].contains("anyone who can reach the job's nodes"),
@@ -430,7 +468,14 @@ fn tls_with_ucx_is_refused_and_none_with_ucx_warns() {
     assert!(!open.stdout.contains("--tls-"));
 
     // TCP without TLS is the user's explicit choice: no warning there.
-    let plain = common::dask_pbs(&["gen", "job", "--profile", "pbs-cpu", "--set", "dask.security=none"]);
+    let plain = common::dask_pbs(&[
+        "gen",
+        "job",
+        "--profile",
+        "pbs-cpu",
+        "--set",
+        "dask.security=none",
+    ]);
     assert_eq!(plain.code, 0, "{}", plain.stderr);
     assert!(!plain.stderr.contains("warning"), "{}", plain.stderr);
 }
@@ -439,7 +484,16 @@ fn tls_with_ucx_is_refused_and_none_with_ucx_warns() {
 fn every_builtin_profile_is_tls_by_default_in_every_cluster_artifact() {
     for (profile, _) in dask_pbs::builtin::PROFILES {
         for artifact in ["job", "start", "worker"] {
-            let run = common::dask_pbs(&["gen", artifact, "--profile", profile, "-A", "X", "--env", "/e"]);
+            let run = common::dask_pbs(&[
+                "gen",
+                artifact,
+                "--profile",
+                profile,
+                "-A",
+                "X",
+                "--env",
+                "/e",
+            ]);
             assert_eq!(run.code, 0, "{profile} {artifact}: {}", run.stderr);
             let text = &run.stdout;
             assert!(text.contains("--protocol tls"), "{profile} {artifact}");
@@ -448,11 +502,112 @@ fn every_builtin_profile_is_tls_by_default_in_every_cluster_artifact() {
                 assert!(text.contains(flag), "{profile} {artifact}: {flag}");
             }
             if artifact != "worker" {
-                assert!(text.contains("dask_pbs_make_certificates\n"), "{profile} {artifact}");
-                assert!(text.contains("dask_pbs_remove_secrets\n"), "{profile} {artifact}");
+                assert!(
+                    text.contains("dask_pbs_make_certificates\n"),
+                    "{profile} {artifact}"
+                );
+                assert!(
+                    text.contains("dask_pbs_remove_secrets\n"),
+                    "{profile} {artifact}"
+                );
             }
         }
         let client = common::dask_pbs(&["gen", "client", "--profile", profile]);
         assert!(client.stdout.contains("security=security"), "{profile}");
     }
+}
+
+/// A directory holding only Python's `cryptography` and what it imports, taken from the
+/// machine's `python3`, for a job's PYTHONPATH; `None` where that Python has none.
+fn cryptography_only() -> Option<tempfile::TempDir> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import os, cryptography, cffi, _cffi_backend, pycparser\n\
+             for m in (cryptography, cffi, pycparser): print(os.path.dirname(m.__file__))\n\
+             print(_cffi_backend.__file__)",
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let dir = tempfile::tempdir().ok()?;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let path = Path::new(line);
+        std::os::unix::fs::symlink(path, dir.path().join(path.file_name()?)).ok()?;
+    }
+    Some(dir)
+}
+
+#[test]
+fn without_openssl_the_job_uses_python_cryptography_else_names_dask_security() {
+    let Some(venv) = prerequisites() else { return };
+    let broken_openssl = |job: &PbsJob| {
+        use std::os::unix::fs::PermissionsExt;
+        let stub = job.path("stubs/openssl");
+        std::fs::write(
+            &stub,
+            "#!/bin/sh\necho 'openssl: broken (test stub)' >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+
+    // The test venv has no `cryptography`: the job stops before anything listens.
+    let job = PbsJob::new("nocerts");
+    job.nodefile(1);
+    broken_openssl(&job);
+    let mut args = cpu_args(&venv, "tls");
+    args.extend(["--run".to_string(), "echo PAYLOAD RAN".to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let done = job.run(&job.render("job", &args), Duration::from_secs(60));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr
+            .contains("dask.security is tls but no certificate could be made")
+            && done.stderr.contains("set dask.security: none"),
+        "{}",
+        done.output()
+    );
+    assert!(!done.stdout.contains("PAYLOAD RAN"));
+    assert!(
+        !done.stdout.contains("scheduler starting"),
+        "{}",
+        done.output()
+    );
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+    assert!(
+        !job.job_dir().join("tls").exists(),
+        "partial key files left"
+    );
+
+    let Some(cryptography) = cryptography_only() else {
+        eprintln!("SKIPPED (half): this machine's python3 has no cryptography to lend the job");
+        return;
+    };
+    let job = PbsJob::new("pycerts");
+    job.nodefile(2);
+    broken_openssl(&job);
+    let mut args = cpu_args(&venv, "tls");
+    args.extend([
+        "--set".to_string(),
+        format!("env.vars={{PYTHONPATH: {}}}", cryptography.path().display()),
+        "--run".to_string(),
+        "python -c 'import os; from dask.distributed import Client; \
+c = Client(scheduler_file=os.environ[\"DASK_SCHEDULER_FILE\"]); \
+print(\"RESULT\", c.scheduler.address[:6], c.submit(sum, [1, 2]).result())'"
+            .to_string(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let done = job.run(&job.render("job", &args), Duration::from_secs(120));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(
+        done.stdout
+            .contains("certificates of this job made with Python's cryptography"),
+        "{}",
+        done.output()
+    );
+    assert!(done.stdout.contains("RESULT tls:// 3"), "{}", done.output());
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }

@@ -70,7 +70,9 @@ pub fn submit(args: &SubmitArgs) -> Result<String, Error> {
     let security = render::security::Security::new(&loaded.profile);
     let config = if security.tls {
         let dir = quote::quote(job_dir.join(security.config_dir).as_str()).map_err(Error::input)?;
-        format!("in the shell, before Python (the cluster accepts only this job's certificate):\n    export DASK_CONFIG={dir}\n")
+        format!(
+            "in the shell, before Python (the cluster accepts only this job's certificate):\n    export DASK_CONFIG={dir}\n"
+        )
     } else {
         String::new()
     };

@@ -10,9 +10,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
-use super::types::{
-    GpuOrder, MpiFlavour, Protocol, Queue, Security, Word, WorkerKind, WorkersPer,
-};
+use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Security, Word, WorkerKind, WorkersPer};
 use crate::walltime::Walltime;
 
 /// A value with where it came from.

@@ -153,7 +153,9 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
     merged.extends = None;
     let profile = validate::resolve(&merged, &name, &origin, inputs.require_account)?;
     let mut notes = Vec::new();
-    if profile.dask.protocol == types::Protocol::Ucx && profile.dask.security == types::Security::None {
+    if profile.dask.protocol == types::Protocol::Ucx
+        && profile.dask.security == types::Security::None
+    {
         notes.push("dask.protocol is ucx, which has no TLS (dask.security: none): anyone who can reach the job's nodes can connect to the cluster and run code as you".to_string());
     }
     Ok(Loaded {

@@ -85,7 +85,10 @@ impl Security {
             profile.dask.protocol.to_string()
         };
         // Dask reads a list from an environment variable with Python's `ast.literal_eval`.
-        let routes: Vec<String> = SCHEDULER_ROUTES.iter().map(|r| format!("\"{r}\"")).collect();
+        let routes: Vec<String> = SCHEDULER_ROUTES
+            .iter()
+            .map(|r| format!("\"{r}\""))
+            .collect();
         let routes = format!("[{}]", routes.join(","));
         // The list holds only fixed names; quoting cannot fail.
         let routes = quote::quote(&routes).unwrap_or_default();
@@ -101,7 +104,9 @@ impl Security {
             options,
             env,
             valid_seconds: profile.job.walltime.seconds() + VALID_AFTER_WALLTIME_S,
-            scheduler_env: vec![format!("DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES={routes}")],
+            scheduler_env: vec![format!(
+                "DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES={routes}"
+            )],
         }
     }
 }
