@@ -30,7 +30,10 @@ client = Client(scheduler_file=os.environ["DASK_SCHEDULER_FILE"], timeout=20)
 workers = client.scheduler_info(n_workers=-1)["workers"]
 worker, info = sorted(workers.items())[0]
 with open(addresses + ".tmp", "w") as f:
-    json.dump({"scheduler": client.scheduler.address, "worker": worker, "nanny": info["nanny"]}, f)
+    host = client.scheduler.address.split("://", 1)[1].rsplit(":", 1)[0]
+    dashboard = f"http://{host}:{client.scheduler_info()['services']['dashboard']}"
+    json.dump({"scheduler": client.scheduler.address, "worker": worker, "nanny": info["nanny"],
+               "dashboard": dashboard}, f)
 os.rename(addresses + ".tmp", addresses)
 deadline = time.time() + 120
 while not os.path.exists(done) and time.time() < deadline:
@@ -44,7 +47,16 @@ import asyncio, json, os, subprocess, sys, tempfile
 from distributed import Client, Security
 from distributed.core import rpc
 from distributed.protocol import pickle
+import urllib.error, urllib.request
 addresses, markers = json.loads(sys.argv[1]), sys.argv[2]
+dashboard = addresses.pop("dashboard")
+with urllib.request.urlopen(dashboard + "/json/counts.json", timeout=5) as page:
+    print("DASHBOARD read-only page readable", page.status, flush=True)
+try:
+    urllib.request.urlopen(dashboard + "/api/v1/get_workers", timeout=5).close()
+    print("ACCEPTED http-api", flush=True)
+except urllib.error.HTTPError as e:
+    print("REFUSED http-api", e.code, flush=True)
 own = tempfile.mkdtemp()
 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                 "-nodes", "-keyout", own + "/key.pem", "-out", own + "/cert.pem", "-subj", "/CN=dask-pbs job",
@@ -291,7 +303,9 @@ fn intrusion(security: &str, venv: &Path, python: &(PathBuf, Option<PathBuf>)) -
         done.display()
     );
     let mut args = cpu_args(venv, security);
-    args.extend(["--run".into(), run]);
+    // As a site's Dask configuration could: turn on distributed's unauthenticated HTTP API.
+    let site_routes = r#"env.vars={DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES: '["distributed.http.scheduler.api","distributed.http.scheduler.json"]'}"#;
+    args.extend(["--set".into(), site_routes.into(), "--run".into(), run]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let script = job.render("job", &args);
     let child = job.spawn(&script);
@@ -367,6 +381,7 @@ fn another_user_cannot_join_or_drive_a_tls_cluster_but_can_an_open_one() {
         return;
     };
     let names = [
+        "http-api",
         "nanny-own-cert",
         "nanny-plain",
         "scheduler-own-cert",
@@ -409,6 +424,11 @@ fn another_user_cannot_join_or_drive_a_tls_cluster_but_can_an_open_one() {
             open.report
         );
     }
+    assert!(
+        open.report.contains("REFUSED http-api 404"),
+        "{}",
+        open.report
+    );
     assert_eq!(
         open.markers,
         ["nanny-plain", "scheduler-plain", "worker-plain"],
