@@ -631,3 +631,28 @@ print(\"RESULT\", c.scheduler.address[:6], c.submit(sum, [1, 2]).result())'"
     assert!(done.stdout.contains("RESULT tls:// 3"), "{}", done.output());
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }
+
+/// A worker that finds no certificate (a job directory from elsewhere, a removed `tls/`)
+/// says so in its log and does not start an open worker.
+#[test]
+fn the_worker_wrapper_refuses_to_start_without_the_jobs_certificate() {
+    let job = PbsJob::new("nokey");
+    let wrapper = job.render("worker", &["--profile", "pbs-cpu", "--env", "/unused"]);
+    let dir = job.path("jobdir");
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("scheduler.json"), "{}").unwrap();
+    let mut cmd = job.command(
+        "bash",
+        &[&wrapper.display().to_string(), &dir.display().to_string()],
+        &job.submit_dir(),
+    );
+    cmd.env("HOSTNAME", "node1")
+        .env("OMPI_COMM_WORLD_LOCAL_RANK", "0");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = std::fs::read_to_string(dir.join("logs/worker.node1.0.log")).unwrap();
+    assert!(
+        log.contains("no certificate in") && log.contains("(dask.security: tls)"),
+        "{log}"
+    );
+}
