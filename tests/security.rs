@@ -656,3 +656,43 @@ fn the_worker_wrapper_refuses_to_start_without_the_jobs_certificate() {
         "{log}"
     );
 }
+
+/// `submit` prints the one line the owner's other sessions need, only when there is TLS.
+#[test]
+fn submit_prints_the_dask_config_line_for_a_tls_job() {
+    use std::os::unix::fs::PermissionsExt;
+    for (security, expected) in [("tls", true), ("none", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let qsub = dir.path().join("qsub");
+        std::fs::write(&qsub, "#!/bin/sh\necho 77.pbs-server\n").unwrap();
+        std::fs::set_permissions(&qsub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let run = common::DaskPbs::new()
+            .cwd(dir.path())
+            .env("DASK_PBS_QSUB", &qsub)
+            .args([
+                "submit".to_string(),
+                "--profile".into(),
+                "pbs-cpu".into(),
+                "--set".into(),
+                format!("dask.security={security}"),
+            ])
+            .run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let line = format!(
+            "    export DASK_CONFIG={}/dask-pbs.77.pbs-server/dask-config\n",
+            dir.path().display()
+        );
+        assert_eq!(
+            run.stdout.contains(&line),
+            expected,
+            "{security}: {}",
+            run.stdout
+        );
+        assert_eq!(
+            run.stdout.contains("DASK_CONFIG"),
+            expected,
+            "{}",
+            run.stdout
+        );
+    }
+}
