@@ -20,6 +20,13 @@ use e2e_support::{PbsJob, prerequisites};
 
 const INTRUDER: &str = "dask-pbs-intruder";
 
+/// One cluster at a time (the test machine has 2 cores), as in tests/e2e.rs.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The owner's payload: publishes the addresses, waits for the intruder, then checks the
 /// cluster still computes.
 const PAYLOAD: &str = r#"
@@ -275,6 +282,45 @@ print('SESSION', len(c.scheduler_info(n_workers=-1)['workers']))";
     );
 }
 
+/// The certificate starts an hour back (clock skew between nodes) and ends a day past the
+/// walltime (pbs-cpu's 01:00:00): 90000 s from now.
+fn validity_covers_skew_and_walltime(cert: &Path) {
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(["x509", "-noout", "-in"])
+            .arg(cert)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        openssl(&["-checkend", "89000"]).status.success(),
+        "ends too early"
+    );
+    assert!(
+        !openssl(&["-checkend", "91000"]).status.success(),
+        "ends too late"
+    );
+    let start = String::from_utf8_lossy(&openssl(&["-startdate"]).stdout).to_string();
+    let start = start.trim().trim_start_matches("notBefore=");
+    let epoch = |arg: &str| {
+        let out = Command::new("date")
+            .args(["-u", "+%s"])
+            .args(["-d", arg])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let back = epoch("now") - epoch(start);
+    assert!(
+        (3500..3700).contains(&back),
+        "starts {back} s back, not an hour"
+    );
+}
+
 struct Attempt {
     /// The intruder's lines: `ACCEPTED name` / `REFUSED name why`.
     report: String,
@@ -324,6 +370,7 @@ fn intrusion(security: &str, venv: &Path, python: &(PathBuf, Option<PathBuf>)) -
         for name in &names {
             assert_eq!(mode(&tls.join(name)), 0o600, "{name}");
         }
+        validity_covers_skew_and_walltime(&tls.join("job.pem"));
     }
 
     if security == "tls" {
@@ -377,6 +424,7 @@ fn intrusion(security: &str, venv: &Path, python: &(PathBuf, Option<PathBuf>)) -
 fn another_user_cannot_join_or_drive_a_tls_cluster_but_can_an_open_one() {
     let Some(venv) = prerequisites() else { return };
     let Some(()) = intruder_account() else { return };
+    let _serial = serial();
     let Some(python) = intruder_python(&venv) else {
         return;
     };
@@ -563,6 +611,7 @@ fn cryptography_only() -> Option<tempfile::TempDir> {
 #[test]
 fn without_openssl_the_job_uses_python_cryptography_else_names_dask_security() {
     let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
     let broken_openssl = |job: &PbsJob| {
         use std::os::unix::fs::PermissionsExt;
         let stub = job.path("stubs/openssl");
