@@ -59,6 +59,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "_cleanup.sh.j2",
         include_str!("../templates/_cleanup.sh.j2"),
     ),
+    (
+        "_security.sh.j2",
+        include_str!("../templates/_security.sh.j2"),
+    ),
 ];
 
 pub fn profile(name: &str) -> Option<&'static str> {

@@ -104,13 +104,22 @@ fn variations() {
             "--set",
             "dask.protocol=ucx",
             "--set",
+            "dask.security=none",
+            "--set",
             "dask.interface=ib0",
         ],
     );
     check(
         "sophia_ucx__conda",
         "conda",
-        &["--profile", "sophia", "--set", "dask.protocol=ucx"],
+        &[
+            "--profile",
+            "sophia",
+            "--set",
+            "dask.protocol=ucx",
+            "--set",
+            "dask.security=none",
+        ],
     );
     check(
         "sophia_jupyter__conda",

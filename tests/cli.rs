@@ -346,7 +346,7 @@ fn set_values_are_typed_like_the_profile() {
         "dask.worker_args=[--resources, 'GPU=1']",
     ]);
     assert!(
-        out.contains("--death-timeout 60 --resources GPU=1 >>"),
+        out.contains("--death-timeout 60 --resources GPU=1 "),
         "{out}"
     );
 }

@@ -44,7 +44,7 @@ fn import_jobqueue_gives_a_profile_asking_for_the_same_job() {
     assert!(job.contains("#PBS -N dask-worker\n#PBS -q regular\n#PBS -A P48500028\n#PBS -l select=1:ncpus=36:mem=109GB\n#PBS -l walltime=00:30:00\n"), "{job}");
     assert!(
         job.contains(
-            "--nworkers 9 --memory-limit 12111MB --nthreads 4 --protocol tcp --interface ib0"
+            "--nworkers 9 --memory-limit 12111MB --nthreads 4 --protocol tls --interface ib0"
         ),
         "{job}"
     );

@@ -478,6 +478,33 @@ const CASES: &[Case] = &[
         ],
         "dask.interface (from command-line flag --set dask.interface=ib 0): `ib 0` is not a network interface name: use letters, digits and _.+-: (e.g. ib0)",
     ),
+    // --- security: UCX has no TLS
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.protocol=ucx",
+        ],
+        "dask.security (from dask-pbs defaults, line 41): security: tls with protocol: ucx is refused (UCX has no TLS in Dask): set dask.security: none (anyone who can reach the job's nodes can then use the cluster) or use dask.protocol: tcp",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.protocol=ucx",
+            "--set",
+            "dask.security=none",
+        ],
+        "dask-pbs: warning: dask.protocol is ucx, which has no TLS (dask.security: none): anyone who can reach the job's nodes can connect to the cluster and run code as you\n",
+    ),
     warns(
         &[
             "check",

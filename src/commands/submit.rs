@@ -67,11 +67,22 @@ pub fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
         return Err(Error::failure(format!("{qsub} printed no job id")));
     }
     let job_dir = cwd.join(format!("dask-pbs.{job_id}"));
+    let security = render::security::Security::new(&loaded.profile);
+    let config = if security.tls {
+        let dir = quote::quote(job_dir.join(security.config_dir).as_str())
+            .map_err(|e| Error::input(e.to_string()))?;
+        format!(
+            "in the shell, before Python (the cluster accepts only this job's certificate):\n    export DASK_CONFIG={dir}\n"
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
         "{job_id}\n\
          job script:     {script}\n\
          scheduler file: {job_dir}/scheduler.json (once the job runs)\n\
          logs:           {job_dir}/logs/\n\
+         {config}\
          connect from Python:\n    \
          from dask.distributed import Client\n    \
          client = Client(scheduler_file={:?})\n",

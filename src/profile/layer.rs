@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
-use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Word, WorkerKind, WorkersPer};
+use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Security, Word, WorkerKind, WorkersPer};
 use crate::walltime::Walltime;
 
 /// A value with where it came from.
@@ -267,6 +267,7 @@ section! {
         workers_per: WorkersPer => replace,
         workers_per_node: Option<u32> => replace,
         protocol: Protocol => replace,
+        security: Security => replace,
         interface: Option<String> => replace,
         device_memory_limit: Option<String> => replace,
         rmm_pool_size: Option<String> => replace,

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, WorkerKind, WorkersPer};
+use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Security, WorkerKind, WorkersPer};
 use crate::walltime::Walltime;
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +78,7 @@ pub struct Dask {
     pub workers_per: WorkersPer,
     pub workers_per_node: Option<u32>,
     pub protocol: Protocol,
+    pub security: Security,
     pub interface: Option<String>,
     pub device_memory_limit: Option<String>,
     pub rmm_pool_size: Option<String>,

@@ -57,6 +57,13 @@ choice! {
 }
 
 choice! {
+    /// Who may use the cluster: `tls` (the default) gives each job its own certificate
+    /// authority and requires mutual TLS on every Dask connection; `none` leaves the ports
+    /// open to anyone who can reach the nodes.
+    Security { Tls = "tls", None = "none" }
+}
+
+choice! {
     /// What one `select` chunk is on a queue: one GPU of a shared node, or a whole node.
     ChunkKind { Gpu = "gpu", Node = "node" }
 }

@@ -8,6 +8,7 @@ use crate::plan::Plan;
 use crate::profile::model::Profile;
 use crate::profile::types::{GpuOrder, Protocol, WorkerKind, WorkersPer};
 use crate::rapids;
+use crate::render::security::Security;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Context {
@@ -25,6 +26,8 @@ pub struct Context {
     pub scheduler: Scheduler,
     pub worker: Worker,
     pub conda: Conda,
+    /// `dask.security`'s words: TLS options, exported Dask configuration.
+    pub security: Security,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +84,7 @@ impl Context {
         let plan = Plan::new(&profile);
         let launcher = Launcher::new(profile.system.mpi);
         let dask = &profile.dask;
+        let security = Security::new(&profile);
 
         let mut scheduler_options: Vec<String> = vec!["--port".into(), "0".into()];
         let dashboard = dask
@@ -88,7 +92,7 @@ impl Context {
             .map(|p| format!(":{p}"))
             .unwrap_or_else(|| ":0".into());
         scheduler_options.extend(["--dashboard-address".into(), dashboard]);
-        scheduler_options.extend(["--protocol".into(), dask.protocol.to_string()]);
+        scheduler_options.extend(["--protocol".into(), security.protocol.clone()]);
         if let Some(interface) = &dask.interface {
             scheduler_options.extend(["--interface".into(), interface.clone()]);
         }
@@ -99,6 +103,7 @@ impl Context {
         } else {
             vec![]
         };
+        let scheduler_env = [scheduler_env, security.scheduler_env.clone()].concat();
 
         let gpu = dask.worker == WorkerKind::Cuda;
         let mut options: Vec<String> = Vec::new();
@@ -116,7 +121,7 @@ impl Context {
         }
         opt("--memory-limit", plan.worker_memory_limit.clone());
         opt("--nthreads", dask.nthreads.map(|n| n.to_string()));
-        opt("--protocol", Some(dask.protocol.to_string()));
+        opt("--protocol", Some(security.protocol.clone()));
         opt("--interface", dask.interface.clone());
         opt("--local-directory", dask.local_directory.clone());
         opt("--death-timeout", Some(dask.death_timeout.to_string()));
@@ -199,6 +204,7 @@ impl Context {
             },
             plan,
             profile,
+            security,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod context;
+pub mod security;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value, syntax::SyntaxConfig};

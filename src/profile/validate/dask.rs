@@ -4,6 +4,7 @@ use super::words::{is_directive_word, text_problem};
 use super::{Problems, take};
 use crate::profile::layer::DaskLayer;
 use crate::profile::model::Dask;
+use crate::profile::types::{Protocol, Security};
 use crate::size::Size;
 
 pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
@@ -12,6 +13,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
         workers_per,
         workers_per_node,
         protocol,
+        security,
         interface,
         device_memory_limit,
         rmm_pool_size,
@@ -31,6 +33,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
     let workers_per = take(workers_per, k.workers_per, p);
     let workers_per_node = take(workers_per_node, k.workers_per_node, p);
     let protocol = take(protocol, k.protocol, p);
+    let security = take(security, k.security, p);
     let interface = take(interface, k.interface, p);
     let device_memory_limit = take(device_memory_limit, k.device_memory_limit, p);
     let rmm_pool_size = take(rmm_pool_size, k.rmm_pool_size, p);
@@ -48,6 +51,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
         workers_per: workers_per?,
         workers_per_node: workers_per_node?,
         protocol: protocol?,
+        security: security?,
         interface: interface?,
         device_memory_limit: device_memory_limit?,
         rmm_pool_size: rmm_pool_size?,
@@ -98,6 +102,24 @@ fn check(dask: &Dask, p: &mut Problems) {
     }
     if dask.startup_timeout == 0 {
         p.at(k.startup_timeout, "must be at least 1 second");
+    }
+    security_rule(dask, p);
+}
+
+/// UCX has no TLS in Dask: a UCX cluster is open to whoever reaches its nodes, so the profile
+/// must say `security: none` itself, and is warned.
+fn security_rule(dask: &Dask, p: &mut Problems) {
+    if dask.protocol != Protocol::Ucx {
+        return;
+    }
+    match dask.security {
+        Security::Tls => p.at(
+            DaskLayer::KEYS.security,
+            "security: tls with protocol: ucx is refused (UCX has no TLS in Dask): set dask.security: none (anyone who can reach the job's nodes can then use the cluster) or use dask.protocol: tcp",
+        ),
+        Security::None => p.note(
+            "dask.protocol is ucx, which has no TLS (dask.security: none): anyone who can reach the job's nodes can connect to the cluster and run code as you",
+        ),
     }
 }
 
