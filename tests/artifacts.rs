@@ -20,11 +20,11 @@ fn regex_escape(text: &str) -> String {
     text.replace('.', "\\.")
 }
 
-fn check(snapshot: &str, artifact: &str, args: &[&str]) {
-    let mut full = vec!["gen", artifact];
+fn check(snapshot: &str, artifact: Artifact, args: &[&str]) {
+    let mut full = vec!["gen", artifact.name()];
     full.extend_from_slice(args);
     let text = ok(&full);
-    if artifact != "client" {
+    if artifact.is_shell() {
         assert_shell_clean(&format!("{snapshot}.sh"), &text);
     }
     settings().bind(|| insta::assert_snapshot!(snapshot, text));
@@ -34,7 +34,7 @@ fn check(snapshot: &str, artifact: &str, args: &[&str]) {
 fn every_builtin_profile_renders_every_artifact() {
     // The crate's own lists: a new built-in profile or artifact gets snapshots without an edit here.
     for (profile, _) in builtin::PROFILES {
-        for artifact in Artifact::ALL.map(Artifact::name) {
+        for &artifact in Artifact::ALL {
             check(
                 &format!("{profile}__{artifact}"),
                 artifact,
@@ -48,7 +48,7 @@ fn every_builtin_profile_renders_every_artifact() {
 fn variations() {
     check(
         "sophia_by_node__job",
-        "job",
+        Artifact::Job,
         &[
             "--profile",
             "sophia",
@@ -64,7 +64,7 @@ fn variations() {
     );
     check(
         "sophia_run__job",
-        "job",
+        Artifact::Job,
         &[
             "--profile",
             "sophia",
@@ -76,12 +76,12 @@ fn variations() {
     );
     check(
         "sophia_select4__job",
-        "job",
+        Artifact::Job,
         &["--profile", "sophia", "-A", "demo", "--select", "4"],
     );
     check(
         "sophia_set__worker",
-        "worker",
+        Artifact::Worker,
         &[
             "--profile",
             "sophia",
@@ -95,7 +95,7 @@ fn variations() {
     );
     check(
         "sophia_ucx__job",
-        "job",
+        Artifact::Job,
         &[
             "--profile",
             "sophia",
@@ -109,17 +109,17 @@ fn variations() {
     );
     check(
         "sophia_ucx__conda",
-        "conda",
+        Artifact::Conda,
         &["--profile", "sophia", "--set", "dask.protocol=ucx"],
     );
     check(
         "sophia_jupyter__conda",
-        "conda",
+        Artifact::Conda,
         &["--profile", "sophia", "--set", "rapids.jupyter=true"],
     );
     check(
         "sophia_rapids2602__conda",
-        "conda",
+        Artifact::Conda,
         &[
             "--profile",
             "sophia",
@@ -131,7 +131,7 @@ fn variations() {
     );
     check(
         "pbs_cpu_venv__job",
-        "job",
+        Artifact::Job,
         &[
             "--profile",
             "pbs-cpu",

@@ -288,13 +288,35 @@ fn gen_all_requires_out_dir() {
     let run = dask_pbs(&["gen", "all", "--profile", "sophia", "-A", "X"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--out-dir"));
+    // And the other way: --out-dir is for `all` only.
+    let run = dask_pbs(&[
+        "gen",
+        "job",
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "--out-dir",
+        "unused",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--out-dir is for `gen all`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn unknown_artifact_and_profile_are_usage_errors() {
     let run = dask_pbs(&["gen", "jobb", "--profile", "sophia", "-A", "X"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("unknown artifact `jobb`"));
+    assert!(
+        run.stderr.contains("invalid value 'jobb'"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("a similar value exists: 'job'"));
     let run = dask_pbs(&["gen", "--profile", "sophai", "-A", "X"]);
     assert_eq!(run.code, 2);
     assert!(

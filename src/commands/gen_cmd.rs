@@ -3,50 +3,40 @@
 use crate::cli::{GenArgs, RenderArgs};
 use crate::error::Error;
 use crate::output::{self, Output};
-use crate::render::{self, artifact::Artifact};
+use crate::render::artifact::{Artifact, GenTarget};
 
-use super::{context, load, load_for};
+use super::Session;
 
 /// Renders the asked artifacts; returns what goes to stdout (empty when writing files).
 pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
-    let all = args.artifact == "all";
-    let artifacts: Vec<Artifact> = if all {
-        Artifact::ALL.to_vec()
-    } else {
-        vec![args.artifact.parse().map_err(Error::input)?]
-    };
-    if all && args.out_dir.is_none() {
-        return Err(Error::input(
-            "`gen all` writes several files: give --out-dir DIR",
-        ));
-    }
+    let all = args.artifact == GenTarget::All;
+    // Clap requires --out-dir with `all`; this is the other direction.
     if !all && args.out_dir.is_some() {
         return Err(Error::input(
             "--out-dir is for `gen all`; for one artifact use -o FILE",
         ));
     }
-    let needs_account = artifacts.iter().any(|a| a.reaches_qsub());
-    let (places, loaded) = load_for(&args.profile, needs_account)?;
-    let ctx = context(&args.profile, &loaded);
-    let env = render::environment(&places.templates);
+    let artifacts = args.artifact.artifacts();
+    let session = Session::load(&args.profile, &artifacts)?;
+    let renderer = session.renderer();
 
     let mut rendered = Vec::new();
-    for artifact in &artifacts {
-        if !artifact.applies_to(&loaded.profile) {
+    for artifact in artifacts {
+        if let Some(unmet) = artifact.unmet(&session.loaded.profile) {
             if all {
                 eprintln!(
-                    "dask-pbs: skipping conda_create.sh: the profile sets no env.conda prefix (pass --env PATH)"
+                    "dask-pbs: skipping {}: {}",
+                    artifact.file_name(),
+                    unmet.message()
                 );
                 continue;
             }
-            return Err(Error::input(
-                "the conda artifact needs env.conda, the prefix to create: pass --env PATH or set env.conda",
-            ));
+            return Err(Error::input(format!(
+                "the {artifact} artifact cannot be rendered: {}",
+                unmet.message()
+            )));
         }
-        rendered.push((
-            *artifact,
-            render::render(&env, &places.templates, *artifact, &ctx)?,
-        ));
+        rendered.push((artifact, renderer.render(artifact, &session.ctx)?));
     }
 
     if let Some(dir) = &args.out_dir {
@@ -89,10 +79,10 @@ pub fn gen_artifacts(args: &GenArgs) -> Result<String, Error> {
 }
 
 pub fn render_user_template(args: &RenderArgs) -> Result<String, Error> {
-    let (places, loaded) = load(&args.profile)?;
-    let ctx = context(&args.profile, &loaded);
-    let env = render::environment(&places.templates);
-    let text = render::render_file(&env, &places.templates, &args.template, &ctx)?;
+    let session = Session::load(&args.profile, &[Artifact::Job])?;
+    let text = session
+        .renderer()
+        .render_file(&args.template, &session.ctx)?;
     if let Some(path) = &args.output {
         let executable = text.starts_with("#!");
         output::write_all(

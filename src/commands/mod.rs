@@ -16,6 +16,8 @@ use crate::config::Places;
 use crate::error::Error;
 use crate::profile::overrides::Overrides;
 use crate::profile::{self, Inputs, Loaded};
+use crate::render::Renderer;
+use crate::render::artifact::Artifact;
 use crate::render::context::Context;
 
 /// The process environment, read through one function so tests and callers agree.
@@ -76,27 +78,59 @@ pub(crate) fn places(args: &PlacesArgs) -> Places {
     Places::new(&args.profile_dirs, &args.template_dirs, &process_env)
 }
 
-/// Resolves the profile of a command's `--profile` and overrides.
-pub(crate) fn load(args: &ProfileArgs) -> Result<(Places, Loaded), Error> {
-    load_for(args, true)
+/// What every rendering command starts from: the user's places, the resolved profile and its
+/// template context, loaded once.
+pub(crate) struct Session {
+    pub places: Places,
+    pub loaded: Loaded,
+    pub ctx: Context,
 }
 
-/// Like `load`; `require_account` is false for artifacts that never reach qsub.
-pub(crate) fn load_for(
-    args: &ProfileArgs,
-    require_account: bool,
-) -> Result<(Places, Loaded), Error> {
-    let places = places(&args.places);
-    let loaded = resolve(
-        &places,
-        &args.profile,
-        &args.overrides.to_overrides(),
-        require_account,
-    )?;
+impl Session {
+    /// Loads the profile of `args` for rendering `artifacts` (whose table says what they need
+    /// of the profile).
+    pub(crate) fn load(args: &ProfileArgs, artifacts: &[Artifact]) -> Result<Session, Error> {
+        let places = places(&args.places);
+        let overrides = args.overrides.to_overrides();
+        let loaded = resolve_for(&places, &args.profile, &overrides, artifacts)?;
+        let ctx = Context::new(loaded.profile.clone(), &overrides.to_args());
+        Ok(Session {
+            places,
+            loaded,
+            ctx,
+        })
+    }
+
+    /// The renderer of the session's template directories.
+    pub(crate) fn renderer(&self) -> Renderer {
+        Renderer::new(&self.places.templates)
+    }
+}
+
+/// Resolves the profile of a command's `--profile` and overrides, as for the job.
+pub(crate) fn load(args: &ProfileArgs) -> Result<(Places, Loaded), Error> {
+    let Session { places, loaded, .. } = Session::load(args, &[Artifact::Job])?;
     Ok((places, loaded))
 }
 
-/// Resolves `spec` against the user's places, this process's environment and `overrides`.
+/// Resolves `spec` for rendering `artifacts`: the one place that turns what the artifacts
+/// need (the Artifact table) into what validation requires.
+pub(crate) fn resolve_for(
+    places: &Places,
+    spec: &str,
+    overrides: &Overrides,
+    artifacts: &[Artifact],
+) -> Result<Loaded, Error> {
+    resolve(
+        places,
+        spec,
+        overrides,
+        Artifact::any_needs_account(artifacts),
+    )
+}
+
+/// Resolves `spec` against the user's places, this process's environment and `overrides`;
+/// `require_account` for a profile whose request reaches qsub.
 pub(crate) fn resolve(
     places: &Places,
     spec: &str,

@@ -8,15 +8,14 @@ use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::output::{self, Output};
 use crate::quote;
-use crate::render::{self, artifact::Artifact};
+use crate::render::artifact::Artifact;
 
-use super::{context, load, process_env};
+use super::{Session, process_env};
 
 pub fn submit(args: &SubmitArgs) -> Result<String, Error> {
-    let (places, loaded) = load(&args.profile)?;
-    let ctx = context(&args.profile, &loaded);
-    let env = render::environment(&places.templates);
-    let text = render::render(&env, &places.templates, Artifact::Job, &ctx)?;
+    let session = Session::load(&args.profile, &[Artifact::Job])?;
+    let text = session.renderer().render(Artifact::Job, &session.ctx)?;
+    let loaded = &session.loaded;
     let cwd = std::env::current_dir()
         .map_err(|e| Error::failure(format!("cannot read the working directory: {e}")))?;
     let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| {

@@ -8,9 +8,9 @@ use crate::config::Places;
 use crate::error::Error;
 use crate::output::{self, Output};
 use crate::profile::overrides::Overrides;
-use crate::render::{self, artifact::Artifact, context::Context};
+use crate::render::{Renderer, artifact::Artifact, context::Context};
 
-use super::{process_env, resolve};
+use super::{process_env, resolve_for};
 
 /// Profile files directly in `dir`, sorted.
 fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
@@ -39,21 +39,21 @@ pub fn verify(args: &VerifyArgs) -> Result<String, Error> {
     let mut profile_dirs = vec![dir.clone()];
     profile_dirs.extend(args.places.profile_dirs.iter().cloned());
     let places = Places::new(&profile_dirs, &args.places.template_dirs, &process_env);
-    let env = render::environment(&places.templates);
+    let renderer = Renderer::new(&places.templates);
     let overrides = Overrides::default();
 
     let mut outputs: Vec<Output> = Vec::new();
     let mut report = String::new();
     let (mut checked, mut differ) = (0usize, 0usize);
     for file in profile_files(dir)? {
-        let loaded = resolve(&places, file.as_str(), &overrides, true)?;
+        let loaded = resolve_for(&places, file.as_str(), &overrides, Artifact::ALL)?;
         let name = loaded.profile.name.clone();
         let ctx = Context::new(loaded.profile, &[]);
-        for artifact in Artifact::ALL {
-            if !artifact.applies_to(&ctx.profile) {
+        for &artifact in Artifact::ALL {
+            if artifact.unmet(&ctx.profile).is_some() {
                 continue;
             }
-            let text = render::render(&env, &places.templates, artifact, &ctx)?;
+            let text = renderer.render(artifact, &ctx)?;
             let path = dir.join("expected").join(&name).join(artifact.file_name());
             let stored = std::fs::read_to_string(&path).ok();
             checked += 1;
