@@ -77,6 +77,21 @@ const CRAY_PALS: Launcher = Launcher {
     hostfile_slots: false,
 };
 
+/// What `mpiexec --version` prints, by flavour: the job checks the `mpiexec` on PATH against
+/// the profile's `system.mpi` before launching (a PALS line run by OpenMPI's mpiexec would
+/// otherwise read as a worker failure). Intel MPI's mpiexec is hydra's and takes MPICH's
+/// options, so it counts as `mpich`. OpenMPI 4 prints "mpiexec (OpenRTE) 4.1.4" and its
+/// open-mpi.org address; OpenMPI 5 "mpiexec (Open MPI) 5.0.x".
+pub const VERSION_MARKS: &[(&str, MpiFlavour)] = &[
+    ("Open MPI", MpiFlavour::OpenMpi),
+    ("OpenRTE", MpiFlavour::OpenMpi),
+    ("open-mpi.org", MpiFlavour::OpenMpi),
+    ("HYDRA", MpiFlavour::Mpich),
+    ("Intel(R) MPI", MpiFlavour::Mpich),
+    ("PALS", MpiFlavour::CrayPals),
+    ("Cray", MpiFlavour::CrayPals),
+];
+
 /// The launcher of `flavour`.
 pub fn launcher(flavour: MpiFlavour) -> &'static Launcher {
     match flavour {

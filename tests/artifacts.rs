@@ -144,3 +144,50 @@ fn variations() {
         ],
     );
 }
+
+#[test]
+fn every_file_gen_all_writes_executable_starts_with_a_shebang() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    ok(&[
+        "gen",
+        "all",
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "--out-dir",
+        out_arg,
+    ]);
+    for artifact in Artifact::ALL {
+        let path = out.join(artifact.file_name());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        if mode & 0o111 != 0 {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                text.starts_with("#!"),
+                "{} is executable with no shebang",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn cpu_workers_retire_before_walltime_only_when_the_cluster_is_held() {
+    let held = ok(&["gen", "worker", "--profile", "pbs-cpu"]);
+    assert!(held.contains("--lifetime"), "{held}");
+    // With a payload the job's trap stops the workers; a --lifetime would retire them
+    // under a payload that runs past walltime - shutdown_margin (issue 13.10).
+    let run = ok(&[
+        "gen",
+        "worker",
+        "--profile",
+        "pbs-cpu",
+        "--run",
+        "python x.py",
+    ]);
+    assert!(!run.contains("--lifetime"), "{run}");
+}

@@ -64,3 +64,28 @@ fn verify_refuses_an_invalid_profile_with_exit_2() {
             .contains("by-gpu accepts 1, 2, 4 or 8 GPUs; got 3")
     );
 }
+
+#[test]
+fn verify_says_per_profile_which_artifact_it_cannot_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    std::fs::write(
+        dir.path().join("venvlab.yaml"),
+        "description: venv lab\nextends: pbs-cpu\nenv:\n  conda: null\n  venv: /opt/venv\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("lab.yaml"),
+        "description: our lab\nextends: sophia\njob:\n  account: LabProj\n",
+    )
+    .unwrap();
+    let update = dask_pbs(&["verify", d, "--update"]);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    let clean = dask_pbs(&["verify", d]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert_eq!(
+        clean.stdout,
+        "verify: venvlab: conda_create.sh not checked: the profile sets no env.conda prefix to create: pass --env PATH or set env.conda\n\
+         verify: 11 artifact(s) match\n"
+    );
+}

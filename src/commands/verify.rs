@@ -44,13 +44,20 @@ pub fn verify(args: &VerifyArgs) -> Result<String, Error> {
 
     let mut outputs: Vec<Output> = Vec::new();
     let mut report = String::new();
+    let mut notes = String::new();
     let (mut checked, mut differ) = (0usize, 0usize);
     for file in profile_files(dir)? {
         let loaded = resolve_for(&places, file.as_str(), &overrides, Artifact::ALL)?;
         let name = loaded.profile.name.clone();
         let ctx = Context::new(loaded.profile, &[]);
         for &artifact in Artifact::ALL {
-            if artifact.unmet(&ctx.profile).is_some() {
+            if let Some(unmet) = artifact.unmet(&ctx.profile) {
+                // Said, not skipped silently: the user sees which file CI does not cover.
+                notes.push_str(&format!(
+                    "verify: {name}: {} not checked: {}\n",
+                    artifact.file_name(),
+                    unmet.message()
+                ));
                 continue;
             }
             let text = renderer.render(artifact, &ctx)?;
@@ -86,15 +93,15 @@ pub fn verify(args: &VerifyArgs) -> Result<String, Error> {
         }
         output::write_all(&outputs, true)?;
         return Ok(format!(
-            "verify: {checked} artifact(s) checked, {} updated\n",
+            "{notes}verify: {checked} artifact(s) checked, {} updated\n",
             outputs.len()
         ));
     }
     if differ > 0 {
-        print!("{report}");
+        print!("{report}{notes}");
         return Err(Error::failure(format!(
             "verify: {differ} of {checked} artifact(s) differ from {dir}/expected (run with --update to accept them)"
         )));
     }
-    Ok(format!("verify: {checked} artifact(s) match\n"))
+    Ok(format!("{notes}verify: {checked} artifact(s) match\n"))
 }

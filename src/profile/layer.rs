@@ -217,6 +217,7 @@ section! {
         venv: Option<String> => replace,
         vars: IndexMap<String, Word> => by_key,
         setup: Vec<String> => replace,
+        prologue: Vec<String> => replace,
     }
 }
 

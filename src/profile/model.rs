@@ -58,6 +58,8 @@ pub struct Env {
     pub venv: Option<String>,
     pub vars: IndexMap<String, String>,
     pub setup: Vec<String>,
+    /// Shell lines run before modules and activation (e.g. to put `conda` on PATH).
+    pub prologue: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -303,12 +303,14 @@ pub fn resolve(
                 .map(|(k, v)| (k, v.0))
                 .collect::<IndexMap<_, _>>(),
             setup: take(&e.setup, "env.setup", &mut p)?,
+            prologue: take(&e.prologue, "env.prologue", &mut p)?,
         })
     })();
     for (key, field) in [
         ("env.module_use", &env_layer.module_use),
         ("env.modules", &env_layer.modules),
         ("env.setup", &env_layer.setup),
+        ("env.prologue", &env_layer.prologue),
     ] {
         if let Some(f) = field {
             for text in &f.value {

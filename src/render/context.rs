@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::mpi;
 use crate::plan::Plan;
 use crate::profile::model::{Dask, Profile};
-use crate::profile::types::{GpuOrder, Protocol, WorkerKind, WorkersPer};
+use crate::profile::types::{GpuOrder, MpiFlavour, Protocol, WorkerKind, WorkersPer};
 use crate::rapids;
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +42,8 @@ pub struct Mpi {
     pub local_rank_vars: Vec<&'static str>,
     /// Whether the hostfile lines carry `slots=N` (OpenMPI).
     pub hostfile_slots: bool,
+    /// `[text, flavour]`: `mpiexec --version` printing `text` is an mpiexec of `flavour`.
+    pub version_marks: Vec<(&'static str, MpiFlavour)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,6 +108,7 @@ impl Mpi {
             launch: launcher.launch.to_vec(),
             local_rank_vars: launcher.all_local_rank_vars(),
             hostfile_slots: launcher.hostfile_slots,
+            version_marks: mpi::VERSION_MARKS.to_vec(),
         }
     }
 }
@@ -176,8 +179,10 @@ fn worker_options(profile: &Profile, plan: &Plan) -> Vec<String> {
     opt("--interface", dask.interface.clone());
     opt("--local-directory", dask.local_directory.clone());
     opt("--death-timeout", Some(dask.death_timeout.to_string()));
-    if !gpu && plan.hold_seconds > 0 {
-        // `dask worker` retires itself before walltime; `dask cuda worker` has no --lifetime.
+    if !gpu && plan.hold_seconds > 0 && profile.run.is_none() {
+        // A held cluster: `dask worker` retires itself before walltime (`dask cuda worker`
+        // has no --lifetime). With a payload the workers live until the job's trap stops
+        // them: retiring them under a running payload would leave it waiting for workers.
         opt("--lifetime", Some(format!("{}s", plan.hold_seconds)));
     }
     options.extend(dask.worker_args.iter().cloned());
