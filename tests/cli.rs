@@ -64,7 +64,11 @@ fn interactive_asks_for_the_same_resources_as_the_guide() {
     ] {
         assert!(out.contains(part), "{part} missing from {out}");
     }
-    assert_eq!(out.lines().count(), 1);
+    // A script (gen all writes it executable): shebang, comments, then the one command.
+    assert!(out.starts_with("#!/bin/bash\n"), "{out}");
+    let commands: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(commands.len(), 1, "{out}");
+    assert!(commands[0].starts_with("qsub -I "));
 }
 
 #[test]
