@@ -17,6 +17,10 @@ const ALL_LOCAL_RANK_VARS: &[&str] = &[
     "MPI_LOCALRANKID",
 ];
 
+/// The local rank of a rank the job starts itself (one host, no launcher); the wrapper reads
+/// it first.
+pub const LOCAL_RANK_VAR: &str = "DASK_PBS_LOCAL_RANK";
+
 /// The placeholders a launch word may hold.
 pub const PLACEHOLDERS: &[&str] = &["nranks", "ranks_per_node", "hostfile"];
 
@@ -104,7 +108,8 @@ pub fn launcher(flavour: MpiFlavour) -> &'static Launcher {
 impl Launcher {
     /// The local-rank variables in the order the wrapper should try them.
     pub fn all_local_rank_vars(&self) -> Vec<&'static str> {
-        let mut vars: Vec<&str> = self.local_rank_vars.to_vec();
+        let mut vars: Vec<&str> = vec![LOCAL_RANK_VAR];
+        vars.extend(self.local_rank_vars);
         vars.extend(
             ALL_LOCAL_RANK_VARS
                 .iter()
@@ -150,14 +155,17 @@ mod tests {
     fn each_flavour_has_its_own_syntax_and_rank_variable() {
         let ompi = launcher(MpiFlavour::OpenMpi);
         assert!(ompi.launch.contains(&"ppr:{ranks_per_node}:node"));
-        assert_eq!(ompi.all_local_rank_vars()[0], "OMPI_COMM_WORLD_LOCAL_RANK");
+        assert_eq!(
+            ompi.all_local_rank_vars()[..2],
+            [LOCAL_RANK_VAR, "OMPI_COMM_WORLD_LOCAL_RANK"]
+        );
         assert!(ompi.hostfile_slots);
         let pals = launcher(MpiFlavour::CrayPals);
         assert!(pals.launch.contains(&"--ppn"));
-        assert_eq!(pals.all_local_rank_vars()[0], "PMI_LOCAL_RANK");
+        assert_eq!(pals.all_local_rank_vars()[1], "PMI_LOCAL_RANK");
         let hydra = launcher(MpiFlavour::Mpich);
         assert!(hydra.launch.contains(&"-ppn"));
-        assert_eq!(hydra.all_local_rank_vars().len(), 4);
+        assert_eq!(hydra.all_local_rank_vars().len(), 5);
     }
 
     #[test]

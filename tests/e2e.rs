@@ -95,6 +95,8 @@ fn a_two_and_four_workers_come_up_and_run_a_payload() {
         // PBS writes the host once per mpiproc: `workers` lines for one node.
         job.nodefile(workers as usize);
         let mut args = cpu_args(&venv, workers);
+        // Through the real mpiexec (a one-host job would start its ranks itself).
+        args.extend(["--set", "dask.launch=mpi"].map(String::from));
         args.extend(["--run".to_string(), payload(workers)]);
         let script = job.render("job", &strs(&args));
         let done = job.run(&script, Duration::from_secs(120));
@@ -111,7 +113,9 @@ fn a_two_and_four_workers_come_up_and_run_a_payload() {
             done.output()
         );
         assert!(
-            done.stdout.contains("starting 1 rank(s) on 1 node(s)"),
+            done.stdout.contains(&format!(
+                "starting 1 rank(s) on 1 node(s) for {workers} worker(s) through mpiexec"
+            )),
             "one rank per unique host: {}",
             done.output()
         );
@@ -428,6 +432,12 @@ fn defect_10_every_launchers_local_rank_picks_the_right_gpu() {
             &[("PALS_LOCAL_RANKID", "3")],
             "CUDA_VISIBLE_DEVICES=0",
         ),
+        // A rank the job starts itself (one host, issue 20): its own variable comes first.
+        (
+            "polaris",
+            &[("DASK_PBS_LOCAL_RANK", "1"), ("PMI_LOCAL_RANK", "0")],
+            "CUDA_VISIBLE_DEVICES=2",
+        ),
         (
             "sophia-node",
             &[("OMPI_COMM_WORLD_LOCAL_RANK", "0")],
@@ -631,7 +641,8 @@ fn an_mpiexec_of_another_flavour_is_named_before_launching() {
     let job = PbsJob::new("flavour");
     job.nodefile(1);
     let mut args = cpu_args(&venv, 2);
-    args.extend(["--set", "system.mpi=cray-pals"].map(String::from));
+    // One host starts its ranks without mpiexec: force the launcher to check it.
+    args.extend(["--set", "system.mpi=cray-pals", "--set", "dask.launch=mpi"].map(String::from));
     let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
@@ -640,5 +651,77 @@ fn an_mpiexec_of_another_flavour_is_named_before_launching() {
         done.output()
     );
     assert!(!done.stderr.contains("a worker could not start"));
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+}
+
+/// Issue 20: on one host the job starts its ranks itself, so it comes up even where the
+/// mpiexec on PATH would fail; each rank still gets its own local rank and log.
+#[test]
+fn a_one_host_job_starts_its_ranks_without_mpiexec() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("local");
+    job.nodefile(2);
+    let mpiexec = job.path("stubs/mpiexec");
+    std::fs::write(
+        &mpiexec,
+        "#!/bin/sh\necho 'this mpiexec always fails' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &mpiexec,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--run".to_string(), payload(2)]);
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(
+        done.stdout.contains("(one host: without mpiexec)"),
+        "{}",
+        done.output()
+    );
+    assert!(
+        done.stdout.contains("RESULT 2 1000000"),
+        "{}",
+        done.output()
+    );
+    assert_clean(&job, &done);
+
+    // The same job forced through the launcher fails, naming the launcher's failure.
+    let job = job.sibling("forced");
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--set", "dask.launch=mpi", "--run", "true"].map(String::from));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr.contains("a worker could not start"),
+        "{}",
+        done.output()
+    );
+}
+
+/// `dask.launch: local` starts ranks on this host only: an allocation of several hosts is
+/// refused before anything starts, naming the key.
+#[test]
+fn launch_local_refuses_an_allocation_of_several_hosts() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("twohosts");
+    std::fs::write(
+        job.path("nodefile"),
+        format!("{}\nanother-host\n", e2e_support::hostname()),
+    )
+    .unwrap();
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--set", "dask.launch=local"].map(String::from));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr.contains("dask.launch is local, which starts ranks on this host only, but the allocation has 2 hosts"),
+        "{}",
+        done.output()
+    );
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }

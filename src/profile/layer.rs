@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
-use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Word, WorkerKind, WorkersPer};
+use super::types::{GpuOrder, Launch, MpiFlavour, Protocol, Queue, Word, WorkerKind, WorkersPer};
 use crate::walltime::Walltime;
 
 /// A value with where it came from.
@@ -251,6 +251,7 @@ section! {
         worker_args: Vec<String> => replace,
         startup_timeout: u32 => replace,
         shutdown_margin: Walltime => replace,
+        launch: Launch => replace,
     }
 }
 

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, WorkerKind, WorkersPer};
+use super::types::{GpuOrder, Launch, MpiFlavour, Protocol, Queue, WorkerKind, WorkersPer};
 use crate::walltime::Walltime;
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +89,7 @@ pub struct Dask {
     pub worker_args: Vec<String>,
     pub startup_timeout: u32,
     pub shutdown_margin: Walltime,
+    pub launch: Launch,
 }
 
 impl Profile {

@@ -401,6 +401,7 @@ pub fn resolve(
             scheduler_args: take(&d.scheduler_args, "dask.scheduler_args", &mut p)?,
             worker_args: take(&d.worker_args, "dask.worker_args", &mut p)?,
             startup_timeout: take(&d.startup_timeout, "dask.startup_timeout", &mut p)?,
+            launch: take(&d.launch, "dask.launch", &mut p)?,
             shutdown_margin: take(&d.shutdown_margin, "dask.shutdown_margin", &mut p)?,
         })
     })();

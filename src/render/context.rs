@@ -38,6 +38,8 @@ pub struct Mpi {
     /// The launcher's words up to the program, with placeholders (`{nranks}`,
     /// `{ranks_per_node}`, `{hostfile}`) that the template fills (the `launch` filter).
     pub launch: Vec<&'static str>,
+    /// The variable that gives a rank the job starts itself its local rank.
+    pub local_rank_var: &'static str,
     /// Local-rank variables to try, in order.
     pub local_rank_vars: Vec<&'static str>,
     /// Whether the hostfile lines carry `slots=N` (OpenMPI).
@@ -106,6 +108,7 @@ impl Mpi {
         let launcher = mpi::launcher(profile.system.mpi);
         Mpi {
             launch: launcher.launch.to_vec(),
+            local_rank_var: mpi::LOCAL_RANK_VAR,
             local_rank_vars: launcher.all_local_rank_vars(),
             hostfile_slots: launcher.hostfile_slots,
             version_marks: mpi::VERSION_MARKS.to_vec(),
