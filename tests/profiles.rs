@@ -169,7 +169,7 @@ fn launcher_and_rank_variable_follow_the_mpi_flavour() {
             .contains("mpiexec -n \"$dask_pbs_nranks\" --ppn 4 --hostfile \"$dask_pbs_hostfile\"")
     );
     assert!(polaris.contains(
-        "for var in PMI_LOCAL_RANK PALS_LOCAL_RANKID OMPI_COMM_WORLD_LOCAL_RANK MPI_LOCALRANKID; do"
+        "for var in DASK_PBS_LOCAL_RANK PMI_LOCAL_RANK PALS_LOCAL_RANKID OMPI_COMM_WORLD_LOCAL_RANK MPI_LOCALRANKID; do"
     ));
     assert!(
         polaris.contains("#PBS -l place=scatter\n")
