@@ -191,3 +191,26 @@ fn cpu_workers_retire_before_walltime_only_when_the_cluster_is_held() {
     ]);
     assert!(!run.contains("--lifetime"), "{run}");
 }
+
+#[test]
+fn module_use_is_rendered_only_with_modules_to_load() {
+    let with = ok(&["gen", "--profile", "polaris", "-A", "X"]);
+    assert!(with.contains("module use /soft/modulefiles"), "{with}");
+    // Issue 13.13: `module use` alone loads nothing, and on a node without a module system
+    // it was a bare exit 127.
+    for artifact in ["job", "conda"] {
+        let without = ok(&[
+            "gen",
+            artifact,
+            "--profile",
+            "polaris",
+            "-A",
+            "X",
+            "--set",
+            "env.modules=[]",
+        ]);
+        for command in ["module use", "module load", "type module"] {
+            assert!(!without.contains(command), "{command}: {without}");
+        }
+    }
+}
