@@ -39,6 +39,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dask_client.py.j2"),
     ),
     ("_header.sh.j2", include_str!("../templates/_header.sh.j2")),
+    ("_macros.j2", include_str!("../templates/_macros.j2")),
+    ("_start.sh.j2", include_str!("../templates/_start.sh.j2")),
     (
         "_environment.sh.j2",
         include_str!("../templates/_environment.sh.j2"),

@@ -5,6 +5,7 @@ use camino::Utf8PathBuf;
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 pub use crate::profile::overrides::OverrideArgs;
+use crate::render::artifact::GenTarget;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -218,16 +219,16 @@ pub struct ProfileArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct GenArgs {
-    /// job (default), start, worker, conda, interactive, client, or all (needs --out-dir).
+    /// The artifact to render; `all` writes every one into --out-dir.
     #[arg(default_value = "job", value_name = "ARTIFACT")]
-    pub artifact: String,
+    pub artifact: GenTarget,
     #[command(flatten)]
     pub profile: ProfileArgs,
     /// Write to FILE instead of stdout (refuses to overwrite without --force).
     #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "out_dir")]
     pub output: Option<Utf8PathBuf>,
     /// Write every artifact under its default name into DIR (with `all`).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", required_if_eq("artifact", "all"))]
     pub out_dir: Option<Utf8PathBuf>,
     /// Overwrite existing files.
     #[arg(long)]

@@ -1,10 +1,15 @@
-//! The MPI flavours of PBS sites, in one table: how each launcher is called and which
-//! variable tells a rank its index on its node.
+//! The MPI launchers of PBS sites, one table row per flavour: the launch words up to the
+//! program, the variables that tell a rank its index on its node, and the hostfile format.
+//!
+//! The launch words carry placeholders (`{nranks}`, `{ranks_per_node}`, `{hostfile}`) that
+//! the template fills with its own shell variables (the `launch` filter): Rust decides the
+//! words, the template owns the variables. A new launcher (HPE MPT, Intel MPI, one from a
+//! profile) is a new row.
 
 use crate::profile::types::MpiFlavour;
 
-/// Every variable a launcher may set for the node-local rank, flavour's own first. The
-/// worker wrapper tries them in this order, so a profile with the wrong flavour still works.
+/// Every variable a launcher may set for the node-local rank. The worker wrapper tries the
+/// flavour's own first, then these, so a profile with the wrong flavour still works.
 const ALL_LOCAL_RANK_VARS: &[&str] = &[
     "OMPI_COMM_WORLD_LOCAL_RANK",
     "PMI_LOCAL_RANK",
@@ -12,49 +17,134 @@ const ALL_LOCAL_RANK_VARS: &[&str] = &[
     "MPI_LOCALRANKID",
 ];
 
+/// The local rank of a rank the job starts itself (one host, no launcher); the wrapper reads
+/// it first.
+pub const LOCAL_RANK_VAR: &str = "DASK_PBS_LOCAL_RANK";
+
+/// The placeholders a launch word may hold.
+pub const PLACEHOLDERS: &[&str] = &["nranks", "ranks_per_node", "hostfile"];
+
+/// One launcher.
+#[derive(Debug)]
 pub struct Launcher {
-    pub flavour: MpiFlavour,
+    /// Words up to (not including) the program it starts, with placeholders.
+    pub launch: &'static [&'static str],
+    /// The flavour's own local-rank variables, first choice first.
+    pub local_rank_vars: &'static [&'static str],
+    /// Whether hostfile lines carry `slots=N` (OpenMPI) rather than one host per line.
+    pub hostfile_slots: bool,
+}
+
+const OPENMPI: Launcher = Launcher {
+    // --bind-to none: a Dask worker is a multi-threaded process, not one per core.
+    launch: &[
+        "mpiexec",
+        "-np",
+        "{nranks}",
+        "--map-by",
+        "ppr:{ranks_per_node}:node",
+        "--bind-to",
+        "none",
+        "--hostfile",
+        "{hostfile}",
+    ],
+    local_rank_vars: &["OMPI_COMM_WORLD_LOCAL_RANK"],
+    hostfile_slots: true,
+};
+
+const MPICH: Launcher = Launcher {
+    launch: &[
+        "mpiexec",
+        "-n",
+        "{nranks}",
+        "-ppn",
+        "{ranks_per_node}",
+        "-f",
+        "{hostfile}",
+    ],
+    // MPICH's hydra sets MPI_LOCALRANKID; Cray MPICH under PALS sets PMI_LOCAL_RANK.
+    local_rank_vars: &["MPI_LOCALRANKID", "PMI_LOCAL_RANK"],
+    hostfile_slots: false,
+};
+
+const CRAY_PALS: Launcher = Launcher {
+    launch: &[
+        "mpiexec",
+        "-n",
+        "{nranks}",
+        "--ppn",
+        "{ranks_per_node}",
+        "--hostfile",
+        "{hostfile}",
+    ],
+    local_rank_vars: &["PMI_LOCAL_RANK", "PALS_LOCAL_RANKID"],
+    hostfile_slots: false,
+};
+
+/// What `mpiexec --version` prints, by flavour: the job checks the `mpiexec` on PATH against
+/// the profile's `system.mpi` before launching (a PALS line run by OpenMPI's mpiexec would
+/// otherwise read as a worker failure). Intel MPI's mpiexec is hydra's and takes MPICH's
+/// options, so it counts as `mpich`. OpenMPI 4 prints "mpiexec (OpenRTE) 4.1.4" and its
+/// open-mpi.org address; OpenMPI 5 "mpiexec (Open MPI) 5.0.x".
+pub const VERSION_MARKS: &[(&str, MpiFlavour)] = &[
+    ("Open MPI", MpiFlavour::OpenMpi),
+    ("OpenRTE", MpiFlavour::OpenMpi),
+    ("open-mpi.org", MpiFlavour::OpenMpi),
+    ("HYDRA", MpiFlavour::Mpich),
+    ("Intel(R) MPI", MpiFlavour::Mpich),
+    ("PALS", MpiFlavour::CrayPals),
+    ("Cray", MpiFlavour::CrayPals),
+];
+
+/// The launcher of `flavour`.
+pub fn launcher(flavour: MpiFlavour) -> &'static Launcher {
+    match flavour {
+        MpiFlavour::OpenMpi => &OPENMPI,
+        MpiFlavour::Mpich => &MPICH,
+        MpiFlavour::CrayPals => &CRAY_PALS,
+    }
 }
 
 impl Launcher {
-    pub fn new(flavour: MpiFlavour) -> Self {
-        Launcher { flavour }
-    }
-
     /// The local-rank variables in the order the wrapper should try them.
-    pub fn local_rank_vars(&self) -> Vec<&'static str> {
-        let own: &[&str] = match self.flavour {
-            MpiFlavour::OpenMpi => &["OMPI_COMM_WORLD_LOCAL_RANK"],
-            // MPICH's hydra sets MPI_LOCALRANKID; Cray MPICH under PALS sets PMI_LOCAL_RANK.
-            MpiFlavour::Mpich => &["MPI_LOCALRANKID", "PMI_LOCAL_RANK"],
-            MpiFlavour::CrayPals => &["PMI_LOCAL_RANK", "PALS_LOCAL_RANKID"],
-        };
-        let mut vars: Vec<&str> = own.to_vec();
-        vars.extend(ALL_LOCAL_RANK_VARS.iter().filter(|v| !own.contains(v)));
+    pub fn all_local_rank_vars(&self) -> Vec<&'static str> {
+        let mut vars: Vec<&str> = vec![LOCAL_RANK_VAR];
+        vars.extend(self.local_rank_vars);
+        vars.extend(
+            ALL_LOCAL_RANK_VARS
+                .iter()
+                .filter(|v| !self.local_rank_vars.contains(v)),
+        );
         vars
     }
+}
 
-    /// OpenMPI counts slots per host line; the others take one host per line.
-    pub fn hostfile_slots(&self) -> bool {
-        self.flavour == MpiFlavour::OpenMpi
-    }
-
-    /// The launcher's shell words up to (not including) the program it starts. `nranks` and
-    /// `hostfile` are shell expressions (variables of the job script), inserted as given.
-    pub fn command(&self, ranks_per_node: u32, nranks: &str, hostfile: &str) -> String {
-        match self.flavour {
-            // --bind-to none: a Dask worker is a multi-threaded process, not one per core.
-            MpiFlavour::OpenMpi => {
-                format!(
-                    "mpiexec -np {nranks} --map-by ppr:{ranks_per_node}:node --bind-to none --hostfile {hostfile}"
-                )
-            }
-            MpiFlavour::Mpich => format!("mpiexec -n {nranks} -ppn {ranks_per_node} -f {hostfile}"),
-            MpiFlavour::CrayPals => {
-                format!("mpiexec -n {nranks} --ppn {ranks_per_node} --hostfile {hostfile}")
-            }
+/// Splits a launch word into literal text and placeholder names: `ppr:{n}:node` gives
+/// `[Literal("ppr:"), Placeholder("n"), Literal(":node")]`. An unclosed `{` is an error.
+pub fn split_word(word: &str) -> Result<Vec<Part<'_>>, String> {
+    let mut parts = Vec::new();
+    let mut rest = word;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            parts.push(Part::Literal(&rest[..open]));
         }
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("launch word `{word}` has a `{{` without `}}`"))?;
+        parts.push(Part::Placeholder(&after[..close]));
+        rest = &after[close + 1..];
     }
+    if !rest.is_empty() {
+        parts.push(Part::Literal(rest));
+    }
+    Ok(parts)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Part<'a> {
+    Literal(&'a str),
+    Placeholder(&'a str),
 }
 
 #[cfg(test)]
@@ -63,20 +153,45 @@ mod tests {
 
     #[test]
     fn each_flavour_has_its_own_syntax_and_rank_variable() {
-        let ompi = Launcher::new(MpiFlavour::OpenMpi);
+        let ompi = launcher(MpiFlavour::OpenMpi);
+        assert!(ompi.launch.contains(&"ppr:{ranks_per_node}:node"));
         assert_eq!(
-            ompi.command(8, "\"$n\"", "\"$h\""),
-            "mpiexec -np \"$n\" --map-by ppr:8:node --bind-to none --hostfile \"$h\""
+            ompi.all_local_rank_vars()[..2],
+            [LOCAL_RANK_VAR, "OMPI_COMM_WORLD_LOCAL_RANK"]
         );
-        assert_eq!(ompi.local_rank_vars()[0], "OMPI_COMM_WORLD_LOCAL_RANK");
-        let pals = Launcher::new(MpiFlavour::CrayPals);
+        assert!(ompi.hostfile_slots);
+        let pals = launcher(MpiFlavour::CrayPals);
+        assert!(pals.launch.contains(&"--ppn"));
+        assert_eq!(pals.all_local_rank_vars()[1], "PMI_LOCAL_RANK");
+        let hydra = launcher(MpiFlavour::Mpich);
+        assert!(hydra.launch.contains(&"-ppn"));
+        assert_eq!(hydra.all_local_rank_vars().len(), 5);
+    }
+
+    #[test]
+    fn every_placeholder_of_every_launcher_is_known() {
+        for flavour in [MpiFlavour::OpenMpi, MpiFlavour::Mpich, MpiFlavour::CrayPals] {
+            for word in launcher(flavour).launch {
+                for part in split_word(word).unwrap() {
+                    if let Part::Placeholder(name) = part {
+                        assert!(PLACEHOLDERS.contains(&name), "{name}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn words_split_into_literals_and_placeholders() {
         assert_eq!(
-            pals.command(4, "8", "h"),
-            "mpiexec -n 8 --ppn 4 --hostfile h"
+            split_word("ppr:{n}:node").unwrap(),
+            vec![
+                Part::Literal("ppr:"),
+                Part::Placeholder("n"),
+                Part::Literal(":node")
+            ]
         );
-        assert_eq!(pals.local_rank_vars()[0], "PMI_LOCAL_RANK");
-        let hydra = Launcher::new(MpiFlavour::Mpich);
-        assert_eq!(hydra.command(2, "4", "h"), "mpiexec -n 4 -ppn 2 -f h");
-        assert_eq!(hydra.local_rank_vars().len(), 4);
+        assert_eq!(split_word("{h}").unwrap(), vec![Part::Placeholder("h")]);
+        assert!(split_word("a{b").is_err());
     }
 }

@@ -2,6 +2,8 @@
 //! shared/sites.md): which Python and CUDA each release supports, and the `conda create`
 //! command line that installs it.
 
+use crate::profile::model::Rapids;
+
 /// `(major, minor)`; RAPIDS and Python versions are both two numbers.
 type Version = (u32, u32);
 
@@ -146,6 +148,46 @@ pub fn known_releases() -> Vec<&'static str> {
 /// from 25.12 on.
 pub fn wants_nvidia_channel(version: &str) -> bool {
     parse(version).is_some_and(|v| v < (25, 12))
+}
+
+/// The `conda create` command as words: RAPIDS (GPU workers) or plain Dask (CPU workers) at
+/// `prefix` (`PREFIX` when the profile names none), from `rapids`' channels, with the
+/// protocol's `extra` packages.
+pub fn conda_create(
+    rapids: &Rapids,
+    gpu: bool,
+    prefix: Option<&str>,
+    extra: &[String],
+) -> Vec<String> {
+    let mut create: Vec<String> = vec!["conda".into(), "create".into(), "-y".into()];
+    create.extend(["-p".into(), prefix.unwrap_or("PREFIX").to_string()]);
+    for channel in &rapids.channels {
+        if channel == "nvidia" && !wants_nvidia_channel(&rapids.version) {
+            continue;
+        }
+        create.extend(["-c".into(), channel.clone()]);
+    }
+    if gpu {
+        create.push(format!("rapids={}", rapids.version));
+        create.push(format!("python={}", rapids.python));
+        create.push(format!("cuda-version{}", cuda_spec(&rapids.cuda)));
+    } else {
+        create.push(format!("python={}", rapids.python));
+        create.extend(["dask".into(), "distributed".into()]);
+    }
+    create.extend(extra.iter().cloned());
+    create
+}
+
+/// `>=12.0,<=12.8` stays as is; a bare `12.8` becomes `=12.8` so `cuda-version12.8` never
+/// appears.
+fn cuda_spec(spec: &str) -> String {
+    let spec = spec.trim();
+    if spec.starts_with(['<', '>', '=', '!']) {
+        spec.to_string()
+    } else {
+        format!("={spec}")
+    }
 }
 
 /// Why a release, Python and CUDA spec do not go together; the message says what is

@@ -20,11 +20,11 @@ fn regex_escape(text: &str) -> String {
     text.replace('.', "\\.")
 }
 
-fn check(snapshot: &str, artifact: &str, args: &[&str]) {
-    let mut full = vec!["gen", artifact];
+fn check(snapshot: &str, artifact: Artifact, args: &[&str]) {
+    let mut full = vec!["gen", artifact.name()];
     full.extend_from_slice(args);
     let text = ok(&full);
-    if artifact != "client" {
+    if artifact.is_shell() {
         assert_shell_clean(&format!("{snapshot}.sh"), &text);
     }
     settings().bind(|| insta::assert_snapshot!(snapshot, text));
@@ -34,7 +34,7 @@ fn check(snapshot: &str, artifact: &str, args: &[&str]) {
 fn every_builtin_profile_renders_every_artifact() {
     // The crate's own lists: a new built-in profile or artifact gets snapshots without an edit here.
     for (profile, _) in builtin::PROFILES {
-        for artifact in Artifact::ALL.map(Artifact::name) {
+        for &artifact in Artifact::ALL {
             check(
                 &format!("{profile}__{artifact}"),
                 artifact,
@@ -48,7 +48,7 @@ fn every_builtin_profile_renders_every_artifact() {
 fn variations() {
     check(
         "sophia_by_node__job",
-        "job",
+        Artifact::Job,
         &[
             "--profile",
             "sophia",
@@ -64,7 +64,7 @@ fn variations() {
     );
     check(
         "sophia_run__job",
-        "job",
+        Artifact::Job,
         &[
             "--profile",
             "sophia",
@@ -76,12 +76,12 @@ fn variations() {
     );
     check(
         "sophia_select4__job",
-        "job",
+        Artifact::Job,
         &["--profile", "sophia", "-A", "demo", "--select", "4"],
     );
     check(
         "sophia_set__worker",
-        "worker",
+        Artifact::Worker,
         &[
             "--profile",
             "sophia",
@@ -95,7 +95,7 @@ fn variations() {
     );
     check(
         "sophia_ucx__job",
-        "job",
+        Artifact::Job,
         &[
             "--profile",
             "sophia",
@@ -111,7 +111,7 @@ fn variations() {
     );
     check(
         "sophia_ucx__conda",
-        "conda",
+        Artifact::Conda,
         &[
             "--profile",
             "sophia",
@@ -123,12 +123,12 @@ fn variations() {
     );
     check(
         "sophia_jupyter__conda",
-        "conda",
+        Artifact::Conda,
         &["--profile", "sophia", "--set", "rapids.jupyter=true"],
     );
     check(
         "sophia_rapids2602__conda",
-        "conda",
+        Artifact::Conda,
         &[
             "--profile",
             "sophia",
@@ -140,7 +140,7 @@ fn variations() {
     );
     check(
         "pbs_cpu_venv__job",
-        "job",
+        Artifact::Job,
         &[
             "--profile",
             "pbs-cpu",
@@ -152,4 +152,74 @@ fn variations() {
             "env.vars={OMP_NUM_THREADS: 1}",
         ],
     );
+}
+
+#[test]
+fn every_file_gen_all_writes_executable_starts_with_a_shebang() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    ok(&[
+        "gen",
+        "all",
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "--out-dir",
+        out_arg,
+    ]);
+    for artifact in Artifact::ALL {
+        let path = out.join(artifact.file_name());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        if mode & 0o111 != 0 {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                text.starts_with("#!"),
+                "{} is executable with no shebang",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn cpu_workers_retire_before_walltime_only_when_the_cluster_is_held() {
+    let held = ok(&["gen", "worker", "--profile", "pbs-cpu"]);
+    assert!(held.contains("--lifetime"), "{held}");
+    // With a payload the job's trap stops the workers; a --lifetime would retire them
+    // under a payload that runs past walltime - shutdown_margin (issue 13.10).
+    let run = ok(&[
+        "gen",
+        "worker",
+        "--profile",
+        "pbs-cpu",
+        "--run",
+        "python x.py",
+    ]);
+    assert!(!run.contains("--lifetime"), "{run}");
+}
+
+#[test]
+fn module_use_is_rendered_only_with_modules_to_load() {
+    let with = ok(&["gen", "--profile", "polaris", "-A", "X"]);
+    assert!(with.contains("module use /soft/modulefiles"), "{with}");
+    // Issue 13.13: `module use` alone loads nothing, and on a node without a module system
+    // it was a bare exit 127.
+    for artifact in ["job", "conda"] {
+        let without = ok(&[
+            "gen",
+            artifact,
+            "--profile",
+            "polaris",
+            "-A",
+            "X",
+            "--set",
+            "env.modules=[]",
+        ]);
+        for command in ["module use", "module load", "type module"] {
+            assert!(!without.contains(command), "{command}: {without}");
+        }
+    }
 }

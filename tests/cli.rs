@@ -65,7 +65,11 @@ fn interactive_asks_for_the_same_resources_as_the_guide() {
     ] {
         assert!(out.contains(part), "{part} missing from {out}");
     }
-    assert_eq!(out.lines().count(), 1);
+    // A script (gen all writes it executable): shebang, comments, then the one command.
+    assert!(out.starts_with("#!/bin/bash\n"), "{out}");
+    let commands: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(commands.len(), 1, "{out}");
+    assert!(commands[0].starts_with("qsub -I "));
 }
 
 #[test]
@@ -289,13 +293,35 @@ fn gen_all_requires_out_dir() {
     let run = dask_pbs(&["gen", "all", "--profile", "sophia", "-A", "X"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--out-dir"));
+    // And the other way: --out-dir is for `all` only.
+    let run = dask_pbs(&[
+        "gen",
+        "job",
+        "--profile",
+        "sophia",
+        "-A",
+        "X",
+        "--out-dir",
+        "unused",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--out-dir is for `gen all`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn unknown_artifact_and_profile_are_usage_errors() {
     let run = dask_pbs(&["gen", "jobb", "--profile", "sophia", "-A", "X"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("unknown artifact `jobb`"));
+    assert!(
+        run.stderr.contains("invalid value 'jobb'"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("a similar value exists: 'job'"));
     let run = dask_pbs(&["gen", "--profile", "sophai", "-A", "X"]);
     assert_eq!(run.code, 2);
     assert!(

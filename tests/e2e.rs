@@ -95,6 +95,8 @@ fn a_two_and_four_workers_come_up_and_run_a_payload() {
         // PBS writes the host once per mpiproc: `workers` lines for one node.
         job.nodefile(workers as usize);
         let mut args = cpu_args(&venv, workers);
+        // Through the real mpiexec (a one-host job would start its ranks itself).
+        args.extend(["--set", "dask.launch=mpi"].map(String::from));
         args.extend(["--run".to_string(), payload(workers)]);
         let script = job.render("job", &strs(&args));
         let done = job.run(&script, Duration::from_secs(120));
@@ -111,7 +113,9 @@ fn a_two_and_four_workers_come_up_and_run_a_payload() {
             done.output()
         );
         assert!(
-            done.stdout.contains("starting 1 rank(s) on 1 node(s)"),
+            done.stdout.contains(&format!(
+                "starting 1 rank(s) on 1 node(s) for {workers} worker(s) through mpiexec"
+            )),
             "one rank per unique host: {}",
             done.output()
         );
@@ -433,6 +437,12 @@ fn defect_10_every_launchers_local_rank_picks_the_right_gpu() {
             &[("PALS_LOCAL_RANKID", "3")],
             "CUDA_VISIBLE_DEVICES=0",
         ),
+        // A rank the job starts itself (one host, issue 20): its own variable comes first.
+        (
+            "polaris",
+            &[("DASK_PBS_LOCAL_RANK", "1"), ("PMI_LOCAL_RANK", "0")],
+            "CUDA_VISIBLE_DEVICES=2",
+        ),
         (
             "sophia-node",
             &[("OMPI_COMM_WORLD_LOCAL_RANK", "0")],
@@ -510,4 +520,213 @@ fn g_a_held_cluster_ends_the_job_when_a_client_shuts_it_down() {
         done.output()
     );
     assert_clean(&job, &done);
+}
+
+/// Waits until the job's stdout contains `text`.
+fn wait_for(job: &PbsJob, text: &str, limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    let out = job.submit_dir().join(format!("{}.o", job.name));
+    while !std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains(text)
+    {
+        assert!(std::time::Instant::now() < deadline, "never saw {text:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Issue 13.10: walltime's TERM reaches the whole job (PBS signals the session) while the
+/// payload runs: the reason is the signal, not the payload's 143, and the shutdown finishes.
+#[test]
+fn sigterm_to_the_whole_job_during_the_payload_gives_the_right_reason() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("walltime");
+    job.nodefile(1);
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--run".to_string(), "sleep 300".to_string()]);
+    let child = job.spawn(&job.render("job", &strs(&args)));
+    wait_for(&job, "running the payload", Duration::from_secs(90));
+    std::thread::sleep(Duration::from_millis(300));
+    // The payload first, then the job's shell, as a session-wide signal may arrive.
+    let payload: Vec<u32> = e2e_support::tagged_processes(&job.tag)
+        .into_iter()
+        .filter(|(_, c)| c.starts_with("sleep 300"))
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(payload.len(), 1, "{payload:?}");
+    for pid in [payload[0], child.id()] {
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let done = job.finish(child, Duration::from_secs(60));
+    assert_eq!(done.status, Some(143), "{}", done.output());
+    assert!(
+        done.stdout.contains("shutting down: received SIGTERM"),
+        "{}",
+        done.output()
+    );
+    assert!(done.stdout.contains("cluster stopped"), "{}", done.output());
+    assert_clean(&job, &done);
+}
+
+/// Issues 13.7 and 13.9: a failing set-up step names the step, the key and the fix, and
+/// leaves the job directory with its set-up log.
+#[test]
+fn a_failing_setup_step_says_which_and_leaves_its_log() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    // No conda on PATH.
+    let job = PbsJob::new("noconda");
+    job.nodefile(1);
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--set", "env.venv=null", "--set", "env.conda=/opt/env"].map(String::from));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr.contains("error: `conda` is not on PATH (env.conda); load the module that provides it (env.modules) or put it on PATH in env.prologue"),
+        "{}",
+        done.output()
+    );
+    assert!(
+        !done.stderr.contains("command not found"),
+        "{}",
+        done.output()
+    );
+    let log = std::fs::read_to_string(job.job_dir().join("logs/setup.log")).unwrap();
+    assert!(log.contains("`conda` is not on PATH"), "{log}");
+
+    // No module system on the node.
+    let job = PbsJob::new("nomodule");
+    job.nodefile(1);
+    std::fs::remove_file(job.path("stubs/module")).unwrap();
+    let done = job.run(
+        &job.render("job", &strs(&cpu_args(&venv, 2))),
+        Duration::from_secs(60),
+    );
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr
+            .contains("no module system on this node (env.modules / env.module_use)"),
+        "{}",
+        done.output()
+    );
+    assert!(job.job_dir().join("logs/setup.log").is_file());
+
+    // A failing prologue line, run before activation.
+    let job = PbsJob::new("prologue");
+    job.nodefile(1);
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--set", "env.prologue=[\"echo early; false\"]"].map(String::from));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr
+            .contains("env.prologue line 1 failed (status 1)"),
+        "{}",
+        done.output()
+    );
+    let log = std::fs::read_to_string(job.job_dir().join("logs/setup.log")).unwrap();
+    assert!(log.contains("early"), "{log}");
+    assert!(
+        job.module_log().is_empty(),
+        "the prologue runs before the modules"
+    );
+}
+
+/// Issue 13.12: a profile whose launcher is not the mpiexec on PATH fails before launching,
+/// naming what was found and the key to change.
+#[test]
+fn an_mpiexec_of_another_flavour_is_named_before_launching() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("flavour");
+    job.nodefile(1);
+    let mut args = cpu_args(&venv, 2);
+    // One host starts its ranks without mpiexec: force the launcher to check it.
+    args.extend(["--set", "system.mpi=cray-pals", "--set", "dask.launch=mpi"].map(String::from));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr.contains("is openmpi's, but the profile's system.mpi is cray-pals: set system.mpi (--set system.mpi=openmpi)"),
+        "{}",
+        done.output()
+    );
+    assert!(!done.stderr.contains("a worker could not start"));
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+}
+
+/// Issue 20: on one host the job starts its ranks itself, so it comes up even where the
+/// mpiexec on PATH would fail; each rank still gets its own local rank and log.
+#[test]
+fn a_one_host_job_starts_its_ranks_without_mpiexec() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("local");
+    job.nodefile(2);
+    let mpiexec = job.path("stubs/mpiexec");
+    std::fs::write(
+        &mpiexec,
+        "#!/bin/sh\necho 'this mpiexec always fails' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &mpiexec,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--run".to_string(), payload(2)]);
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(
+        done.stdout.contains("(one host: without mpiexec)"),
+        "{}",
+        done.output()
+    );
+    assert!(
+        done.stdout.contains("RESULT 2 1000000"),
+        "{}",
+        done.output()
+    );
+    assert_clean(&job, &done);
+
+    // The same job forced through the launcher fails, naming the launcher's failure.
+    let job = job.sibling("forced");
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--set", "dask.launch=mpi", "--run", "true"].map(String::from));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr.contains("a worker could not start"),
+        "{}",
+        done.output()
+    );
+}
+
+/// `dask.launch: local` starts ranks on this host only: an allocation of several hosts is
+/// refused before anything starts, naming the key.
+#[test]
+fn launch_local_refuses_an_allocation_of_several_hosts() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("twohosts");
+    std::fs::write(
+        job.path("nodefile"),
+        format!("{}\nanother-host\n", e2e_support::hostname()),
+    )
+    .unwrap();
+    let mut args = cpu_args(&venv, 2);
+    args.extend(["--set", "dask.launch=local"].map(String::from));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr.contains("dask.launch is local, which starts ranks on this host only, but the allocation has 2 hosts"),
+        "{}",
+        done.output()
+    );
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }

@@ -489,7 +489,7 @@ const CASES: &[Case] = &[
             "--set",
             "dask.protocol=ucx",
         ],
-        "dask.security (from dask-pbs defaults, line 41): security: tls with protocol: ucx is refused (UCX has no TLS in Dask): set dask.security: none (anyone who can reach the job's nodes can then use the cluster) or use dask.protocol: tcp",
+        "security: tls with protocol: ucx is refused (UCX has no TLS in Dask): set dask.security: none (anyone who can reach the job's nodes can then use the cluster) or use dask.protocol: tcp",
     ),
     warns(
         &[
@@ -664,11 +664,9 @@ const CASES: &[Case] = &[
             "-A",
             "X",
             "--set",
-            "env.conda=/opt/env",
-            "--set",
-            "env.venv=/opt/venv",
+            "env={conda: /opt/env, venv: /opt/venv}",
         ],
-        "env.venv (from command-line flag --set env.venv=/opt/venv): both env.conda (from command-line flag --set env.conda=/opt/env) and env.venv are set; pick one and set the other to null",
+        "both env.conda (from command-line flag --set env={conda: /opt/env, venv: /opt/venv}) and env.venv are set; pick one and set the other to null",
     ),
     case(
         &[
@@ -952,7 +950,7 @@ fn launcher_and_rank_variable_follow_the_mpi_flavour() {
             .contains("mpiexec -n \"$dask_pbs_nranks\" --ppn 4 --hostfile \"$dask_pbs_hostfile\"")
     );
     assert!(polaris.contains(
-        "for var in PMI_LOCAL_RANK PALS_LOCAL_RANKID OMPI_COMM_WORLD_LOCAL_RANK MPI_LOCALRANKID; do"
+        "for var in DASK_PBS_LOCAL_RANK PMI_LOCAL_RANK PALS_LOCAL_RANKID OMPI_COMM_WORLD_LOCAL_RANK MPI_LOCALRANKID; do"
     ));
     assert!(
         polaris.contains("#PBS -l place=scatter\n")
@@ -1193,7 +1191,7 @@ fn the_headline_job_activates_the_environment_given_and_refuses_without_one() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .contains("conda activate /home/user/envs/rapids-25.06\n")
+            .contains("conda activate /home/user/envs/rapids-25.06 || dask_pbs_setup_fail")
     );
     assert!(!run.stdout.contains("/path/to"));
     // The conda artifact and the interactive request need no environment.
@@ -1283,4 +1281,48 @@ fn cpu_workers_on_a_gpu_chunk_queue_count_one_node() {
         job.contains("dask_pbs_expected_workers=$((nodes * 2))"),
         "{job}"
     );
+}
+
+#[test]
+fn the_environment_is_one_choice_so_a_venv_profile_over_a_conda_one_needs_no_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("venvsite.yaml");
+    std::fs::write(
+        &profile,
+        "description: a venv site\nextends: sophia\nenv:\n  venv: /opt/venvs/dask\n",
+    )
+    .unwrap();
+    let profile = profile.to_str().unwrap();
+    // The parent names a conda prefix; the child's venv replaces it, with no `conda: null`.
+    let run = DaskPbs::bare()
+        .args([
+            "gen",
+            "--profile",
+            profile,
+            "-A",
+            "X",
+            "--env",
+            "/opt/conda/envs/x",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("conda activate /opt/conda/envs/x"));
+    let run = DaskPbs::bare()
+        .args(["gen", "--profile", profile, "-A", "X"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("source /opt/venvs/dask/bin/activate"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("conda activate"));
+    // The harness's defaults file names a conda prefix: above the profile, it wins whole.
+    let run = dask_pbs(&["gen", "--profile", profile, "-A", "X"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("conda activate /home/user/envs/rapids-25.06")
+    );
+    assert!(!run.stdout.contains("/opt/venvs/dask/bin/activate"));
 }

@@ -15,7 +15,7 @@ use dask_pbs::profile::{Inputs, load};
 use dask_pbs::quote::quote;
 use dask_pbs::render::artifact::Artifact;
 use dask_pbs::render::context::Context;
-use dask_pbs::render::{self, TemplateDirs};
+use dask_pbs::render::{Renderer, TemplateDirs};
 use dask_pbs::walltime::Walltime;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -38,12 +38,11 @@ fn render_all(profile: &str, overrides: &OverrideArgs) -> Result<Vec<String>, St
     };
     let loaded = load(profile, &inputs).map_err(|e| e.message)?;
     let ctx = Context::new(loaded.profile, &overrides.to_args());
-    let dirs = TemplateDirs::default();
-    let env = render::environment(&dirs);
+    let renderer = Renderer::new(&TemplateDirs::default());
     Artifact::ALL
         .iter()
-        .filter(|a| **a != Artifact::Conda || ctx.profile.env.conda.is_some())
-        .map(|a| render::render(&env, &dirs, *a, &ctx).map_err(|e| e.message))
+        .filter(|a| a.unmet(&ctx.profile).is_none())
+        .map(|a| renderer.render(*a, &ctx).map_err(|e| e.message))
         .collect()
 }
 

@@ -125,6 +125,8 @@ fn every_builtin_template_is_listed_and_shown() {
         "_scheduler.sh.j2",
         "_readiness.sh.j2",
         "_cleanup.sh.j2",
+        "_macros.j2",
+        "_start.sh.j2",
     ] {
         assert!(listed.contains(name), "{name}");
         assert!(!ok(&["templates", "show", name]).is_empty());
@@ -142,11 +144,59 @@ fn the_context_is_printed_as_yaml() {
         "expected_workers: 2",
         "mpi:",
         "launch:",
-        "mpiexec -np",
+        "- \"{nranks}\"",
+        "ppr:{ranks_per_node}:node",
         "worker:",
         "conda:",
         "directives:",
     ] {
         assert!(out.contains(key), "{key} missing:\n{out}");
     }
+}
+
+#[test]
+fn the_launch_filter_fills_the_launchers_placeholders_with_the_templates_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmpl = dir.path().join("launch.j2");
+    let render = |text: &str, profile: &str| {
+        std::fs::write(&tmpl, text).unwrap();
+        dask_pbs(&[
+            "render",
+            tmpl.to_str().unwrap(),
+            "--profile",
+            profile,
+            "-A",
+            "X",
+        ])
+    };
+    let fill = "{{ mpi.launch | launch(nranks='\"$n\"', ranks_per_node=plan.ranks_per_node, hostfile='\"$h dir\"') }}\n";
+    let run = render(fill, "sophia");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "mpiexec -np \"$n\" --map-by ppr:2:node --bind-to none --hostfile \"$h dir\"\n"
+    );
+    let run = render(fill, "polaris");
+    assert_eq!(
+        run.stdout, "mpiexec -n \"$n\" --ppn 4 --hostfile \"$h dir\"\n",
+        "{}",
+        run.stderr
+    );
+    // A placeholder the template does not fill is the template's error, not an empty word.
+    let run = render(
+        "{{ mpi.launch | launch(nranks='N', hostfile='H') }}\n",
+        "sophia",
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("needs `ranks_per_node=...`"),
+        "{}",
+        run.stderr
+    );
+    // And a value given for no placeholder is a typo.
+    let run = render(
+        "{{ mpi.launch | launch(nranks='N', ranks_per_node=1, hostfile='H', hostfiel='x') }}\n",
+        "sophia",
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
 }

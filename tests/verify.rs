@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::dask_pbs;
+use common::{DaskPbs, dask_pbs};
 
 #[test]
 fn verify_passes_after_update_and_fails_with_a_diff_after_a_change() {
@@ -62,5 +62,32 @@ fn verify_refuses_an_invalid_profile_with_exit_2() {
     assert!(
         run.stderr
             .contains("by-gpu accepts 1, 2, 4 or 8 GPUs; got 3")
+    );
+}
+
+#[test]
+fn verify_says_per_profile_which_artifact_it_cannot_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    std::fs::write(
+        dir.path().join("venvlab.yaml"),
+        "description: venv lab\nextends: pbs-cpu\nenv:\n  conda: null\n  venv: /opt/venv\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("lab.yaml"),
+        "description: our lab\nextends: sophia\njob:\n  account: LabProj\nenv:\n  conda: /opt/envs/lab\n",
+    )
+    .unwrap();
+    // No defaults file: its env.conda would stand for the venv lab's environment.
+    let run = |args: &[&str]| DaskPbs::bare().args(args).run();
+    let update = run(&["verify", d, "--update"]);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    let clean = run(&["verify", d]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert_eq!(clean.stdout, "verify: 11 artifact(s) match\n");
+    assert_eq!(
+        clean.stderr,
+        "dask-pbs: verify: venvlab: conda_create.sh not checked: the profile sets no env.conda prefix to create: pass --env PATH or set env.conda\n"
     );
 }

@@ -1,116 +1,125 @@
 //! `dask-pbs gen` and `dask-pbs render`.
 
+use camino::Utf8Path;
+
 use crate::cli::{GenArgs, RenderArgs};
 use crate::error::Error;
 use crate::output::{self, Output};
-use crate::profile::Needs;
-use crate::render::{self, artifact::Artifact};
+use crate::render::artifact::{Artifact, GenTarget};
 
-use super::{Note, Outcome, context, load, load_for};
+use super::{Note, Outcome, Session};
 
 /// Renders the asked artifacts; returns what goes to stdout (empty when writing files) and
 /// a note per file written or artifact skipped.
 pub fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
-    let all = args.artifact == "all";
-    let artifacts: Vec<Artifact> = if all {
-        Artifact::ALL.to_vec()
-    } else {
-        vec![args.artifact.parse().map_err(Error::input)?]
-    };
-    if all && args.out_dir.is_none() {
-        return Err(Error::input(
-            "`gen all` writes several files: give --out-dir DIR",
-        ));
-    }
+    let all = args.artifact == GenTarget::All;
+    // Clap requires --out-dir with `all`; this is the other direction.
     if !all && args.out_dir.is_some() {
         return Err(Error::input(
             "--out-dir is for `gen all`; for one artifact use -o FILE",
         ));
     }
-    let needs = Needs {
-        account: artifacts.iter().any(|a| a.reaches_qsub()),
-        environment: artifacts.iter().any(|a| a.runs_dask()),
-    };
-    let (places, loaded) = load_for(&args.profile, needs)?;
-    let ctx = context(&args.profile, &loaded);
-    let env = render::environment(&places.templates);
-
-    let mut outcome = Outcome::of("", &loaded);
-    let mut rendered = Vec::new();
-    for artifact in &artifacts {
-        if !artifact.applies_to(&loaded.profile) {
-            if all {
-                outcome.notes.push(Note::Info(
-                    "skipping conda_create.sh: the profile sets no env.conda prefix (pass --env PATH)".into(),
-                ));
-                continue;
-            }
-            return Err(Error::input(
-                "the conda artifact needs env.conda, the prefix to create: pass --env PATH or set env.conda",
-            ));
-        }
-        rendered.push((
-            *artifact,
-            render::render(&env, &places.templates, *artifact, &ctx)?,
-        ));
-    }
-
+    let artifacts = args.artifact.artifacts();
+    let session = Session::load(&args.profile, &artifacts)?;
+    let mut outcome = Outcome::of("", &session.loaded);
+    let mut rendered = render_each(&session, &artifacts, all, &mut outcome)?;
     if let Some(dir) = &args.out_dir {
-        if output::is_non_empty_dir(dir) && !args.force {
-            return Err(Error::input(format!(
-                "{dir} is not empty; pass --force to write into it"
-            )));
-        }
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-        let outputs: Vec<Output> = rendered
-            .into_iter()
-            .map(|(a, text)| Output {
-                path: dir.join(a.file_name()),
-                text,
-                executable: true,
-            })
-            .collect();
-        output::write_all(&outputs, args.force)?;
-        for o in &outputs {
-            outcome.notes.push(Note::Info(format!("wrote {}", o.path)));
-        }
+        write_dir(dir, rendered, args.force, &mut outcome)?;
         return Ok(outcome);
     }
     let (_, text) = rendered
         .pop()
         .ok_or_else(|| Error::failure("nothing was rendered"))?;
-    if let Some(path) = &args.output {
-        output::write_all(
-            &[Output {
+    match &args.output {
+        Some(path) => {
+            let file = Output {
                 path: path.clone(),
                 text,
                 executable: true,
-            }],
-            args.force,
-        )?;
-        outcome.notes.push(Note::Info(format!("wrote {path}")));
-        return Ok(outcome);
+            };
+            output::write_all(&[file], args.force)?;
+            outcome.notes.push(Note::Info(format!("wrote {path}")));
+        }
+        None => outcome.stdout = text,
     }
-    outcome.stdout = text;
     Ok(outcome)
 }
 
+/// Renders each artifact whose precondition the profile meets; with `all` the others are
+/// skipped with a note, otherwise an unmet precondition is the user's to fix.
+fn render_each(
+    session: &Session,
+    artifacts: &[Artifact],
+    all: bool,
+    outcome: &mut Outcome,
+) -> Result<Vec<(Artifact, String)>, Error> {
+    let renderer = session.renderer();
+    let mut rendered = Vec::new();
+    for &artifact in artifacts {
+        if let Some(unmet) = artifact.unmet(&session.loaded.profile) {
+            if !all {
+                return Err(Error::input(format!(
+                    "the {artifact} artifact cannot be rendered: {}",
+                    unmet.message()
+                )));
+            }
+            outcome.notes.push(Note::Info(format!(
+                "skipping {}: {}",
+                artifact.file_name(),
+                unmet.message()
+            )));
+            continue;
+        }
+        rendered.push((artifact, renderer.render(artifact, &session.ctx)?));
+    }
+    Ok(rendered)
+}
+
+/// `gen all --out-dir DIR`: every rendered artifact under its file name, all or none.
+fn write_dir(
+    dir: &Utf8Path,
+    rendered: Vec<(Artifact, String)>,
+    force: bool,
+    outcome: &mut Outcome,
+) -> Result<(), Error> {
+    if output::is_non_empty_dir(dir) && !force {
+        return Err(Error::input(format!(
+            "{dir} is not empty; pass --force to write into it"
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    let outputs: Vec<Output> = rendered
+        .into_iter()
+        .map(|(a, text)| Output {
+            path: dir.join(a.file_name()),
+            text,
+            executable: true,
+        })
+        .collect();
+    output::write_all(&outputs, force)?;
+    for o in &outputs {
+        outcome.notes.push(Note::Info(format!("wrote {}", o.path)));
+    }
+    Ok(())
+}
+
 pub fn render_user_template(args: &RenderArgs) -> Result<Outcome, Error> {
-    let (places, loaded) = load(&args.profile)?;
-    let ctx = context(&args.profile, &loaded);
-    let env = render::environment(&places.templates);
-    let text = render::render_file(&env, &places.templates, &args.template, &ctx)?;
-    if let Some(path) = &args.output {
-        let executable = text.starts_with("#!");
-        output::write_all(
-            &[Output {
+    let session = Session::load(&args.profile, &[Artifact::Job])?;
+    let text = session
+        .renderer()
+        .render_file(&args.template, &session.ctx)?;
+    let mut outcome = Outcome::of("", &session.loaded);
+    match &args.output {
+        Some(path) => {
+            let executable = text.starts_with("#!");
+            let file = Output {
                 path: path.clone(),
                 text,
                 executable,
-            }],
-            args.force,
-        )?;
-        return Ok(Outcome::of("", &loaded));
+            };
+            output::write_all(&[file], args.force)?;
+        }
+        None => outcome.stdout = text,
     }
-    Ok(Outcome::of(text, &loaded))
+    Ok(outcome)
 }

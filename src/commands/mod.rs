@@ -16,6 +16,8 @@ use crate::cli::{
 use crate::config::{self, Places};
 use crate::error::Error;
 use crate::profile::{self, Inputs, Loaded, Needs};
+use crate::render::Renderer;
+use crate::render::artifact::Artifact;
 use crate::render::context::Context;
 
 /// The process environment, read through one function so tests and callers agree.
@@ -138,20 +140,57 @@ pub(crate) fn places(args: &PlacesArgs) -> Places {
     Places::new(&args.profile_dirs, &args.template_dirs, &process_env)
 }
 
-/// Resolves the profile of a command's `--profile` and overrides.
+/// What every rendering command starts from: the user's places, the resolved profile and its
+/// template context, loaded once.
+pub(crate) struct Session {
+    pub places: Places,
+    pub loaded: Loaded,
+    pub ctx: Context,
+}
+
+impl Session {
+    /// Loads the profile of `args` for rendering `artifacts`: their table says what they need
+    /// of the profile (the account, a Python environment), the one place this is decided.
+    pub(crate) fn load(args: &ProfileArgs, artifacts: &[Artifact]) -> Result<Session, Error> {
+        let (places, loaded) = load_for(args, Artifact::needs(artifacts))?;
+        let ctx = context(args, &loaded);
+        Ok(Session {
+            places,
+            loaded,
+            ctx,
+        })
+    }
+
+    /// The renderer of the session's template directories.
+    pub(crate) fn renderer(&self) -> Renderer {
+        Renderer::new(&self.places.templates)
+    }
+}
+
+/// Resolves the profile of a command's `--profile` and overrides, as for the job.
 pub(crate) fn load(args: &ProfileArgs) -> Result<(Places, Loaded), Error> {
     load_for(args, Needs::ALL)
 }
 
-/// Like `load`, for artifacts that need only what `needs` says (the account, a Python
-/// environment).
+/// Like `load`, for a command that needs only what `needs` says of the profile.
 pub(crate) fn load_for(args: &ProfileArgs, needs: Needs) -> Result<(Places, Loaded), Error> {
     let places = places(&args.places);
     let loaded = resolve(&places, &args.profile, &args.overrides, needs)?;
     Ok((places, loaded))
 }
 
-/// Resolves `spec` against the user's places, this process's environment and `overrides`.
+/// Resolves `spec` for rendering `artifacts` (their table says what they need).
+pub(crate) fn resolve_for(
+    places: &Places,
+    spec: &str,
+    overrides: &crate::cli::OverrideArgs,
+    artifacts: &[Artifact],
+) -> Result<Loaded, Error> {
+    resolve(places, spec, overrides, Artifact::needs(artifacts))
+}
+
+/// Resolves `spec` against the user's places, this process's environment and `overrides`,
+/// requiring what `needs` says.
 pub(crate) fn resolve(
     places: &Places,
     spec: &str,

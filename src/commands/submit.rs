@@ -8,15 +8,14 @@ use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::output::{self, Output};
 use crate::quote;
-use crate::render::{self, artifact::Artifact};
+use crate::render::artifact::Artifact;
 
-use super::{Outcome, context, load, process_env};
+use super::{Outcome, Session, process_env};
 
 pub fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
-    let (places, loaded) = load(&args.profile)?;
-    let ctx = context(&args.profile, &loaded);
-    let env = render::environment(&places.templates);
-    let text = render::render(&env, &places.templates, Artifact::Job, &ctx)?;
+    let session = Session::load(&args.profile, &[Artifact::Job])?;
+    let text = session.renderer().render(Artifact::Job, &session.ctx)?;
+    let loaded = &session.loaded;
     let cwd = std::env::current_dir()
         .map_err(|e| Error::failure(format!("cannot read the working directory: {e}")))?;
     let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| {
@@ -32,7 +31,7 @@ pub fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
         .unwrap_or_else(|| "qsub".into());
     let command = quote::join([qsub.as_str(), script.as_str()]).map_err(Error::input)?;
     if args.dry_run {
-        return Ok(Outcome::of(format!("{command}\n"), &loaded));
+        return Ok(Outcome::of(format!("{command}\n"), loaded));
     }
     output::write_all(
         &[Output {
@@ -67,7 +66,7 @@ pub fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
         return Err(Error::failure(format!("{qsub} printed no job id")));
     }
     let job_dir = cwd.join(format!("dask-pbs.{job_id}"));
-    let security = render::security::Security::new(&loaded.profile);
+    let security = crate::render::security::Security::new(&loaded.profile);
     let config = if security.tls {
         let dir = quote::quote(job_dir.join(security.config_dir).as_str())
             .map_err(|e| Error::input(e.to_string()))?;
@@ -88,5 +87,5 @@ pub fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
          client = Client(scheduler_file={:?})\n",
         format!("{job_dir}/scheduler.json")
     );
-    Ok(Outcome::of(text, &loaded))
+    Ok(Outcome::of(text, loaded))
 }

@@ -7,11 +7,10 @@ use crate::cli::VerifyArgs;
 use crate::config::Places;
 use crate::error::Error;
 use crate::output::{self, Output};
-use crate::profile::Needs;
 use crate::profile::overrides::OverrideArgs;
-use crate::render::{self, artifact::Artifact, context::Context};
+use crate::render::{Renderer, artifact::Artifact, context::Context};
 
-use super::{Outcome, process_env, resolve};
+use super::{Note, Outcome, process_env, resolve_for};
 
 /// Profile files directly in `dir`, sorted.
 fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
@@ -40,46 +39,25 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
     let mut profile_dirs = vec![dir.clone()];
     profile_dirs.extend(args.places.profile_dirs.iter().cloned());
     let places = Places::new(&profile_dirs, &args.places.template_dirs, &process_env);
-    let env = render::environment(&places.templates);
-    let overrides = OverrideArgs::default();
-
+    let renderer = Renderer::new(&places.templates);
     let mut outcome = Outcome::default();
-    let mut outputs: Vec<Output> = Vec::new();
-    let mut report = String::new();
-    let (mut checked, mut differ) = (0usize, 0usize);
+    let mut found = Found::default();
     for file in profile_files(dir)? {
-        let loaded = resolve(&places, file.as_str(), &overrides, Needs::ALL)?;
+        let loaded = resolve_for(
+            &places,
+            file.as_str(),
+            &OverrideArgs::default(),
+            Artifact::ALL,
+        )?;
         outcome.warn(&loaded);
-        let name = loaded.profile.name.clone();
         let ctx = Context::new(loaded.profile, &[]);
-        for artifact in Artifact::ALL {
-            if !artifact.applies_to(&ctx.profile) {
-                continue;
-            }
-            let text = render::render(&env, &places.templates, artifact, &ctx)?;
-            let path = dir.join("expected").join(&name).join(artifact.file_name());
-            let stored = std::fs::read_to_string(&path).ok();
-            checked += 1;
-            if stored.as_deref() == Some(text.as_str()) {
-                continue;
-            }
-            differ += 1;
-            let old = stored.unwrap_or_default();
-            let diff = similar::TextDiff::from_lines(&old, &text);
-            report.push_str(
-                &diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(path.as_str(), &format!("{name} ({artifact}, rendered now)"))
-                    .to_string(),
-            );
-            outputs.push(Output {
-                path,
-                text,
-                executable: true,
-            });
-        }
+        compare_profile(dir, &renderer, &ctx, &mut found, &mut outcome)?;
     }
+    let Found {
+        outputs,
+        report,
+        checked,
+    } = found;
     if args.update {
         for out in &outputs {
             if let Some(parent) = out.path.parent() {
@@ -92,16 +70,68 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
             "verify: {checked} artifact(s) checked, {} updated\n",
             outputs.len()
         );
-        return Ok(outcome);
-    }
-    if differ > 0 {
+    } else if outputs.is_empty() {
+        outcome.stdout = format!("verify: {checked} artifact(s) match\n");
+    } else {
         // The diff is the output; the summary is the error it ends with.
         outcome.stdout = report;
         outcome.error = Some(Error::failure(format!(
-            "verify: {differ} of {checked} artifact(s) differ from {dir}/expected (run with --update to accept them)"
+            "verify: {} of {checked} artifact(s) differ from {dir}/expected (run with --update to accept them)",
+            outputs.len()
         )));
-        return Ok(outcome);
     }
-    outcome.stdout = format!("verify: {checked} artifact(s) match\n");
     Ok(outcome)
+}
+
+/// What the comparison found: the files that differ (to write with `--update`), their
+/// unified diffs, and how many artifacts were checked.
+#[derive(Default)]
+struct Found {
+    outputs: Vec<Output>,
+    report: String,
+    checked: usize,
+}
+
+/// Renders every artifact of one profile and compares it with DIR/expected/PROFILE/.
+fn compare_profile(
+    dir: &Utf8Path,
+    renderer: &Renderer,
+    ctx: &Context,
+    found: &mut Found,
+    outcome: &mut Outcome,
+) -> Result<(), Error> {
+    let name = &ctx.profile.name;
+    for &artifact in Artifact::ALL {
+        if let Some(unmet) = artifact.unmet(&ctx.profile) {
+            // Said, not skipped silently: the user sees which file CI does not cover.
+            outcome.notes.push(Note::Info(format!(
+                "verify: {name}: {} not checked: {}",
+                artifact.file_name(),
+                unmet.message()
+            )));
+            continue;
+        }
+        let text = renderer.render(artifact, ctx)?;
+        let path = dir.join("expected").join(name).join(artifact.file_name());
+        let stored = std::fs::read_to_string(&path).ok();
+        found.checked += 1;
+        if stored.as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        let old = stored.unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(&old, &text);
+        found.report.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(path.as_str(), &format!("{name} ({artifact}, rendered now)"))
+                .to_string(),
+        );
+        found.outputs.push(Output {
+            path,
+            text,
+            executable: true,
+        });
+    }
+    Ok(())
 }

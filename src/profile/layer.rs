@@ -10,7 +10,9 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
-use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Security, Word, WorkerKind, WorkersPer};
+use super::types::{
+    GpuOrder, Launch, MpiFlavour, Protocol, Queue, Security, Word, WorkerKind, WorkersPer,
+};
 use crate::walltime::Walltime;
 
 /// A value with where it came from.
@@ -246,6 +248,7 @@ section! {
         venv: Option<String> => replace,
         vars: IndexMap<String, Word> => by_key,
         setup: Vec<String> => replace,
+        prologue: Vec<String> => replace,
     }
 }
 
@@ -280,6 +283,7 @@ section! {
         worker_args: Vec<String> => replace,
         startup_timeout: u32 => replace,
         shutdown_margin: Walltime => replace,
+        launch: Launch => replace,
     }
 }
 
@@ -307,6 +311,29 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
     ("rapids", RapidsLayer::FIELDS),
     ("dask", DaskLayer::FIELDS),
 ];
+
+impl EnvLayer {
+    /// The Python environment is one choice: a layer that names a conda prefix or a venv (and
+    /// not the other) replaces whichever of the two the layers below named. So a defaults
+    /// file's `env.conda` works with a venv profile, and `--env` over either.
+    pub fn choose_one_environment(&mut self) {
+        match (&self.conda, &self.venv) {
+            (Some(conda), None) if conda.value.is_some() => {
+                self.venv = Some(Sourced {
+                    value: None,
+                    ..conda.clone()
+                });
+            }
+            (None, Some(venv)) if venv.value.is_some() => {
+                self.conda = Some(Sourced {
+                    value: None,
+                    ..venv.clone()
+                });
+            }
+            _ => {}
+        }
+    }
+}
 
 impl Layer {
     /// Every present key with its value and origin, in profile order.

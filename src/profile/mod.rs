@@ -149,7 +149,10 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
     layers.push(defaults_layer()?);
 
     let mut merged = Layer::default();
-    for layer in layers {
+    for mut layer in layers {
+        if let Some(env) = &mut layer.env {
+            env.choose_one_environment();
+        }
         merged.merge_over(layer);
     }
     // `extends` only links files; the resolved profile does not carry it.

@@ -4,7 +4,9 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Security, WorkerKind, WorkersPer};
+use super::types::{
+    GpuOrder, Launch, MpiFlavour, Protocol, Queue, Security, WorkerKind, WorkersPer,
+};
 use crate::walltime::Walltime;
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +63,8 @@ pub struct Env {
     pub venv: Option<String>,
     pub vars: IndexMap<String, String>,
     pub setup: Vec<String>,
+    /// Shell lines run before modules and activation (e.g. to put `conda` on PATH).
+    pub prologue: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,6 +95,7 @@ pub struct Dask {
     pub worker_args: Vec<String>,
     pub startup_timeout: u32,
     pub shutdown_margin: Walltime,
+    pub launch: Launch,
 }
 
 impl Profile {

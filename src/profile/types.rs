@@ -52,6 +52,14 @@ choice! {
 }
 
 choice! {
+    /// How the job starts its worker ranks: `auto` starts them itself when the allocation
+    /// has one host and through the site's launcher otherwise; `mpi` always through the
+    /// launcher (a site that accounts or binds processes through it); `local` always itself
+    /// (one host only).
+    Launch { Auto = "auto", Mpi = "mpi", Local = "local" }
+}
+
+choice! {
     /// The Dask comm protocol.
     Protocol { Tcp = "tcp", Ucx = "ucx" }
 }

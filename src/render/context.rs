@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use crate::mpi::Launcher;
+use crate::mpi;
 use crate::plan::Plan;
-use crate::profile::model::Profile;
-use crate::profile::types::{GpuOrder, Protocol, WorkerKind, WorkersPer};
+use crate::profile::model::{Dask, Profile};
+use crate::profile::types::{GpuOrder, MpiFlavour, Protocol, WorkerKind, WorkersPer};
 use crate::rapids;
 use crate::render::security::Security;
 
@@ -38,13 +38,17 @@ pub struct Tool {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Mpi {
-    /// The launcher's words up to the program, with `"$dask_pbs_nranks"` and
-    /// `"$dask_pbs_hostfile"` as shell variables of the job script.
-    pub launch: String,
+    /// The launcher's words up to the program, with placeholders (`{nranks}`,
+    /// `{ranks_per_node}`, `{hostfile}`) that the template fills (the `launch` filter).
+    pub launch: Vec<&'static str>,
+    /// The variable that gives a rank the job starts itself its local rank.
+    pub local_rank_var: &'static str,
     /// Local-rank variables to try, in order.
     pub local_rank_vars: Vec<&'static str>,
     /// Whether the hostfile lines carry `slots=N` (OpenMPI).
     pub hostfile_slots: bool,
+    /// `[text, flavour]`: `mpiexec --version` printing `text` is an mpiexec of `flavour`.
+    pub version_marks: Vec<(&'static str, MpiFlavour)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,99 +86,9 @@ pub struct Conda {
 impl Context {
     pub fn new(profile: Profile, regenerate_args: &[String]) -> Context {
         let plan = Plan::new(&profile);
-        let launcher = Launcher::new(profile.system.mpi);
-        let dask = &profile.dask;
         let security = Security::new(&profile);
-
-        let mut scheduler_options: Vec<String> = vec!["--port".into(), "0".into()];
-        let dashboard = dask
-            .dashboard_port
-            .map(|p| format!(":{p}"))
-            .unwrap_or_else(|| ":0".into());
-        scheduler_options.extend(["--dashboard-address".into(), dashboard]);
-        scheduler_options.extend(["--protocol".into(), security.protocol.clone()]);
-        if let Some(interface) = &dask.interface {
-            scheduler_options.extend(["--interface".into(), interface.clone()]);
-        }
-        scheduler_options.extend(dask.scheduler_args.iter().cloned());
-        let scheduler_env = if dask.protocol == Protocol::Ucx && dask.worker == WorkerKind::Cuda {
-            // UCX picks its transports from the CUDA context the scheduler creates (sites.md).
-            vec!["DASK_DISTRIBUTED_UCXX__CREATE_CUDA_CONTEXT=True".to_string()]
-        } else {
-            vec![]
-        };
-        let scheduler_env = [scheduler_env, security.scheduler_env.clone()].concat();
-
-        let gpu = dask.worker == WorkerKind::Cuda;
-        let mut options: Vec<String> = Vec::new();
-        let mut opt = |flag: &str, value: Option<String>| {
-            if let Some(v) = value {
-                options.push(flag.to_string());
-                options.push(v);
-            }
-        };
-        if gpu {
-            opt("--device-memory-limit", dask.device_memory_limit.clone());
-            opt("--rmm-pool-size", dask.rmm_pool_size.clone());
-        } else {
-            opt("--nworkers", Some(plan.workers_per_rank.to_string()));
-        }
-        opt("--memory-limit", plan.worker_memory_limit.clone());
-        opt("--nthreads", dask.nthreads.map(|n| n.to_string()));
-        opt("--protocol", Some(security.protocol.clone()));
-        opt("--interface", dask.interface.clone());
-        opt("--local-directory", dask.local_directory.clone());
-        opt("--death-timeout", Some(dask.death_timeout.to_string()));
-        if !gpu && plan.hold_seconds > 0 {
-            // `dask worker` retires itself before walltime; `dask cuda worker` has no --lifetime.
-            opt("--lifetime", Some(format!("{}s", plan.hold_seconds)));
-        }
-        options.extend(dask.worker_args.iter().cloned());
-
-        let worker = Worker {
-            program: if gpu {
-                vec!["dask", "cuda", "worker"]
-            } else {
-                vec!["dask", "worker"]
-            },
-            options,
-            gpu,
-            one_gpu_per_rank: gpu && dask.workers_per == WorkersPer::Gpu,
-            gpu_order: profile.system.gpu_order,
-            default_gpus: (0..plan.gpus_per_node).collect(),
-        };
-
-        let r = &profile.rapids;
-        let mut create: Vec<String> = vec!["conda".into(), "create".into(), "-y".into()];
-        let prefix = profile.env.conda.clone();
-        create.extend([
-            "-p".into(),
-            prefix.clone().unwrap_or_else(|| "PREFIX".into()),
-        ]);
-        for channel in &r.channels {
-            if channel == "nvidia" && !rapids::wants_nvidia_channel(&r.version) {
-                continue;
-            }
-            create.extend(["-c".into(), channel.clone()]);
-        }
-        if gpu {
-            create.push(format!("rapids={}", r.version));
-            create.push(format!("python={}", r.python));
-            create.push(format!("cuda-version{}", cuda_spec(&r.cuda)));
-        } else {
-            create.push(format!("python={}", r.python));
-            create.extend(["dask".into(), "distributed".into()]);
-        }
-        let extra_packages = if dask.protocol == Protocol::Ucx {
-            vec!["distributed-ucxx".to_string()]
-        } else {
-            vec![]
-        };
-        create.extend(extra_packages.iter().cloned());
-
         let mut regenerate = vec!["--profile".to_string(), profile.name.clone()];
         regenerate.extend(regenerate_args.iter().cloned());
-
         Context {
             tool: Tool {
                 name: env!("CARGO_PKG_NAME"),
@@ -183,25 +97,10 @@ impl Context {
             directives: plan.directives(),
             qsub_words: plan.qsub_words(),
             regenerate_args: regenerate,
-            mpi: Mpi {
-                launch: launcher.command(
-                    plan.ranks_per_node,
-                    "\"$dask_pbs_nranks\"",
-                    "\"$dask_pbs_hostfile\"",
-                ),
-                local_rank_vars: launcher.local_rank_vars(),
-                hostfile_slots: launcher.hostfile_slots(),
-            },
-            scheduler: Scheduler {
-                options: scheduler_options,
-                env: scheduler_env,
-            },
-            worker,
-            conda: Conda {
-                prefix,
-                create,
-                extra_packages,
-            },
+            mpi: Mpi::new(&profile),
+            scheduler: Scheduler::new(&profile.dask, &security),
+            worker: Worker::new(&profile, &plan, &security),
+            conda: Conda::new(&profile),
             plan,
             profile,
             security,
@@ -209,13 +108,109 @@ impl Context {
     }
 }
 
-/// `>=12.0,<=12.8` stays as is; a bare `12.8` becomes `=12.8` so `cuda-version12.8` never
-/// appears.
-fn cuda_spec(spec: &str) -> String {
-    let spec = spec.trim();
-    if spec.starts_with(['<', '>', '=', '!']) {
-        spec.to_string()
+impl Mpi {
+    fn new(profile: &Profile) -> Mpi {
+        let launcher = mpi::launcher(profile.system.mpi);
+        Mpi {
+            launch: launcher.launch.to_vec(),
+            local_rank_var: mpi::LOCAL_RANK_VAR,
+            local_rank_vars: launcher.all_local_rank_vars(),
+            hostfile_slots: launcher.hostfile_slots,
+            version_marks: mpi::VERSION_MARKS.to_vec(),
+        }
+    }
+}
+
+impl Scheduler {
+    fn new(dask: &Dask, security: &Security) -> Scheduler {
+        let mut options: Vec<String> = vec!["--port".into(), "0".into()];
+        let dashboard = dask
+            .dashboard_port
+            .map(|p| format!(":{p}"))
+            .unwrap_or_else(|| ":0".into());
+        options.extend(["--dashboard-address".into(), dashboard]);
+        options.extend(["--protocol".into(), security.protocol.clone()]);
+        if let Some(interface) = &dask.interface {
+            options.extend(["--interface".into(), interface.clone()]);
+        }
+        options.extend(dask.scheduler_args.iter().cloned());
+        let env = if dask.protocol == Protocol::Ucx && dask.worker == WorkerKind::Cuda {
+            // UCX picks its transports from the CUDA context the scheduler creates
+            // (https://docs.rapids.ai/api/dask-cuda/stable/examples/ucx/).
+            vec!["DASK_DISTRIBUTED_UCXX__CREATE_CUDA_CONTEXT=True".to_string()]
+        } else {
+            vec![]
+        };
+        let env = [env, security.scheduler_env.clone()].concat();
+        Scheduler { options, env }
+    }
+}
+
+impl Worker {
+    fn new(profile: &Profile, plan: &Plan, security: &Security) -> Worker {
+        let dask = &profile.dask;
+        let gpu = dask.worker == WorkerKind::Cuda;
+        Worker {
+            program: if gpu {
+                vec!["dask", "cuda", "worker"]
+            } else {
+                vec!["dask", "worker"]
+            },
+            options: worker_options(profile, plan, security),
+            gpu,
+            one_gpu_per_rank: gpu && dask.workers_per == WorkersPer::Gpu,
+            gpu_order: profile.system.gpu_order,
+            default_gpus: (0..plan.gpus_per_node).collect(),
+        }
+    }
+}
+
+/// The worker's options after `--scheduler-file` and `--name`.
+fn worker_options(profile: &Profile, plan: &Plan, security: &Security) -> Vec<String> {
+    let dask = &profile.dask;
+    let gpu = dask.worker == WorkerKind::Cuda;
+    let mut options: Vec<String> = Vec::new();
+    let mut opt = |flag: &str, value: Option<String>| {
+        if let Some(v) = value {
+            options.push(flag.to_string());
+            options.push(v);
+        }
+    };
+    if gpu {
+        opt("--device-memory-limit", dask.device_memory_limit.clone());
+        opt("--rmm-pool-size", dask.rmm_pool_size.clone());
     } else {
-        format!("={spec}")
+        opt("--nworkers", Some(plan.workers_per_rank.to_string()));
+    }
+    opt("--memory-limit", plan.worker_memory_limit.clone());
+    opt("--nthreads", dask.nthreads.map(|n| n.to_string()));
+    opt("--protocol", Some(security.protocol.clone()));
+    opt("--interface", dask.interface.clone());
+    opt("--local-directory", dask.local_directory.clone());
+    opt("--death-timeout", Some(dask.death_timeout.to_string()));
+    if !gpu && plan.hold_seconds > 0 && profile.run.is_none() {
+        // A held cluster: `dask worker` retires itself before walltime (`dask cuda worker`
+        // has no --lifetime). With a payload the workers live until the job's trap stops
+        // them: retiring them under a running payload would leave it waiting for workers.
+        opt("--lifetime", Some(format!("{}s", plan.hold_seconds)));
+    }
+    options.extend(dask.worker_args.iter().cloned());
+    options
+}
+
+impl Conda {
+    fn new(profile: &Profile) -> Conda {
+        let extra_packages = if profile.dask.protocol == Protocol::Ucx {
+            vec!["distributed-ucxx".to_string()]
+        } else {
+            vec![]
+        };
+        let gpu = profile.dask.worker == WorkerKind::Cuda;
+        let prefix = profile.env.conda.clone();
+        Conda {
+            create: rapids::conda_create(&profile.rapids, gpu, prefix.as_deref(), &extra_packages),
+            prefix,
+            extra_packages,
+        }
     }
 }

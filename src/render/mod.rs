@@ -6,10 +6,12 @@ pub mod context;
 pub mod security;
 
 use camino::{Utf8Path, Utf8PathBuf};
+use minijinja::value::Kwargs;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value, syntax::SyntaxConfig};
 
 use crate::builtin;
 use crate::error::Error;
+use crate::mpi;
 use crate::quote;
 use artifact::Artifact;
 use context::Context;
@@ -100,7 +102,37 @@ fn function_error(message: String) -> Result<Value, minijinja::Error> {
     Err(minijinja::Error::new(ErrorKind::InvalidOperation, message))
 }
 
-pub fn environment(dirs: &TemplateDirs) -> Environment<'static> {
+/// Fills a launcher's words (see `mpi`): literal text is shell-quoted, each `{name}`
+/// placeholder is replaced by the shell text the template gives as `name=...` (its own
+/// variables, e.g. `nranks='"$dask_pbs_nranks"'`); a placeholder the template does not give
+/// is an error. The `launch` filter.
+fn filter_launch(words: Vec<String>, values: Kwargs) -> Result<String, minijinja::Error> {
+    let invalid = |m: String| minijinja::Error::new(ErrorKind::InvalidOperation, m);
+    let mut line = Vec::with_capacity(words.len());
+    for word in &words {
+        let mut text = String::new();
+        for part in mpi::split_word(word).map_err(invalid)? {
+            match part {
+                mpi::Part::Literal(literal) => {
+                    text.push_str(&quote::quote(literal).map_err(|e| invalid(e.to_string()))?)
+                }
+                mpi::Part::Placeholder(name) => {
+                    let value: Value = values.get(name).map_err(|_| {
+                        invalid(format!(
+                            "launch word `{word}` needs `{name}=...` in the launch filter"
+                        ))
+                    })?;
+                    text.push_str(&value.to_string());
+                }
+            }
+        }
+        line.push(text);
+    }
+    values.assert_all_used()?;
+    Ok(line.join(" "))
+}
+
+fn environment(dirs: &TemplateDirs) -> Environment<'static> {
     let mut env = Environment::new();
     // Comments are `{## … ##}`: Jinja's own `{#` would swallow bash's `${#array[@]}`.
     let syntax = SyntaxConfig::builder()
@@ -117,6 +149,7 @@ pub fn environment(dirs: &TemplateDirs) -> Environment<'static> {
     env.add_filter("q", filter_q);
     env.add_filter("shell_join", filter_shell_join);
     env.add_filter("comment", filter_comment);
+    env.add_filter("launch", filter_launch);
     env.add_function("error", function_error);
     let dirs = dirs.clone();
     env.set_loader(move |name| {
@@ -133,41 +166,52 @@ pub fn environment(dirs: &TemplateDirs) -> Environment<'static> {
     env
 }
 
-/// Renders `template` (a name in the environment) with `ctx`.
-pub fn render_named(
-    env: &Environment<'static>,
-    dirs: &TemplateDirs,
-    template: &str,
-    ctx: &Context,
-    artifact: &str,
-) -> Result<String, Error> {
-    let tmpl = env
-        .get_template(template)
-        .map_err(|e| template_error(&e, dirs))?;
-    let value = context_value(ctx, artifact)?;
-    tmpl.render(value).map_err(|e| template_error(&e, dirs))
+/// The template environment of one run, built once: every artifact and user template is
+/// rendered through it.
+pub struct Renderer {
+    env: Environment<'static>,
+    dirs: TemplateDirs,
 }
 
-/// Renders a template file that is not in the environment (`dask-pbs render FILE`).
-pub fn render_file(
-    env: &Environment<'static>,
-    dirs: &TemplateDirs,
-    path: &Utf8Path,
-    ctx: &Context,
-) -> Result<String, Error> {
-    let source = std::fs::read_to_string(path).map_err(|e| Error::io("read template", path, e))?;
-    let value = context_value(ctx, "render")?;
-    env.render_named_str(path.as_str(), &source, value)
-        .map_err(|e| template_error(&e, dirs))
-}
+impl Renderer {
+    pub fn new(dirs: &TemplateDirs) -> Renderer {
+        Renderer {
+            env: environment(dirs),
+            dirs: dirs.clone(),
+        }
+    }
 
-pub fn render(
-    env: &Environment<'static>,
-    dirs: &TemplateDirs,
-    artifact: Artifact,
-    ctx: &Context,
-) -> Result<String, Error> {
-    render_named(env, dirs, artifact.template(), ctx, artifact.name())
+    /// Renders `artifact` with `ctx`.
+    pub fn render(&self, artifact: Artifact, ctx: &Context) -> Result<String, Error> {
+        self.render_named(artifact.template(), ctx, artifact.name())
+    }
+
+    /// Renders `template` (a name the loader finds) with `ctx`; `artifact` is what the
+    /// template sees as `artifact` and in `regenerate`.
+    pub fn render_named(
+        &self,
+        template: &str,
+        ctx: &Context,
+        artifact: &str,
+    ) -> Result<String, Error> {
+        let tmpl = self
+            .env
+            .get_template(template)
+            .map_err(|e| template_error(&e, &self.dirs))?;
+        let value = context_value(ctx, artifact)?;
+        tmpl.render(value)
+            .map_err(|e| template_error(&e, &self.dirs))
+    }
+
+    /// Renders a template file that is not in the environment (`dask-pbs render FILE`).
+    pub fn render_file(&self, path: &Utf8Path, ctx: &Context) -> Result<String, Error> {
+        let source =
+            std::fs::read_to_string(path).map_err(|e| Error::io("read template", path, e))?;
+        let value = context_value(ctx, "render")?;
+        self.env
+            .render_named_str(path.as_str(), &source, value)
+            .map_err(|e| template_error(&e, &self.dirs))
+    }
 }
 
 fn context_value(ctx: &Context, artifact: &str) -> Result<Value, Error> {

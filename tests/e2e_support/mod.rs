@@ -191,13 +191,11 @@ impl PbsJob {
 
     /// Renders the job with `dask-pbs gen job ARGS` into the submit directory.
     pub fn render(&self, artifact: &str, args: &[&str]) -> PathBuf {
-        let file = match artifact {
-            "job" => "job.sh",
-            "start" => "dask_start.sh",
-            "client" => "dask_client.py",
-            "worker" => "dask_start_worker.sh",
-            other => panic!("no file name for {other}"),
-        };
+        let file = dask_pbs::render::artifact::Artifact::ALL
+            .iter()
+            .find(|a| a.name() == artifact)
+            .unwrap_or_else(|| panic!("no artifact {artifact}"))
+            .file_name();
         let out = self.submit_dir().join(file);
         let mut full = vec!["gen", artifact];
         full.extend_from_slice(args);

@@ -25,6 +25,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
         scheduler_args,
         worker_args,
         startup_timeout,
+        launch,
         shutdown_margin,
     } = layer;
     let k = DaskLayer::KEYS;
@@ -45,6 +46,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
     let scheduler_args = take(scheduler_args, k.scheduler_args, p);
     let worker_args = take(worker_args, k.worker_args, p);
     let startup_timeout = take(startup_timeout, k.startup_timeout, p);
+    let launch = take(launch, k.launch, p);
     let shutdown_margin = take(shutdown_margin, k.shutdown_margin, p);
     let dask = Dask {
         worker: worker?,
@@ -63,6 +65,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
         scheduler_args: scheduler_args?,
         worker_args: worker_args?,
         startup_timeout: startup_timeout?,
+        launch: launch?,
         shutdown_margin: shutdown_margin?,
     };
     check(&dask, p);
