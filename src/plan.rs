@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::profile::model::Profile;
-use crate::profile::types::{ChunkKind, Protocol, WorkerKind, WorkersPer};
+use crate::profile::types::{ChunkKind, Protocol, RequestKind, WorkerKind, WorkersPer};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -32,8 +32,9 @@ pub struct Plan {
 
 impl Plan {
     pub fn new(p: &Profile) -> Plan {
-        let queue = p.queue();
-        let (nodes, gpus_per_node) = match (queue.chunk, p.dask.worker) {
+        // With no queue named, the server's default queue takes whole nodes.
+        let chunk = p.queue().map_or(ChunkKind::Node, |q| q.chunk);
+        let (nodes, gpus_per_node) = match (chunk, p.dask.worker) {
             (_, WorkerKind::Cpu) => (p.job.select, 0),
             (ChunkKind::Gpu, WorkerKind::Cuda) => (1, p.job.select),
             (ChunkKind::Node, WorkerKind::Cuda) => (p.job.select, p.system.gpus_per_node),
@@ -54,11 +55,27 @@ impl Plan {
         let mut qsub: Vec<(String, Option<String>)> = Vec::new();
         let mut opt = |flag: &str, value: Option<String>| qsub.push((flag.to_string(), value));
         opt("-N", Some(p.job.name.clone()));
-        opt("-q", Some(p.job.queue.clone()));
+        if let Some(queue) = &p.job.queue {
+            opt("-q", Some(queue.clone()));
+        }
         if let Some(account) = &p.job.account {
             opt("-A", Some(account.clone()));
         }
-        opt("-l", Some(format!("select={select}")));
+        match p.job.request {
+            RequestKind::Select => opt("-l", Some(format!("select={select}"))),
+            // Job-wide resources in one `-l`, as dask-jobqueue writes a resource-spec; the
+            // validation keeps such a job to one node.
+            RequestKind::JobWide if !p.job.resources.is_empty() => {
+                let resources: Vec<String> = p
+                    .job
+                    .resources
+                    .iter()
+                    .map(|(key, value)| format!("{key}={value}"))
+                    .collect();
+                opt("-l", Some(resources.join(",")));
+            }
+            RequestKind::JobWide => {}
+        }
         opt("-l", Some(format!("walltime={}", p.job.walltime)));
         if !p.job.filesystems.is_empty() {
             opt(
@@ -87,7 +104,7 @@ impl Plan {
             .map(|w| w.seconds())
             .unwrap_or(0);
         Plan {
-            chunk: queue.chunk,
+            chunk,
             nodes,
             gpus_per_node,
             ranks_per_node,
@@ -167,7 +184,9 @@ impl Plan {
         };
         format!(
             "{request} of {}/{} for {} → {workers} ({launch}{protocol})",
-            p.name, p.job.queue, p.job.walltime
+            p.name,
+            p.job.queue.as_deref().unwrap_or("(default queue)"),
+            p.job.walltime
         )
     }
 }

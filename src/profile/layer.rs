@@ -10,7 +10,9 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
-use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, Word, WorkerKind, WorkersPer};
+use super::types::{
+    GpuOrder, MpiFlavour, Protocol, Queue, RequestKind, Word, WorkerKind, WorkersPer,
+};
 use crate::walltime::Walltime;
 
 /// A value with where it came from.
@@ -224,8 +226,9 @@ section! {
 section! {
     /// `job:` — the PBS request.
     JobLayer: JobKeys = "job." {
-        queue: String => replace,
+        queue: Option<String> => replace,
         select: u32 => replace,
+        request: RequestKind => replace,
         walltime: Walltime => replace,
         account: Option<String> => replace,
         filesystems: Vec<String> => replace,
@@ -245,6 +248,7 @@ section! {
         venv: Option<String> => replace,
         vars: IndexMap<String, Word> => by_key,
         setup: Vec<String> => replace,
+        prologue: Vec<String> => replace,
     }
 }
 

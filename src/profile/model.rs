@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, WorkerKind, WorkersPer};
+use super::types::{GpuOrder, MpiFlavour, Protocol, Queue, RequestKind, WorkerKind, WorkersPer};
 use crate::walltime::Walltime;
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,8 +39,10 @@ pub struct System {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
-    pub queue: String,
+    /// `None`: no `-q`; the server's default queue takes the job and no queue limits apply.
+    pub queue: Option<String>,
     pub select: u32,
+    pub request: RequestKind,
     pub walltime: Walltime,
     pub account: Option<String>,
     pub filesystems: Vec<String>,
@@ -58,6 +60,8 @@ pub struct Env {
     pub venv: Option<String>,
     pub vars: IndexMap<String, String>,
     pub setup: Vec<String>,
+    /// Lines run before the environment is activated (dask-jobqueue's job-script-prologue).
+    pub prologue: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,8 +94,8 @@ pub struct Dask {
 }
 
 impl Profile {
-    /// The queue the job asks for; validation guarantees it exists.
-    pub fn queue(&self) -> &Queue {
-        &self.system.queues[&self.job.queue]
+    /// The queue the job asks for, when it names one; validation guarantees it exists.
+    pub fn queue(&self) -> Option<&Queue> {
+        self.job.queue.as_ref().and_then(|q| self.system.queues.get(q))
     }
 }

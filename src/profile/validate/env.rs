@@ -15,12 +15,15 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
         venv,
         vars,
         setup,
+        prologue,
     } = layer;
     let k = EnvLayer::KEYS;
     let module_use = take(module_use, k.module_use, p);
     let modules = take(modules, k.modules, p);
     let setup = take(setup, k.setup, p);
+    let prologue = take(prologue, k.prologue, p);
     for (key, lines) in [
+        (k.prologue, &prologue),
         (k.module_use, &module_use),
         (k.modules, &modules),
         (k.setup, &setup),
@@ -57,6 +60,7 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
         venv: venv?,
         vars: vars?,
         setup: setup?,
+        prologue: prologue?,
     })
 }
 

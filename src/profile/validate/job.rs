@@ -11,6 +11,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     let JobLayer {
         queue,
         select,
+        request,
         walltime,
         account,
         filesystems,
@@ -22,6 +23,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     let k = JobLayer::KEYS;
     let queue = take(queue, k.queue, p);
     let select = take(select, k.select, p);
+    let request = take(request, k.request, p);
     let walltime = take(walltime, k.walltime, p);
     let name = take(name, k.name, p);
     report(p, k.name, name.as_deref().and_then(name_problem));
@@ -47,6 +49,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     Some(Job {
         queue: queue?,
         select: select?,
+        request: request?,
         walltime: walltime?,
         account: account?,
         filesystems: filesystems?,
