@@ -186,11 +186,15 @@ impl Builder<'_> {
         };
         if extends.is_none() {
             profile.system = Some(self.system());
-            if let Some(queue) = &c.queue {
-                self.out.comments.push(format!(
-                    "Queue `{queue}` allows walltimes up to the imported {}: put the site's limits in system.queues.",
-                    c.walltime
-                ));
+            let queue = c.queue.as_deref().unwrap_or("default");
+            self.out.comments.push(format!(
+                "Queue `{queue}` allows walltimes up to the imported {}: put the site's limits in system.queues.",
+                c.walltime
+            ));
+            if c.queue.is_none() {
+                self.out.comments.push(
+                    "job.queue is null: no -q line, the server's default queue takes the job.".into(),
+                );
             }
         } else {
             self.out.comments.push(
@@ -208,18 +212,15 @@ impl Builder<'_> {
     /// A site of one node shape, with the config's queue (if any) and its walltime as limit.
     fn system(&self) -> SystemLayer {
         let c = self.config;
-        let queues: IndexMap<String, Queue> = c
-            .queue
-            .iter()
-            .map(|name| {
-                let limits = Queue {
-                    chunk: ChunkKind::Node,
-                    chunks: Chunks::Range { min: 1, max: 10000 },
-                    walltime: [Walltime::from_seconds(1), c.walltime],
-                };
-                (name.clone(), limits)
-            })
-            .collect();
+        let limits = Queue {
+            chunk: ChunkKind::Node,
+            chunks: Chunks::Range { min: 1, max: 10000 },
+            walltime: [Walltime::from_seconds(1), c.walltime],
+        };
+        // With no queue in the config the job has no `-q`; a site still lists one queue, the
+        // server's default, for `--queue default` (`-q default`).
+        let name = c.queue.clone().unwrap_or_else(|| "default".to_string());
+        let queues = IndexMap::from([(name, limits)]);
         SystemLayer {
             gpus_per_node: self.set(0),
             cpus_per_node: self.set(c.cores),
