@@ -186,6 +186,14 @@ fn import_jobqueue_gives_a_standalone_profile_with_the_same_workers() {
         "{job}"
     );
     assert!(job.contains("conda activate /opt/conda/envs/dask"), "{job}");
+    // `$TMPDIR` is kept and expanded by the worker on the node.
+    let worker = common::ok(&["gen", "worker", "--profile", p]);
+    assert!(
+        worker.contains("local_directory=$(dask_pbs_expand '$TMPDIR') || exit 1"),
+        "{worker}"
+    );
+    assert!(worker.contains(" --local-directory \"$local_directory\" >>"), "{worker}");
+    common::assert_shell_clean("dask_start_worker.sh", &worker);
 }
 
 #[test]
@@ -268,4 +276,52 @@ fn import_jobqueue_reads_the_default_file_and_refuses_a_file_without_pbs() {
         "{}",
         run.stderr
     );
+}
+
+/// The worker wrapper's expansion of `dask.local_directory`, run by bash: variables expand,
+/// shell code in their values stays text, an unset one is a dask-pbs error naming it.
+#[test]
+fn the_worker_expands_variables_in_the_local_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(
+        &profile,
+        "extends: pbs-cpu\nenv: {conda: /e}\ndask: {local_directory: '/s/${USER}/x$TMPDIR'}\n",
+    )
+    .unwrap();
+    let worker = common::ok(&["gen", "worker", "--profile", profile.to_str().unwrap()]);
+    let start = worker.find("dask_pbs_expand() {").unwrap();
+    let end = start + worker[start..].find("\n}\n").unwrap() + 3;
+    let function = &worker[start..end];
+    let run = |script: &str, env: &[(&str, &str)]| {
+        std::process::Command::new("bash")
+            .args(["-c", &format!("set -euo pipefail; log=/dev/stderr; host=n1\n{function}{script}")])
+            .env_clear()
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let out = run(
+        "dask_pbs_expand '/s/${USER}/x$TMPDIR'",
+        &[("USER", "jdoe"), ("TMPDIR", "/tmp/$(id)")],
+    );
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/s/jdoe/x/tmp/$(id)");
+    let out = run("dask_pbs_expand '/s/${USER}'", &[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("dask.local_directory names $USER, which is not set on n1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Shell code is refused before anything renders.
+    std::fs::write(
+        &profile,
+        "extends: pbs-cpu\nenv: {conda: /e}\ndask: {local_directory: '/s/$(id)'}\n",
+    )
+    .unwrap();
+    let bad = common::dask_pbs(&["check", "--profile", profile.to_str().unwrap()]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("holds shell code"), "{}", bad.stderr);
 }

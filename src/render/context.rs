@@ -64,6 +64,9 @@ pub struct Worker {
     pub gpu_order: GpuOrder,
     /// GPU indices to use when PBS sets no CUDA_VISIBLE_DEVICES.
     pub default_gpus: Vec<u32>,
+    /// `dask.local_directory` when it names shell variables (`$USER`, `${PBS_JOBFS}`): the
+    /// wrapper expands them on the node, where they are set (validation allows nothing else).
+    pub local_directory_template: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,7 +121,11 @@ impl Context {
         opt("--nthreads", dask.nthreads.map(|n| n.to_string()));
         opt("--protocol", Some(dask.protocol.to_string()));
         opt("--interface", dask.interface.clone());
-        opt("--local-directory", dask.local_directory.clone());
+        let (local_directory, local_directory_template) = match &dask.local_directory {
+            Some(dir) if dir.contains('$') => (None, Some(dir.clone())),
+            other => (other.clone(), None),
+        };
+        opt("--local-directory", local_directory);
         opt("--death-timeout", Some(dask.death_timeout.to_string()));
         if !gpu && plan.hold_seconds > 0 {
             // `dask worker` retires itself before walltime; `dask cuda worker` has no --lifetime.
@@ -137,6 +144,7 @@ impl Context {
             one_gpu_per_rank: gpu && dask.workers_per == WorkersPer::Gpu,
             gpu_order: profile.system.gpu_order,
             default_gpus: (0..plan.gpus_per_node).collect(),
+            local_directory_template,
         };
 
         let r = &profile.rapids;

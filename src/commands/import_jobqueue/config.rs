@@ -382,10 +382,11 @@ impl Config {
             None => {}
         }
         if let Some(dir) = k.get("local-directory").and_then(text) {
-            if dir.contains('$') {
+            // `$NAME` and `${NAME}` are expanded by the worker on the node; shell code is not run.
+            if dir.contains("$(") || dir.contains('`') {
                 unmapped.push((
                     "local-directory".into(),
-                    format!("`{dir}` names shell variables, which dask-pbs does not expand in dask.local_directory yet; workers use the node's temporary directory"),
+                    format!("`{dir}` runs shell code; dask.local_directory expands only $NAME and ${{NAME}}"),
                 ));
             } else {
                 self.local_directory = Some(dir);
