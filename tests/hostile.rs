@@ -72,6 +72,7 @@ const FIELDS: &[(&str, &str, Class)] = &[
     ("env.vars", "env: {vars: {X: {V}}}", Class::Quoted),
     ("env.vars key", "env: {vars: {{V}: 1}}", Class::Checked),
     ("env.setup", "env: {setup: [{V}]}", Class::Code),
+    ("env.prologue", "env: {prologue: [{V}]}", Class::Code),
     ("rapids.version", "rapids: {version: {V}}", Class::Checked),
     ("rapids.python", "rapids: {python: {V}}", Class::Checked),
     ("rapids.cuda", "rapids: {cuda: {V}}", Class::Checked),
