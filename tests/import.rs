@@ -325,3 +325,22 @@ fn the_worker_expands_variables_in_the_local_directory() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("holds shell code"), "{}", bad.stderr);
 }
+
+/// `null` removes an inherited map entry: a queue, a chunk resource (in a file or `--set`).
+#[test]
+fn null_removes_an_inherited_queue_or_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("site.yaml");
+    std::fs::write(
+        &profile,
+        "extends: pbs-cpu\nenv: {conda: /e}\nsystem:\n  queues:\n    workq: null\n    batch: {chunk: node, chunks: {min: 1, max: 4}, walltime: ['00:00:01', '24:00:00']}\njob: {queue: batch}\n",
+    )
+    .unwrap();
+    let p = profile.to_str().unwrap();
+    let job = common::ok(&["gen", "--profile", p, "--set", "job.resources.ncpus=null"]);
+    assert!(job.contains("#PBS -l select=1\n"), "{job}");
+    let workq = common::dask_pbs(&["check", "--profile", p, "--queue", "workq"]);
+    assert_eq!(workq.code, 2);
+    assert!(workq.stderr.contains("no queue `workq` on this site"), "{}", workq.stderr);
+    assert!(workq.stderr.contains("queues: batch"), "{}", workq.stderr);
+}

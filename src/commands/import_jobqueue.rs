@@ -94,11 +94,11 @@ impl Builder<'_> {
             ResourceSpec::Select { count, chunk } => {
                 self.job.request = self.set(RequestKind::Select);
                 self.job.select = self.set(*count);
-                self.job.resources = self.set(chunk.clone());
+                self.job.resources = self.set(entries(chunk));
             }
             ResourceSpec::JobWide(resources) => {
                 self.job.request = self.set(RequestKind::JobWide);
-                self.job.resources = self.set(resources.clone());
+                self.job.resources = self.set(entries(resources));
             }
             ResourceSpec::Directive(text) => {
                 self.job.request = self.set(RequestKind::JobWide);
@@ -220,7 +220,7 @@ impl Builder<'_> {
         // With no queue in the config the job has no `-q`; a site still lists one queue, the
         // server's default, for `--queue default` (`-q default`).
         let name = c.queue.clone().unwrap_or_else(|| "default".to_string());
-        let queues = IndexMap::from([(name, limits)]);
+        let queues = IndexMap::from([(name, Some(limits))]);
         SystemLayer {
             gpus_per_node: self.set(0),
             cpus_per_node: self.set(c.cores),
@@ -245,6 +245,11 @@ pub enum ResourceSpec {
     Directive(String),
     /// `job-directives-skip` removed the request line.
     Skipped,
+}
+
+/// A map as a layer's map, every entry present.
+fn entries(map: &IndexMap<String, Word>) -> IndexMap<String, Option<Word>> {
+    map.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect()
 }
 
 /// Bytes as the shortest exact size Dask reads: `2GiB`, `109GB`, or `12111111111B`.

@@ -79,6 +79,13 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     T::deserialize(d).map(Some)
 }
 
+/// A merged map without the entries a layer removed with `null`.
+pub fn remaining<V>(map: IndexMap<String, Option<V>>) -> IndexMap<String, V> {
+    map.into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key, v)))
+        .collect()
+}
+
 /// One resolved key for `dask-pbs explain`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
@@ -99,7 +106,9 @@ mod merge {
         }
     }
 
-    /// Maps merge key by key: the child adds keys and overrides the ones it names.
+    /// Maps merge key by key: the child adds keys and overrides the ones it names; a child's
+    /// `null` entry (`None`) stays in the merged map to hide the parent's, and is dropped when
+    /// the profile resolves (`remaining`).
     pub fn by_key<V>(
         child: &mut Option<Sourced<IndexMap<String, V>>>,
         parent: Option<Sourced<IndexMap<String, V>>>,
@@ -219,7 +228,7 @@ section! {
         account_required: bool => replace,
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
-        queues: IndexMap<String, Queue> => by_key,
+        queues: IndexMap<String, Option<Queue>> => by_key,
     }
 }
 
@@ -234,7 +243,7 @@ section! {
         filesystems: Vec<String> => replace,
         name: String => replace,
         place: Option<String> => replace,
-        resources: IndexMap<String, Word> => by_key,
+        resources: IndexMap<String, Option<Word>> => by_key,
         directives: Vec<String> => replace,
     }
 }
@@ -246,7 +255,7 @@ section! {
         modules: Vec<String> => replace,
         conda: Option<String> => replace,
         venv: Option<String> => replace,
-        vars: IndexMap<String, Word> => by_key,
+        vars: IndexMap<String, Option<Word>> => by_key,
         setup: Vec<String> => replace,
         prologue: Vec<String> => replace,
     }

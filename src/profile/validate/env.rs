@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 
 use super::words::{is_identifier, text_problem};
 use super::{Problems, take};
-use crate::profile::layer::EnvLayer;
+use crate::profile::layer::{EnvLayer, remaining};
 use crate::profile::model::Env;
 
 pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
@@ -40,7 +40,7 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
         }
     }
     let vars: Option<IndexMap<String, String>> =
-        take(vars, k.vars, p).map(|v| v.into_iter().map(|(name, value)| (name, value.0)).collect());
+        take(vars, k.vars, p).map(|v| remaining(v).into_iter().map(|(name, value)| (name, value.0)).collect());
     for (name, value) in vars.iter().flatten() {
         for message in var_problems(name, value) {
             p.at(k.vars, message);

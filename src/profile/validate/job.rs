@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 
 use super::words::{MAX_WORD, is_directive_word, is_identifier};
 use super::{Problems, set, take};
-use crate::profile::layer::JobLayer;
+use crate::profile::layer::{JobLayer, remaining};
 use crate::profile::model::Job;
 
 pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
@@ -36,7 +36,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     let place = take(place, k.place, p);
     report(p, k.place, set(&place).and_then(place_problem));
     let resources: Option<IndexMap<String, String>> = take(resources, k.resources, p)
-        .map(|r| r.into_iter().map(|(key, value)| (key, value.0)).collect());
+        .map(|r| remaining(r).into_iter().map(|(key, value)| (key, value.0)).collect());
     for (key, value) in resources.iter().flatten() {
         for message in resource_problems(key, value) {
             p.at(k.resources, message);
