@@ -257,6 +257,20 @@ fn extends_names_the_site() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("extends: derecho"), "{}", run.stdout);
     assert!(!run.stdout.contains("system:"), "{}", run.stdout);
+    // pbs-cpu's ncpus: 64 is not merged into a request that names no ncpus.
+    let config = corpus_dir().join("pleiades-model.yaml");
+    let run = common::dask_pbs(&[
+        "import-jobqueue",
+        "--extends",
+        "pbs-cpu",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(&profile, &run.stdout).unwrap();
+    let job = common::ok(&["gen", "--profile", profile.to_str().unwrap(), "--queue", "workq"]);
+    assert!(job.contains("#PBS -l select=1:mem=120GB:model=bro\n"), "{job}");
 }
 
 #[test]
@@ -343,4 +357,24 @@ fn null_removes_an_inherited_queue_or_resource() {
     assert_eq!(workq.code, 2);
     assert!(workq.stderr.contains("no queue `workq` on this site"), "{}", workq.stderr);
     assert!(workq.stderr.contains("queues: batch"), "{}", workq.stderr);
+}
+
+/// `job-script-prologue` (here spelt with underscores) runs before the environment is
+/// activated, as in dask-jobqueue's script.
+#[test]
+fn the_prologue_runs_before_activation() {
+    let config = corpus_dir().join("underscore-keys.yaml");
+    let run = common::dask_pbs(&["import-jobqueue", config.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("not mapped"), "{}", run.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(&profile, &run.stdout).unwrap();
+    let job = common::ok(&["gen", "--profile", profile.to_str().unwrap()]);
+    let prologue = job.find("eval 'module load gcc/12'").expect("the prologue line");
+    let activate = job.find("conda activate /opt/envs/dask").expect("activation");
+    assert!(prologue < activate, "{job}");
+    assert!(job.contains("--death-timeout 120"), "{job}");
+    assert!(job.contains("--resources ssd=1"), "{job}");
+    common::assert_shell_clean("job.sh", &job);
 }

@@ -201,6 +201,13 @@ impl Builder<'_> {
                 "The queue's limits, the launcher and the modules are the extended profile's."
                     .to_string(),
             );
+            // The site's own ncpus/ngpus/mem would be merged into the request: dask-jobqueue
+            // asks only for what the config names, so the others are removed (`null`).
+            if let Some(resources) = self.job.resources.as_mut() {
+                for key in ["ncpus", "ngpus", "mem"] {
+                    resources.value.entry(key.to_string()).or_insert(None);
+                }
+            }
         }
         profile.job = Some(self.job);
         profile.env = Some(self.env);
