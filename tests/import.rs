@@ -79,7 +79,11 @@ fn dask_pbs_lines(case: &Case, dir: &Path) -> Vec<String> {
     let mut args = vec!["--profile", profile.to_str().unwrap()];
     if run.stdout.contains("\n  conda: null\n  venv: null\n") {
         // No `python` in the config: the only flag the profile may need.
-        assert!(run.stderr.contains("set env.conda or env.venv"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("set env.conda or env.venv"),
+            "{}",
+            run.stderr
+        );
         args.extend(["--env", "/opt/envs/dask"]);
     }
     let check = common::dask_pbs(&[&["check"], args.as_slice()].concat());
@@ -137,7 +141,12 @@ fn the_expected_lines_are_dask_jobqueue_s_own() {
         let expected =
             std::fs::read_to_string(corpus_dir().join(format!("expected/{}.pbs", case.file)))
                 .unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{}", case.file);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{}",
+            case.file
+        );
     }
 }
 
@@ -192,7 +201,10 @@ fn import_jobqueue_gives_a_standalone_profile_with_the_same_workers() {
         worker.contains("local_directory=$(dask_pbs_expand '$TMPDIR') || exit 1"),
         "{worker}"
     );
-    assert!(worker.contains(" --local-directory \"$local_directory\" >>"), "{worker}");
+    assert!(
+        worker.contains(" --local-directory \"$local_directory\" >>"),
+        "{worker}"
+    );
     common::assert_shell_clean("dask_start_worker.sh", &worker);
 }
 
@@ -269,8 +281,17 @@ fn extends_names_the_site() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("p.yaml");
     std::fs::write(&profile, &run.stdout).unwrap();
-    let job = common::ok(&["gen", "--profile", profile.to_str().unwrap(), "--queue", "workq"]);
-    assert!(job.contains("#PBS -l select=1:mem=120GB:model=bro\n"), "{job}");
+    let job = common::ok(&[
+        "gen",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--queue",
+        "workq",
+    ]);
+    assert!(
+        job.contains("#PBS -l select=1:mem=120GB:model=bro\n"),
+        "{job}"
+    );
 }
 
 #[test]
@@ -309,7 +330,10 @@ fn the_worker_expands_variables_in_the_local_directory() {
     let function = &worker[start..end];
     let run = |script: &str, env: &[(&str, &str)]| {
         std::process::Command::new("bash")
-            .args(["-c", &format!("set -euo pipefail; log=/dev/stderr; host=n1\n{function}{script}")])
+            .args([
+                "-c",
+                &format!("set -euo pipefail; log=/dev/stderr; host=n1\n{function}{script}"),
+            ])
             .env_clear()
             .envs(env.iter().copied())
             .output()
@@ -355,7 +379,11 @@ fn null_removes_an_inherited_queue_or_resource() {
     assert!(job.contains("#PBS -l select=1\n"), "{job}");
     let workq = common::dask_pbs(&["check", "--profile", p, "--queue", "workq"]);
     assert_eq!(workq.code, 2);
-    assert!(workq.stderr.contains("no queue `workq` on this site"), "{}", workq.stderr);
+    assert!(
+        workq.stderr.contains("no queue `workq` on this site"),
+        "{}",
+        workq.stderr
+    );
     assert!(workq.stderr.contains("queues: batch"), "{}", workq.stderr);
 }
 
@@ -371,8 +399,12 @@ fn the_prologue_runs_before_activation() {
     let profile = dir.path().join("p.yaml");
     std::fs::write(&profile, &run.stdout).unwrap();
     let job = common::ok(&["gen", "--profile", profile.to_str().unwrap()]);
-    let prologue = job.find("eval 'module load gcc/12'").expect("the prologue line");
-    let activate = job.find("conda activate /opt/envs/dask").expect("activation");
+    let prologue = job
+        .find("eval 'module load gcc/12'")
+        .expect("the prologue line");
+    let activate = job
+        .find("conda activate /opt/envs/dask")
+        .expect("activation");
     assert!(prologue < activate, "{job}");
     assert!(job.contains("--death-timeout 120"), "{job}");
     assert!(job.contains("--resources ssd=1"), "{job}");

@@ -53,7 +53,10 @@ impl std::fmt::Display for ImportError {
                 f,
                 "dask-jobqueue needs {} in the section (it refuses a job without them); set {}",
                 keys.join(" and "),
-                keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+                keys.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
             ImportError::Bad { key, why } => write!(f, "`{key}`: {why}"),
         }
@@ -153,12 +156,16 @@ impl Builder<'_> {
             Environment::Conda { prefix, why } => (
                 Some(prefix.clone()),
                 None,
-                format!("env.conda {prefix}: {why}. If it is a venv, write `conda: null` and `venv: {prefix}`."),
+                format!(
+                    "env.conda {prefix}: {why}. If it is a venv, write `conda: null` and `venv: {prefix}`."
+                ),
             ),
             Environment::Venv { prefix, why } => (
                 None,
                 Some(prefix.clone()),
-                format!("env.venv {prefix}: {why}. If it is a conda environment, write `venv: null` and `conda: {prefix}`."),
+                format!(
+                    "env.venv {prefix}: {why}. If it is a conda environment, write `venv: null` and `conda: {prefix}`."
+                ),
             ),
             Environment::Unknown(why) => {
                 let message = format!(
@@ -193,7 +200,8 @@ impl Builder<'_> {
             ));
             if c.queue.is_none() {
                 self.out.comments.push(
-                    "job.queue is null: no -q line, the server's default queue takes the job.".into(),
+                    "job.queue is null: no -q line, the server's default queue takes the job."
+                        .into(),
                 );
             }
         } else {
@@ -256,7 +264,9 @@ pub enum ResourceSpec {
 
 /// A map as a layer's map, every entry present.
 fn entries(map: &IndexMap<String, Word>) -> IndexMap<String, Option<Word>> {
-    map.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect()
+    map.iter()
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect()
 }
 
 /// Bytes as the shortest exact size Dask reads: `2GiB`, `109GB`, or `12111111111B`.
@@ -273,7 +283,7 @@ fn exact_size(bytes: u64) -> String {
     ];
     UNITS
         .iter()
-        .find(|(_, size)| bytes >= *size && bytes % size == 0)
+        .find(|(_, size)| bytes >= *size && bytes.is_multiple_of(*size))
         .map(|(unit, size)| format!("{}{unit}", bytes / size))
         .unwrap_or_else(|| format!("{bytes}B"))
 }

@@ -96,6 +96,9 @@ pub struct Dask {
 impl Profile {
     /// The queue the job asks for, when it names one; validation guarantees it exists.
     pub fn queue(&self) -> Option<&Queue> {
-        self.job.queue.as_ref().and_then(|q| self.system.queues.get(q))
+        self.job
+            .queue
+            .as_ref()
+            .and_then(|q| self.system.queues.get(q))
     }
 }

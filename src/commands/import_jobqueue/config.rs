@@ -12,8 +12,14 @@ use crate::walltime::Walltime;
 /// Where `python` points: which environment the job activates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Environment {
-    Conda { prefix: String, why: String },
-    Venv { prefix: String, why: String },
+    Conda {
+        prefix: String,
+        why: String,
+    },
+    Venv {
+        prefix: String,
+        why: String,
+    },
     /// No prefix can be read from `python`: why.
     Unknown(String),
 }
@@ -148,7 +154,7 @@ pub fn default_processes(cores: u32) -> u32 {
         return cores.max(1);
     }
     (1..=cores)
-        .find(|f| cores % f == 0 && u64::from(*f) * u64::from(*f) >= u64::from(cores))
+        .find(|f| cores.is_multiple_of(*f) && u64::from(*f) * u64::from(*f) >= u64::from(cores))
         .unwrap_or(cores)
 }
 
@@ -238,6 +244,51 @@ fn resource_spec(spec: &str) -> ResourceSpec {
     ResourceSpec::Directive(spec.to_string())
 }
 
+/// `cores`, `memory` (bytes), `processes` and `walltime`, as dask-jobqueue reads them.
+fn shape(k: &IndexMap<String, Value>) -> Result<(u32, u64, u32, Walltime), ImportError> {
+    let missing: Vec<&'static str> = ["cores", "memory"]
+        .into_iter()
+        .filter(|key| !k.contains_key(*key))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::Missing(missing));
+    }
+    let bad = |key: &'static str, why: String| ImportError::Bad { key, why };
+    let cores = k
+        .get("cores")
+        .and_then(Value::as_u64)
+        .and_then(|c| u32::try_from(c).ok())
+        .filter(|c| *c > 0)
+        .ok_or_else(|| bad("cores", "not a whole number of cores from 1 up".into()))?;
+    let memory = k
+        .get("memory")
+        .and_then(text)
+        .as_deref()
+        .and_then(parse_bytes)
+        .filter(|m| *m > 0)
+        .ok_or_else(|| bad("memory", "not a size like 100GB or 2GiB".into()))?;
+    let processes = match k.get("processes") {
+        None => default_processes(cores),
+        Some(p) => p
+            .as_u64()
+            .and_then(|p| u32::try_from(p).ok())
+            .filter(|p| (1..=cores).contains(p))
+            .ok_or_else(|| {
+                bad(
+                    "processes",
+                    format!("not a whole number from 1 to cores ({cores})"),
+                )
+            })?,
+    };
+    let walltime = match k.get("walltime").and_then(text) {
+        None => Walltime::from_seconds(DEFAULT_WALLTIME),
+        Some(w) => w
+            .parse()
+            .map_err(|e: crate::walltime::WalltimeError| bad("walltime", e.to_string()))?,
+    };
+    Ok((cores, memory, processes, walltime))
+}
+
 impl Config {
     /// Reads a section; the keys that have no dask-pbs counterpart come back with why.
     pub fn read(
@@ -245,53 +296,7 @@ impl Config {
         keys: &Map<String, Value>,
     ) -> Result<(Config, Vec<(String, String)>), ImportError> {
         let k = canonical(keys);
-        let cores = k.get("cores").and_then(Value::as_u64);
-        let memory = k.get("memory").and_then(text);
-        let mut missing = Vec::new();
-        if cores.is_none() {
-            missing.push("cores");
-        }
-        if memory.is_none() {
-            missing.push("memory");
-        }
-        if !missing.is_empty() {
-            return Err(ImportError::Missing(missing));
-        }
-        let cores = cores
-            .and_then(|c| u32::try_from(c).ok())
-            .filter(|c| *c > 0)
-            .ok_or(ImportError::Bad {
-                key: "cores",
-                why: "not a whole number of cores from 1 up".into(),
-            })?;
-        let memory = memory
-            .as_deref()
-            .and_then(parse_bytes)
-            .filter(|m| *m > 0)
-            .ok_or(ImportError::Bad {
-                key: "memory",
-                why: "not a size like 100GB or 2GiB".into(),
-            })?;
-        let processes = match k.get("processes") {
-            None => default_processes(cores),
-            Some(p) => p
-                .as_u64()
-                .and_then(|p| u32::try_from(p).ok())
-                .filter(|p| (1..=cores).contains(p))
-                .ok_or(ImportError::Bad {
-                    key: "processes",
-                    why: format!("not a whole number from 1 to cores ({cores})"),
-                })?,
-        };
-        let walltime = match k.get("walltime").and_then(text) {
-            None => Walltime::from_seconds(DEFAULT_WALLTIME),
-            Some(w) => w.parse().map_err(|e: crate::walltime::WalltimeError| {
-                ImportError::Bad {
-                    key: "walltime",
-                    why: e.to_string(),
-                }
-            })?,
-        };
+        let (cores, memory, processes, walltime) = shape(&k)?;
         let mut unmapped = Vec::new();
         let mut config = Config {
             section: section.to_string(),
@@ -342,7 +347,8 @@ impl Config {
                     line
                 }
                 ResourceSpec::JobWide(r) => {
-                    let pairs: Vec<String> = r.iter().map(|(k, v)| format!("{k}={}", v.0)).collect();
+                    let pairs: Vec<String> =
+                        r.iter().map(|(k, v)| format!("{k}={}", v.0)).collect();
                     format!("-l {}", pairs.join(","))
                 }
                 ResourceSpec::Directive(text) => format!("-l {text}"),
@@ -368,7 +374,8 @@ impl Config {
             if !hit {
                 unmapped.push((
                     format!("job-directives-skip ({skip})"),
-                    "dask-pbs always writes -N and -l walltime; this skip matches no other line".into(),
+                    "dask-pbs always writes -N and -l walltime; this skip matches no other line"
+                        .into(),
                 ));
             }
         }
@@ -376,9 +383,15 @@ impl Config {
 
     /// `death-timeout`, `local-directory`, `worker-extra-args`, `worker-command`.
     fn worker_keys(&mut self, k: &IndexMap<String, Value>, unmapped: &mut Vec<(String, String)>) {
-        match k.get("death-timeout").map(|v| v.as_u64().and_then(|t| u32::try_from(t).ok())) {
+        match k
+            .get("death-timeout")
+            .map(|v| v.as_u64().and_then(|t| u32::try_from(t).ok()))
+        {
             Some(Some(t)) => self.death_timeout = Some(t),
-            Some(None) => unmapped.push(("death-timeout".into(), "not a whole number of seconds".into())),
+            Some(None) => unmapped.push((
+                "death-timeout".into(),
+                "not a whole number of seconds".into(),
+            )),
             None => {}
         }
         if let Some(dir) = k.get("local-directory").and_then(text) {
@@ -398,12 +411,14 @@ impl Config {
                 let value = args.next().unwrap_or_default();
                 unmapped.push((
                     format!("worker-extra-args (--lifetime {value})"),
-                    "dask-pbs gives workers --lifetime walltime − dask.shutdown_margin itself".into(),
+                    "dask-pbs gives workers --lifetime walltime − dask.shutdown_margin itself"
+                        .into(),
                 ));
             } else if arg.starts_with("--lifetime=") {
                 unmapped.push((
                     format!("worker-extra-args ({arg})"),
-                    "dask-pbs gives workers --lifetime walltime − dask.shutdown_margin itself".into(),
+                    "dask-pbs gives workers --lifetime walltime − dask.shutdown_margin itself"
+                        .into(),
                 ));
             } else {
                 self.worker_args.push(arg);
@@ -431,7 +446,9 @@ impl Config {
                     "the job directory $PBS_O_WORKDIR/dask-pbs.$PBS_JOBID holds shared files"
                 }
                 "log-directory" => "logs go to the job directory's logs/",
-                "job-script-epilogue" => "no epilogue hook; shadow the _cleanup.sh.j2 template instead",
+                "job-script-epilogue" => {
+                    "no epilogue hook; shadow the _cleanup.sh.j2 template instead"
+                }
                 "job-cpu" | "job-mem" => "give the chunk's ncpus/mem in job.resources",
                 "scheduler-options" => {
                     if let Some(interface) = value.get("interface").and_then(text)
@@ -439,7 +456,10 @@ impl Config {
                     {
                         self.interface = Some(interface);
                     }
-                    if value.as_object().is_some_and(|o| o.keys().all(|k| k == "interface")) {
+                    if value
+                        .as_object()
+                        .is_some_and(|o| o.keys().all(|k| k == "interface"))
+                    {
                         continue;
                     }
                     "the job picks free ports itself; put other options in dask.scheduler_args"
@@ -448,10 +468,23 @@ impl Config {
                     Some(true) => continue,
                     _ => "dask-pbs workers always have a nanny",
                 },
-                "name" | "queue" | "account" | "walltime" | "cores" | "memory" | "processes"
-                | "resource-spec" | "job-extra-directives" | "interface" | "death-timeout"
-                | "local-directory" | "worker-extra-args" | "worker-command" | "python"
-                | "job-script-prologue" | "job-directives-skip" => continue,
+                "name"
+                | "queue"
+                | "account"
+                | "walltime"
+                | "cores"
+                | "memory"
+                | "processes"
+                | "resource-spec"
+                | "job-extra-directives"
+                | "interface"
+                | "death-timeout"
+                | "local-directory"
+                | "worker-extra-args"
+                | "worker-command"
+                | "python"
+                | "job-script-prologue"
+                | "job-directives-skip" => continue,
                 _ => "not a dask-jobqueue PBS key dask-pbs knows",
             };
             unmapped.push((key.clone(), why.to_string()));

@@ -1,6 +1,4 @@
-use super::config::{
-    default_processes, duplicate_keys, environment, parse_bytes, pbs_memory,
-};
+use super::config::{default_processes, duplicate_keys, environment, parse_bytes, pbs_memory};
 use super::*;
 
 fn imported(yaml: &str) -> Imported {
@@ -10,7 +8,9 @@ fn imported(yaml: &str) -> Imported {
 
 fn error(yaml: &str) -> ImportError {
     let config: Value = serde_saphyr::from_str(yaml).unwrap();
-    import(&config, "pbs", None, &Origin::Defaults).err().unwrap()
+    import(&config, "pbs", None, &Origin::Defaults)
+        .err()
+        .unwrap()
 }
 
 fn resources(out: &Imported) -> Vec<(String, String)> {
@@ -42,9 +42,15 @@ fn memory_is_formatted_as_dask_jobqueue_asks_pbs_for_it() {
 #[test]
 fn without_a_resource_spec_the_request_is_built_from_cores_and_memory() {
     let out = imported("pbs:\n  cores: 24\n  memory: 2GiB\n  processes: 2\n");
-    assert_eq!(resources(&out), [pair("ncpus", "24"), pair("mem", "2048MB")]);
+    assert_eq!(
+        resources(&out),
+        [pair("ncpus", "24"), pair("mem", "2048MB")]
+    );
     let dask = out.profile.dask.as_ref().unwrap();
-    assert_eq!(dask.memory_limit.as_ref().unwrap().value.as_deref(), Some("1GiB"));
+    assert_eq!(
+        dask.memory_limit.as_ref().unwrap().value.as_deref(),
+        Some("1GiB")
+    );
     assert_eq!(dask.nthreads.as_ref().unwrap().value, Some(12));
 }
 
@@ -78,13 +84,27 @@ fn cores_and_memory_are_required_as_dask_jobqueue_requires_them() {
         error("pbs:\n  queue: q\n"),
         ImportError::Missing(vec!["cores", "memory"])
     );
-    assert!(error("pbs:\n  cores: 4\n  memory: lots\n").to_string().contains("`memory`"));
+    assert!(
+        error("pbs:\n  cores: 4\n  memory: lots\n")
+            .to_string()
+            .contains("`memory`")
+    );
 }
 
 #[test]
 fn resource_specs_select_job_wide_and_other() {
     let out = imported("pbs:\n  cores: 8\n  memory: 8GB\n  resource-spec: select=2:ncpus=8\n");
-    assert_eq!(out.profile.job.as_ref().unwrap().select.as_ref().unwrap().value, 2);
+    assert_eq!(
+        out.profile
+            .job
+            .as_ref()
+            .unwrap()
+            .select
+            .as_ref()
+            .unwrap()
+            .value,
+        2
+    );
     assert_eq!(resources(&out), [pair("ncpus", "8")]);
     let out = imported("pbs:\n  cores: 48\n  memory: 190GB\n  resource_spec: ncpus=48,mem=190GB\n");
     let job = out.profile.job.as_ref().unwrap();
@@ -115,7 +135,10 @@ fn underscores_and_legacy_names_map_like_the_new_names() {
     assert!(out.unmapped.is_empty(), "{:?}", out.unmapped);
     let dask = out.profile.dask.unwrap();
     assert_eq!(dask.worker_args.unwrap().value, ["--resources", "x=1"]);
-    assert_eq!(out.profile.env.unwrap().prologue.unwrap().value, ["module load x"]);
+    assert_eq!(
+        out.profile.env.unwrap().prologue.unwrap().value,
+        ["module load x"]
+    );
     let job = out.profile.job.unwrap();
     assert_eq!(job.account.unwrap().value.as_deref(), Some("P1"));
     assert_eq!(job.directives.unwrap().value, ["-m n"]);
@@ -139,21 +162,33 @@ fn lifetime_bash_shebang_and_the_default_worker_command_are_not_reported_twice()
 #[test]
 fn the_environment_comes_from_python() {
     let conda = environment(Some("/glade/u/home/me/miniconda3/envs/dask/bin/python"));
-    assert!(matches!(conda, Environment::Conda { ref prefix, .. } if prefix == "/glade/u/home/me/miniconda3/envs/dask"));
+    assert!(
+        matches!(conda, Environment::Conda { ref prefix, .. } if prefix == "/glade/u/home/me/miniconda3/envs/dask")
+    );
     let venv = environment(Some("/opt/venvs/dask/bin/python3"));
     assert!(matches!(venv, Environment::Venv { ref prefix, .. } if prefix == "/opt/venvs/dask"));
-    assert!(matches!(environment(Some("python3")), Environment::Unknown(_)));
+    assert!(matches!(
+        environment(Some("python3")),
+        Environment::Unknown(_)
+    ));
     assert!(matches!(environment(None), Environment::Unknown(_)));
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("plain/conda-meta")).unwrap();
     let python = format!("{}/plain/bin/python", dir.path().display());
-    assert!(matches!(environment(Some(&python)), Environment::Conda { .. }));
+    assert!(matches!(
+        environment(Some(&python)),
+        Environment::Conda { .. }
+    ));
 }
 
 #[test]
 fn a_missing_environment_is_a_warning_and_no_placeholder() {
     let out = imported("pbs:\n  cores: 2\n  memory: 2GB\n");
-    assert!(out.warnings[0].contains("set env.conda or env.venv"), "{:?}", out.warnings);
+    assert!(
+        out.warnings[0].contains("set env.conda or env.venv"),
+        "{:?}",
+        out.warnings
+    );
     let env = out.profile.env.unwrap();
     assert_eq!(env.conda.unwrap().value, None);
     assert_eq!(env.venv.unwrap().value, None);
@@ -168,7 +203,8 @@ fn a_short_walltime_gets_a_short_margin() {
 
 #[test]
 fn duplicate_keys_are_found_with_their_lines() {
-    let text = "jobqueue:\n  pbs:\n    queue: a\n    cores: 1\n    queue: b\n  slurm:\n    queue: c\n";
+    let text =
+        "jobqueue:\n  pbs:\n    queue: a\n    cores: 1\n    queue: b\n  slurm:\n    queue: c\n";
     assert_eq!(duplicate_keys(text), [("queue".to_string(), 3, 5)]);
 }
 
@@ -181,16 +217,29 @@ fn a_custom_section_and_extends() {
         Some(ImportError::NoSection("pbs".into()))
     );
     let out = import(&config, "casper", Some("casper"), &Origin::Defaults).unwrap();
-    assert_eq!(out.profile.extends.unwrap().value.as_deref(), Some("casper"));
+    assert_eq!(
+        out.profile.extends.unwrap().value.as_deref(),
+        Some("casper")
+    );
     assert!(out.profile.system.is_none(), "the site's own queues apply");
 }
 
 #[test]
 fn the_imported_profile_parses_as_a_profile() {
-    let out = imported("jobqueue:\n  pbs:\n    queue: regular\n    cores: 8\n    memory: 8GB\n    processes: 2\n    resource-spec: select=2:ncpus=8\n");
+    let out = imported(
+        "jobqueue:\n  pbs:\n    queue: regular\n    cores: 8\n    memory: 8GB\n    processes: 2\n    resource-spec: select=2:ncpus=8\n",
+    );
     let yaml = serde_saphyr::to_string(&out.profile).unwrap();
     let layer = crate::profile::parse::parse_layer(&yaml, &Origin::Defaults).unwrap();
     assert_eq!(layer.job.unwrap().select.unwrap().value, 2);
     assert_eq!(layer.dask.unwrap().nthreads.unwrap().value, Some(4));
-    assert!(layer.system.unwrap().queues.unwrap().value.contains_key("regular"));
+    assert!(
+        layer
+            .system
+            .unwrap()
+            .queues
+            .unwrap()
+            .value
+            .contains_key("regular")
+    );
 }

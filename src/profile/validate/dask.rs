@@ -81,7 +81,9 @@ fn check(dask: &Dask, p: &mut Problems) {
         }
     }
     if let Some(dir) = dask.local_directory.as_deref() {
-        let problem = text_problem(dir).map(str::to_string).or_else(|| variable_problem(dir));
+        let problem = text_problem(dir)
+            .map(str::to_string)
+            .or_else(|| variable_problem(dir));
         if let Some(message) = problem {
             p.at(k.local_directory, message);
         }
@@ -104,7 +106,9 @@ fn check(dask: &Dask, p: &mut Problems) {
 fn variable_problem(dir: &str) -> Option<String> {
     let name_len = |s: &str| {
         s.char_indices()
-            .take_while(|(i, c)| c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit()))
+            .take_while(|(i, c)| {
+                c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit())
+            })
             .count()
     };
     let mut rest = dir;
@@ -147,7 +151,13 @@ mod tests {
 
     #[test]
     fn local_directory_names_variables_but_runs_nothing() {
-        for ok in ["/tmp/x", "$TMPDIR", "/glade/${USER}/dask", "$PBS_JOBFS/w_1", "a$B1"] {
+        for ok in [
+            "/tmp/x",
+            "$TMPDIR",
+            "/glade/${USER}/dask",
+            "$PBS_JOBFS/w_1",
+            "a$B1",
+        ] {
             assert!(variable_problem(ok).is_none(), "{ok}");
         }
         for bad in ["$(id)", "`id`", "${USER", "$1", "/x/$", "${A:-b}", "$$"] {

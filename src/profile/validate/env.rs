@@ -39,8 +39,12 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
             p.at(key, message);
         }
     }
-    let vars: Option<IndexMap<String, String>> =
-        take(vars, k.vars, p).map(|v| remaining(v).into_iter().map(|(name, value)| (name, value.0)).collect());
+    let vars: Option<IndexMap<String, String>> = take(vars, k.vars, p).map(|v| {
+        remaining(v)
+            .into_iter()
+            .map(|(name, value)| (name, value.0))
+            .collect()
+    });
     for (name, value) in vars.iter().flatten() {
         for message in var_problems(name, value) {
             p.at(k.vars, message);

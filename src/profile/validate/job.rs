@@ -35,8 +35,12 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     }
     let place = take(place, k.place, p);
     report(p, k.place, set(&place).and_then(place_problem));
-    let resources: Option<IndexMap<String, String>> = take(resources, k.resources, p)
-        .map(|r| remaining(r).into_iter().map(|(key, value)| (key, value.0)).collect());
+    let resources: Option<IndexMap<String, String>> = take(resources, k.resources, p).map(|r| {
+        remaining(r)
+            .into_iter()
+            .map(|(key, value)| (key, value.0))
+            .collect()
+    });
     for (key, value) in resources.iter().flatten() {
         for message in resource_problems(key, value) {
             p.at(k.resources, message);

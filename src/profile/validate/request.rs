@@ -65,7 +65,10 @@ fn unknown_queue(profile: &Profile, queue: &str) -> String {
 
 /// The chunk count must be one the queue takes, and a GPU-chunk queue's GPUs fit one node.
 fn select_problem(profile: &Profile, queue: &Queue) -> Option<String> {
-    let (name, select) = (profile.job.queue.as_deref().unwrap_or_default(), profile.job.select);
+    let (name, select) = (
+        profile.job.queue.as_deref().unwrap_or_default(),
+        profile.job.select,
+    );
     let unit = match queue.chunk {
         ChunkKind::Gpu => "GPUs",
         ChunkKind::Node => "nodes",
