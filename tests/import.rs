@@ -385,6 +385,27 @@ fn null_removes_an_inherited_queue_or_resource() {
         workq.stderr
     );
     assert!(workq.stderr.contains("queues: batch"), "{}", workq.stderr);
+    // explain credits each queue and resource to the file that defined it.
+    let explain = common::ok(&["explain", "--profile", p]);
+    let origin = |key: &str| {
+        let line = explain
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key}: {explain}"));
+        line.split("# ").nth(1).unwrap_or_default().to_string()
+    };
+    assert!(
+        origin("system.queues.batch.chunk ").contains("site.yaml:6:"),
+        "{explain}"
+    );
+    assert!(
+        origin("system.queues.workq ").contains("site.yaml:5:"),
+        "{explain}"
+    );
+    assert!(
+        origin("job.resources.ncpus ").contains("built-in profile pbs-cpu"),
+        "{explain}"
+    );
 }
 
 /// `job-script-prologue` (here spelt with underscores) runs before the environment is

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cli::ImportArgs;
 use crate::error::Error;
 use crate::profile::catalog::read_file;
-use crate::profile::layer::{DaskLayer, EnvLayer, JobLayer, Layer, Sourced, SystemLayer};
+use crate::profile::layer::{DaskLayer, Entries, EnvLayer, JobLayer, Layer, Sourced, SystemLayer};
 use crate::profile::origin::Origin;
 use crate::profile::types::{
     ChunkKind, Chunks, MpiFlavour, Queue, RequestKind, Word, WorkerKind, WorkersPer,
@@ -97,11 +97,11 @@ impl Builder<'_> {
             ResourceSpec::Select { count, chunk } => {
                 self.job.request = self.set(RequestKind::Select);
                 self.job.select = self.set(*count);
-                self.job.resources = self.set(entries(chunk));
+                self.job.resources = self.set(entries(chunk, &self.origin));
             }
             ResourceSpec::JobWide(resources) => {
                 self.job.request = self.set(RequestKind::JobWide);
-                self.job.resources = self.set(entries(resources));
+                self.job.resources = self.set(entries(resources, &self.origin));
             }
             ResourceSpec::Directive(text) => {
                 self.job.request = self.set(RequestKind::JobWide);
@@ -213,7 +213,8 @@ impl Builder<'_> {
             // asks only for what the config names, so the others are removed (`null`).
             if let Some(resources) = self.job.resources.as_mut() {
                 for key in ["ncpus", "ngpus", "mem"] {
-                    resources.value.entry(key.to_string()).or_insert(None);
+                    let removed = Sourced::new(None, self.origin.clone());
+                    resources.value.entry(key.to_string()).or_insert(removed);
                 }
             }
         }
@@ -235,7 +236,7 @@ impl Builder<'_> {
         // With no queue in the config the job has no `-q`; a site still lists one queue, the
         // server's default, for `--queue default` (`-q default`).
         let name = c.queue.clone().unwrap_or_else(|| "default".to_string());
-        let queues = IndexMap::from([(name, Some(limits))]);
+        let queues = IndexMap::from([(name, Sourced::new(Some(limits), self.origin.clone()))]);
         SystemLayer {
             gpus_per_node: self.set(0),
             cpus_per_node: self.set(c.cores),
@@ -263,9 +264,9 @@ pub enum ResourceSpec {
 }
 
 /// A map as a layer's map, every entry present.
-fn entries(map: &IndexMap<String, Word>) -> IndexMap<String, Option<Word>> {
+fn entries(map: &IndexMap<String, Word>, origin: &Origin) -> Entries<Word> {
     map.iter()
-        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .map(|(k, v)| (k.clone(), Sourced::new(Some(v.clone()), origin.clone())))
         .collect()
 }
 

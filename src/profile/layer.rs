@@ -79,10 +79,14 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     T::deserialize(d).map(Some)
 }
 
+/// A map merged key by key: each entry with its own origin; `None` is an entry a layer
+/// removed with `null`.
+pub type Entries<V> = IndexMap<String, Sourced<Option<V>>>;
+
 /// A merged map without the entries a layer removed with `null`.
-pub fn remaining<V>(map: IndexMap<String, Option<V>>) -> IndexMap<String, V> {
+pub fn remaining<V>(map: Entries<V>) -> IndexMap<String, V> {
     map.into_iter()
-        .filter_map(|(key, value)| value.map(|v| (key, v)))
+        .filter_map(|(key, entry)| entry.value.map(|v| (key, v)))
         .collect()
 }
 
@@ -121,6 +125,47 @@ mod merge {
             }
             (None, parent) => *child = parent,
             (Some(_), None) => {}
+        }
+    }
+}
+
+/// Where a field's entries came from: a whole value has its field's origin; each entry of a
+/// map merged by key keeps its own, so `explain` credits a queue to the file that defined it.
+mod per_entry {
+    use super::{Entries, Entry, Sourced};
+    use crate::profile::origin::Origin;
+    use serde::Serialize;
+
+    pub mod replace {
+        use super::*;
+
+        pub fn stamp<T>(_: &mut T, _: &Origin) {}
+
+        pub fn explain<T: Serialize>(key: &str, field: &Sourced<T>, out: &mut Vec<Entry>) {
+            out.push(Entry {
+                key: key.to_string(),
+                value: serde_json::to_value(&field.value).unwrap_or(serde_json::Value::Null),
+                origin: field.whence(),
+            });
+        }
+    }
+
+    pub mod by_key {
+        use super::*;
+
+        pub fn stamp<V>(map: &mut Entries<V>, origin: &Origin) {
+            for entry in map.values_mut() {
+                entry.origin = origin.clone();
+            }
+        }
+
+        pub fn explain<V: Serialize>(key: &str, field: &Sourced<Entries<V>>, out: &mut Vec<Entry>) {
+            if field.value.is_empty() {
+                return super::replace::explain(key, field, out);
+            }
+            for (name, entry) in &field.value {
+                super::replace::explain(&format!("{key}.{name}"), entry, out);
+            }
         }
     }
 }
@@ -192,18 +237,17 @@ macro_rules! section {
 
             /// Marks every present field as coming from `origin`.
             pub fn stamp(&mut self, origin: &Origin) {
-                $( if let Some(f) = &mut self.$field { f.origin = origin.clone(); } )+
+                $( if let Some(f) = &mut self.$field {
+                    f.origin = origin.clone();
+                    per_entry::$how::stamp(&mut f.value, origin);
+                } )+
                 $($( if let Some(s) = &mut self.$sec { s.stamp(origin); } )+)?
             }
 
             fn explain_into(&self, prefix: &str, out: &mut Vec<Entry>) {
                 $(
                     if let Some(f) = &self.$field {
-                        out.push(Entry {
-                            key: format!("{prefix}{}", stringify!($field)),
-                            value: serde_json::to_value(&f.value).unwrap_or(serde_json::Value::Null),
-                            origin: f.whence(),
-                        });
+                        per_entry::$how::explain(&format!("{prefix}{}", stringify!($field)), f, out);
                     }
                 )+
                 $($(
@@ -228,7 +272,7 @@ section! {
         account_required: bool => replace,
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
-        queues: IndexMap<String, Option<Queue>> => by_key,
+        queues: Entries<Queue> => by_key,
     }
 }
 
@@ -243,7 +287,7 @@ section! {
         filesystems: Vec<String> => replace,
         name: String => replace,
         place: Option<String> => replace,
-        resources: IndexMap<String, Option<Word>> => by_key,
+        resources: Entries<Word> => by_key,
         directives: Vec<String> => replace,
     }
 }
@@ -255,7 +299,7 @@ section! {
         modules: Vec<String> => replace,
         conda: Option<String> => replace,
         venv: Option<String> => replace,
-        vars: IndexMap<String, Option<Word>> => by_key,
+        vars: Entries<Word> => by_key,
         setup: Vec<String> => replace,
         prologue: Vec<String> => replace,
     }

@@ -20,7 +20,7 @@ fn resources(out: &Imported) -> Vec<(String, String)> {
         .unwrap()
         .value
         .iter()
-        .map(|(k, v)| (k.clone(), v.as_ref().unwrap().0.clone()))
+        .map(|(k, v)| (k.clone(), v.value.as_ref().unwrap().0.clone()))
         .collect()
 }
 
