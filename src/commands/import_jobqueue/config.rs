@@ -87,8 +87,8 @@ fn unset(v: &Value) -> bool {
 }
 
 /// The keys that mean something, `_` read as `-` and legacy names folded into new ones
-/// (a new name that is set wins, as in dask-jobqueue).
-fn canonical(keys: &Map<String, Value>) -> IndexMap<String, Value> {
+/// (a new name that is set wins, as in dask-jobqueue); a note for each legacy name.
+fn canonical(keys: &Map<String, Value>, notes: &mut Vec<String>) -> IndexMap<String, Value> {
     let mut out: IndexMap<String, Value> = IndexMap::new();
     for (key, value) in keys {
         if !unset(value) {
@@ -97,6 +97,14 @@ fn canonical(keys: &Map<String, Value>) -> IndexMap<String, Value> {
     }
     for (old, new) in RENAMED {
         if let Some(value) = out.shift_remove(*old) {
+            let used = if out.contains_key(*new) {
+                "ignored: the new name is set"
+            } else {
+                "read as the new name"
+            };
+            notes.push(format!(
+                "`{old}` is dask-jobqueue's old name for `{new}`: {used}"
+            ));
             out.entry(new.to_string()).or_insert(value);
         }
     }
@@ -295,7 +303,8 @@ impl Config {
         section: &str,
         keys: &Map<String, Value>,
     ) -> Result<(Config, Vec<(String, String)>), ImportError> {
-        let k = canonical(keys);
+        let mut notes = Vec::new();
+        let k = canonical(keys, &mut notes);
         let (cores, memory, processes, walltime) = shape(&k)?;
         let mut unmapped = Vec::new();
         let mut config = Config {
@@ -327,7 +336,7 @@ impl Config {
             worker_args: Vec::new(),
             prologue: strings(k.get("job-script-prologue")),
             environment: environment(k.get("python").and_then(Value::as_str)),
-            warnings: Vec::new(),
+            warnings: notes,
         };
         config.skips(k.get("job-directives-skip"), &mut unmapped);
         config.worker_keys(&k, &mut unmapped);

@@ -146,6 +146,10 @@ fn underscores_and_legacy_names_map_like_the_new_names() {
     let out = imported("pbs:\n  cores: 2\n  memory: 2GB\n  project: old\n  account: new\n");
     let account = out.profile.job.unwrap().account.unwrap().value;
     assert_eq!(account.as_deref(), Some("new"));
+    assert_eq!(
+        out.warnings[0],
+        "`project` is dask-jobqueue's old name for `account`: ignored: the new name is set"
+    );
 }
 
 #[test]
