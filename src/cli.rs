@@ -287,6 +287,13 @@ pub struct SubmitArgs {
 pub struct ImportArgs {
     /// The dask-jobqueue configuration (default ~/.config/dask/jobqueue.yaml).
     pub file: Option<Utf8PathBuf>,
+    /// The section to import: `jobqueue.NAME` (dask-jobqueue's config_name).
+    #[arg(long, value_name = "NAME", default_value = "pbs")]
+    pub section: String,
+    /// The site profile the import is for: the output extends it (its queues, MPI launcher,
+    /// modules) instead of being a standalone profile.
+    #[arg(long, value_name = "PROFILE")]
+    pub extends: Option<String>,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::profile::model::Profile;
-use crate::profile::types::{ChunkKind, Protocol, WorkerKind, WorkersPer};
+use crate::profile::types::{ChunkKind, Protocol, RequestKind, WorkerKind, WorkersPer};
 use crate::size::{Binary, hardware_bytes};
 
 #[derive(Debug, Clone, Serialize)]
@@ -37,13 +37,14 @@ pub struct Plan {
 
 impl Plan {
     pub fn new(p: &Profile) -> Plan {
-        let queue = p.queue();
+        // With no queue named, the server's default queue takes whole nodes.
+        let chunk = p.queue().map_or(ChunkKind::Node, |q| q.chunk);
         // A GPU-chunk queue puts every chunk on one node, whatever the workers are.
-        let nodes = match queue.chunk {
+        let nodes = match chunk {
             ChunkKind::Gpu => 1,
             ChunkKind::Node => p.job.select,
         };
-        let gpus_per_node = match (queue.chunk, p.dask.worker) {
+        let gpus_per_node = match (chunk, p.dask.worker) {
             (_, WorkerKind::Cpu) => 0,
             (ChunkKind::Gpu, WorkerKind::Cuda) => p.job.select,
             (ChunkKind::Node, WorkerKind::Cuda) => p.system.gpus_per_node,
@@ -75,7 +76,7 @@ impl Plan {
         });
         Plan {
             worker_memory_limit,
-            chunk: queue.chunk,
+            chunk,
             nodes,
             gpus_per_node,
             ranks_per_node,
@@ -93,11 +94,27 @@ impl Plan {
         let mut qsub: Vec<(String, Option<String>)> = Vec::new();
         let mut opt = |flag: &str, value: Option<String>| qsub.push((flag.to_string(), value));
         opt("-N", Some(p.job.name.clone()));
-        opt("-q", Some(p.job.queue.clone()));
+        if let Some(queue) = &p.job.queue {
+            opt("-q", Some(queue.clone()));
+        }
         if let Some(account) = &p.job.account {
             opt("-A", Some(account.clone()));
         }
-        opt("-l", Some(format!("select={select}")));
+        match p.job.request {
+            RequestKind::Select => opt("-l", Some(format!("select={select}"))),
+            // Job-wide resources in one `-l`, as dask-jobqueue writes a resource-spec; the
+            // validation keeps such a job to one node.
+            RequestKind::JobWide if !p.job.resources.is_empty() => {
+                let resources: Vec<String> = p
+                    .job
+                    .resources
+                    .iter()
+                    .map(|(key, value)| format!("{key}={value}"))
+                    .collect();
+                opt("-l", Some(resources.join(",")));
+            }
+            RequestKind::JobWide => {}
+        }
         opt("-l", Some(format!("walltime={}", p.job.walltime)));
         if !p.job.filesystems.is_empty() {
             opt(
@@ -188,7 +205,9 @@ impl Plan {
         };
         format!(
             "{request} of {}/{} for {} → {workers} ({launch}{protocol})",
-            p.name, p.job.queue, p.job.walltime
+            p.name,
+            p.job.queue.as_deref().unwrap_or("(default queue)"),
+            p.job.walltime
         )
     }
 }
@@ -196,8 +215,8 @@ impl Plan {
 /// The part of a node the job holds: all of it on a node-chunk queue, its GPUs' share on a
 /// GPU-chunk queue (`select` of the node's GPUs), as (numerator, denominator).
 pub fn node_share(p: &Profile) -> (u64, u64) {
-    match p.queue().chunk {
-        ChunkKind::Gpu if p.system.gpus_per_node > 0 => (
+    match p.queue().map(|q| q.chunk) {
+        Some(ChunkKind::Gpu) if p.system.gpus_per_node > 0 => (
             u64::from(p.job.select.min(p.system.gpus_per_node)),
             u64::from(p.system.gpus_per_node),
         ),

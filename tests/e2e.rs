@@ -730,3 +730,35 @@ fn launch_local_refuses_an_allocation_of_several_hosts() {
     );
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }
+
+/// `dask.local_directory` naming a variable (dask-jobqueue's `local-directory: $TMPDIR`):
+/// each worker expands it on its node, and Dask spills there.
+#[test]
+fn h_a_local_directory_with_a_variable_is_expanded_on_the_node() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("spill");
+    job.nodefile(2);
+    let mut args = cpu_args(&venv, 2);
+    args.extend([
+        "--set".to_string(),
+        "dask.local_directory=${PBS_O_WORKDIR}/spill-$PBS_JOBNAME".to_string(),
+        "--run".to_string(),
+        payload(2),
+    ]);
+    let script = job.render("job", &strs(&args));
+    let done = job.run(&script, Duration::from_secs(120));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(
+        done.stdout.contains("RESULT 2 1000000"),
+        "{}",
+        done.output()
+    );
+    let spill = job.submit_dir().join("spill-spill");
+    let entries: Vec<String> = std::fs::read_dir(&spill)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", spill.display(), done.output()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!entries.is_empty(), "nothing in {}", spill.display());
+    assert_clean(&job, &done);
+}

@@ -93,6 +93,32 @@ const fn homeless(args: &'static [&'static str], expect: &'static str) -> Case {
 const CASES: &[Case] = &[
     // --- the request
     case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "job.request=job-wide",
+            "-n",
+            "2",
+        ],
+        "job.request (from command-line flag --set job.request=job-wide): job-wide resources (job.resources) are for one node; got job.select 2: use -n 1, or job.request: select",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "dask.local_directory=/s/$(id)",
+        ],
+        "`/s/$(id)` holds shell code; only $NAME and ${NAME} are expanded",
+    ),
+    case(
         &["check", "--profile", "sophia", "-A", "X", "-q", "by-gpus"],
         "job.queue (from command-line flag --queue): no queue `by-gpus` on this site; did you mean `by-gpu`? queues: by-gpu, by-node, bigmem",
     ),

@@ -29,6 +29,9 @@ if [[ ! -x $venv/bin/dask ]]; then
   echo "tests/run.sh: creating $venv with dask[distributed,array]"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
+elif ! "$venv/bin/python" -c 'import dask_jobqueue' 2>/dev/null; then
+  # tests/import.rs compares imports with dask-jobqueue's own job scripts.
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
 fi
 export DASK_PBS_E2E_VENV=$PWD/$venv
 

@@ -1,306 +1,349 @@
-//! `dask-pbs import-jobqueue [FILE]`: a dask-jobqueue `pbs:` configuration as a dask-pbs
-//! profile. Every key that maps is mapped; every other one is listed on stderr with why.
+//! `dask-pbs import-jobqueue [FILE]`: a dask-jobqueue PBS configuration as a dask-pbs
+//! profile asking PBS for what dask-jobqueue 0.9's `PBSJob` asks for. Every key that maps is
+//! mapped; every other one is listed on stderr with why.
 
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::cli::ImportArgs;
 use crate::error::Error;
 use crate::profile::catalog::read_file;
-use crate::profile::layer::{DaskLayer, EnvLayer, JobLayer, Layer, Sourced, SystemLayer};
+use crate::profile::layer::{DaskLayer, Entries, EnvLayer, JobLayer, Layer, Sourced, SystemLayer};
 use crate::profile::origin::Origin;
-use crate::profile::types::{ChunkKind, Chunks, Queue, Word};
+use crate::profile::types::{
+    ChunkKind, Chunks, MpiFlavour, Queue, RequestKind, Word, WorkerKind, WorkersPer,
+};
 use crate::walltime::Walltime;
 
 use super::{Note, Outcome, process_env};
 
-/// The profile and the keys that could not be mapped, with reasons.
+mod config;
+use config::{Config, Environment};
+
+/// The profile, the keys that could not be mapped (with reasons) and notes for the user.
 pub struct Imported {
     pub profile: Layer,
     pub unmapped: Vec<(String, String)>,
-}
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::Array(items) => items.iter().filter_map(text).collect(),
-        Value::String(s) => vec![s.clone()],
-        _ => vec![],
-    }
-}
-
-/// "109 GB" → bytes.
-fn bytes(size: &str) -> Option<f64> {
-    let s = size.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: f64 = number.parse().ok()?;
-    let factor = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" | "k" => 1e3,
-        "mb" | "m" => 1e6,
-        "gb" | "g" => 1e9,
-        "tb" | "t" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        "tib" => 1024.0_f64.powi(4),
-        _ => return None,
-    };
-    Some(n * factor)
+    /// Comment lines for the top of the printed profile.
+    pub comments: Vec<String>,
+    /// Warnings for stderr (the import still succeeds).
+    pub warnings: Vec<String>,
 }
 
 /// Why a file cannot be imported at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportError {
-    /// Neither `jobqueue: pbs:` nor a top-level `pbs:` mapping.
-    NoPbsSection,
+    /// Neither `jobqueue: NAME:` nor a top-level `NAME:` mapping.
+    NoSection(String),
+    /// dask-jobqueue itself refuses a job without these keys.
+    Missing(Vec<&'static str>),
+    /// A key dask-jobqueue needs has a value it cannot use.
+    Bad { key: &'static str, why: String },
 }
 
 impl std::fmt::Display for ImportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ImportError::NoPbsSection => {
-                f.write_str("no `jobqueue: pbs:` section (nor a top-level `pbs:`) in the file")
-            }
+            ImportError::NoSection(name) => write!(
+                f,
+                "no `jobqueue: {name}:` section (nor a top-level `{name}:`) in the file; pick another with --section NAME"
+            ),
+            ImportError::Missing(keys) => write!(
+                f,
+                "dask-jobqueue needs {} in the section (it refuses a job without them); set {}",
+                keys.join(" and "),
+                keys.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+            ImportError::Bad { key, why } => write!(f, "`{key}`: {why}"),
         }
     }
 }
 
 impl std::error::Error for ImportError {}
 
-/// The profile being built, section by section, and the keys left out with why.
-struct Builder {
+/// The profile being built, section by section.
+struct Builder<'a> {
     origin: Origin,
-    /// dask-jobqueue's `processes`: workers per job, which divides cores and memory.
-    processes: u64,
+    config: &'a Config,
     job: JobLayer,
     env: EnvLayer,
     dask: DaskLayer,
-    queue_limits: Option<String>,
-    unmapped: Vec<(String, String)>,
+    out: Imported,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn set<T>(&self, value: T) -> Option<Sourced<T>> {
         Some(Sourced::new(value, self.origin.clone()))
     }
 
     fn skip(&mut self, key: &str, why: &str) {
-        self.unmapped.push((key.to_string(), why.to_string()));
+        self.out.unmapped.push((key.to_string(), why.to_string()));
     }
 
-    /// Maps one key of the `pbs:` section, or says why not.
-    fn key(&mut self, key: &str, value: &Value) {
-        match key {
-            "name" | "queue" | "account" | "project" | "walltime" => self.job_key(key, value),
-            "processes" => self.dask.workers_per_node = self.set(Some(self.processes as u32)),
-            "cores" => match value.as_u64() {
-                Some(cores) => {
-                    let per_worker = (cores / self.processes).max(1);
-                    self.dask.nthreads = self.set(Some(u32::try_from(per_worker).unwrap_or(u32::MAX)));
-                }
-                None => self.skip(key, "not a whole number of cores"),
-            },
-            "memory" => match text(value).as_deref().and_then(bytes) {
-                Some(total) => {
-                    let per_worker_mb = (total / self.processes as f64 / 1e6).floor() as u64;
-                    self.dask.memory_limit = self.set(Some(format!("{per_worker_mb}MB")));
-                }
-                None => self.skip(key, "not a size like 100GB"),
-            },
-            "interface" => self.dask.interface = self.set(text(value)),
-            "death-timeout" => match value.as_u64().and_then(|t| u32::try_from(t).ok()) {
-                Some(seconds) => self.dask.death_timeout = self.set(seconds),
-                None => self.skip(key, "not a whole number of seconds"),
-            },
-            "local-directory" => match text(value) {
-                Some(dir) if !dir.contains('$') => self.dask.local_directory = self.set(Some(dir)),
-                _ => self.skip(
-                    key,
-                    "shell variables are not expanded in profile values; workers use the node's temp directory by default",
+    /// `-N`, `-q`, `-A`, the resource request and `-l walltime`, with dask-jobqueue's defaults
+    /// and its `job-directives-skip`.
+    fn request(&mut self) {
+        let c = self.config;
+        self.job.name = self.set(c.name.clone());
+        self.job.queue = self.set(c.queue.clone());
+        self.job.account = self.set(c.account.clone());
+        self.job.walltime = self.set(c.walltime);
+        self.job.select = self.set(1);
+        match &c.resource_spec {
+            ResourceSpec::Select { count, chunk } => {
+                self.job.request = self.set(RequestKind::Select);
+                self.job.select = self.set(*count);
+                self.job.resources = self.set(entries(chunk, &self.origin));
+            }
+            ResourceSpec::JobWide(resources) => {
+                self.job.request = self.set(RequestKind::JobWide);
+                self.job.resources = self.set(entries(resources, &self.origin));
+            }
+            ResourceSpec::Directive(text) => {
+                self.job.request = self.set(RequestKind::JobWide);
+                self.job.resources = self.set(IndexMap::new());
+                self.out.comments.push(format!(
+                    "The request `-l {text}` is not PBS Pro's select= form: it is a job.directives line."
+                ));
+            }
+            ResourceSpec::Skipped => {
+                self.job.request = self.set(RequestKind::JobWide);
+                self.job.resources = self.set(IndexMap::new());
+            }
+        }
+        let mut directives = c.directives.clone();
+        if let ResourceSpec::Directive(text) = &c.resource_spec {
+            directives.insert(0, format!("-l {text}"));
+        }
+        self.job.directives = self.set(directives);
+        if c.walltime <= Walltime::from_seconds(300) {
+            // dask-pbs stops the cluster `shutdown_margin` (5 min) before walltime: keep a
+            // quarter of a short walltime for that instead.
+            let margin = Walltime::from_seconds((c.walltime.seconds() / 4).max(1));
+            self.dask.shutdown_margin = self.set(margin);
+            self.out.comments.push(format!(
+                "The walltime {} is short: dask.shutdown_margin is {margin} instead of 5 minutes.",
+                c.walltime
+            ));
+        }
+    }
+
+    /// The workers: dask-jobqueue's `processes` workers of `cores / processes` threads and
+    /// `memory / processes` bytes each, on one node.
+    fn workers(&mut self) {
+        let c = self.config;
+        self.dask.worker = self.set(WorkerKind::Cpu);
+        self.dask.workers_per = self.set(WorkersPer::Node);
+        self.dask.workers_per_node = self.set(Some(c.processes));
+        self.dask.nthreads = self.set(Some((c.cores / c.processes).max(1)));
+        self.dask.memory_limit = self.set(Some(exact_size(c.memory / u64::from(c.processes))));
+        self.dask.interface = self.set(c.interface.clone());
+        if let Some(t) = c.death_timeout {
+            self.dask.death_timeout = self.set(t);
+        }
+        self.dask.local_directory = self.set(c.local_directory.clone());
+        self.dask.worker_args = self.set(c.worker_args.clone());
+        self.env.prologue = self.set(c.prologue.clone());
+    }
+
+    /// env.conda or env.venv from `python`, or neither with a note saying what to set.
+    fn environment(&mut self) {
+        let (conda, venv, comment) = match &self.config.environment {
+            Environment::Conda { prefix, why } => (
+                Some(prefix.clone()),
+                None,
+                format!(
+                    "env.conda {prefix}: {why}. If it is a venv, write `conda: null` and `venv: {prefix}`."
                 ),
-            },
-            "worker-extra-args" | "extra" => self.dask.worker_args = self.set(strings(value)),
-            "job-script-prologue" | "env-extra" => self.env.setup = self.set(strings(value)),
-            "job-extra-directives" | "job-extra" => {
-                let directives = strings(value)
-                    .into_iter()
-                    .map(|d| d.trim_start_matches("#PBS").trim().to_string())
-                    .collect();
-                self.job.directives = self.set(directives);
+            ),
+            Environment::Venv { prefix, why } => (
+                None,
+                Some(prefix.clone()),
+                format!(
+                    "env.venv {prefix}: {why}. If it is a conda environment, write `venv: null` and `conda: {prefix}`."
+                ),
+            ),
+            Environment::Unknown(why) => {
+                let message = format!(
+                    "no environment: {why}; set env.conda or env.venv in the profile (or pass --env PREFIX to gen/submit)"
+                );
+                self.out.warnings.push(message.clone());
+                (None, None, message)
             }
-            "resource-spec" => self.resource_spec(key, value),
-            "scheduler-options" => self.scheduler_options(value),
-            other => match unmapped_reason(other) {
-                Some(why) => self.skip(other, why),
-                None => self.skip(other, "not a dask-jobqueue PBS key dask-pbs knows"),
-            },
-        }
-    }
-
-    /// `name`, `queue`, `account`/`project` and `walltime`: the PBS request.
-    fn job_key(&mut self, key: &str, value: &Value) {
-        let Some(value) = text(value) else {
-            return self.skip(key, "not a single value");
         };
-        match key {
-            "name" => self.job.name = self.set(value),
-            "queue" => {
-                self.queue_limits = Some(value.clone());
-                self.job.queue = self.set(value);
-            }
-            "walltime" => match value.parse::<Walltime>() {
-                Ok(walltime) => self.job.walltime = self.set(walltime),
-                Err(e) => self.skip(key, &e.to_string()),
-            },
-            _ => self.job.account = self.set(Some(value)),
-        }
+        self.env.conda = self.set(conda);
+        self.env.venv = self.set(venv);
+        self.out.comments.push(comment);
     }
 
-    /// `select=1:ncpus=36:mem=109GB` → `job.select` and `job.resources`.
-    fn resource_spec(&mut self, key: &str, value: &Value) {
-        let Some(spec) = text(value) else {
-            return self.skip(key, "not a select= string");
-        };
-        let spec = spec.trim_start_matches("select=");
-        let mut parts = spec.split(':').peekable();
-        if let Some(count) = parts.peek().and_then(|n| n.parse::<u32>().ok()) {
-            parts.next();
-            self.job.select = self.set(count);
-        }
-        let resources: IndexMap<String, Word> = parts
-            .filter_map(|part| part.split_once('='))
-            .map(|(k, v)| (k.to_string(), Word(v.to_string())))
-            .collect();
-        self.job.resources = self.set(resources);
-    }
-
-    /// `scheduler-options`: the interface maps; the ports and the rest do not.
-    fn scheduler_options(&mut self, value: &Value) {
-        if let Some(interface) = value.get("interface").and_then(text) {
-            self.dask.interface = self.set(Some(interface));
-        }
-        let others: Vec<&str> = value
-            .as_object()
-            .map(|o| {
-                o.keys()
-                    .map(String::as_str)
-                    .filter(|k| *k != "interface")
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !others.is_empty() {
-            self.skip(
-                &format!("scheduler-options ({})", others.join(", ")),
-                "the job picks free ports itself; put other options in dask.scheduler_args",
-            );
-        }
-    }
-
-    /// The profile: extends `pbs-cpu`, with a permissive entry for the queue it names.
-    fn finish(self) -> Imported {
+    /// The profile: standalone (a one-queue site of this config's node) or over `extends`.
+    fn finish(mut self, extends: Option<&str>) -> Imported {
+        let c = self.config;
         let mut profile = Layer {
-            description: self.set("imported from a dask-jobqueue configuration".to_string()),
-            extends: self.set(Some("pbs-cpu".to_string())),
+            description: self.set(format!(
+                "imported from dask-jobqueue section `{}`: {} cores, {} workers a node",
+                c.section, c.cores, c.processes
+            )),
+            extends: self.set(extends.map(str::to_string)),
             ..Layer::default()
         };
-        if let Some(queue) = &self.queue_limits {
-            // Queue limits are the site's: a permissive entry so the profile checks, to tighten.
-            let limits = Queue {
-                chunk: ChunkKind::Node,
-                chunks: Chunks::Range { min: 1, max: 10000 },
-                walltime: [
-                    Walltime::from_seconds(1),
-                    Walltime::from_seconds(720 * 3600),
-                ],
-            };
-            let system = SystemLayer {
-                queues: self.set(IndexMap::from([(queue.clone(), limits)])),
-                ..SystemLayer::default()
-            };
-            profile.system = Some(system);
+        if extends.is_none() {
+            profile.system = Some(self.system());
+            let queue = c.queue.as_deref().unwrap_or("default");
+            self.out.comments.push(format!(
+                "Queue `{queue}` allows walltimes up to the imported {}: put the site's limits in system.queues.",
+                c.walltime
+            ));
+            if c.queue.is_none() {
+                self.out.comments.push(
+                    "job.queue is null: no -q line, the server's default queue takes the job."
+                        .into(),
+                );
+            }
+        } else {
+            self.out.comments.push(
+                "The queue's limits, the launcher and the modules are the extended profile's."
+                    .to_string(),
+            );
+            // The site's own ncpus/ngpus/mem would be merged into the request: dask-jobqueue
+            // asks only for what the config names, so the others are removed (`null`).
+            if let Some(resources) = self.job.resources.as_mut() {
+                for key in ["ncpus", "ngpus", "mem"] {
+                    let removed = Sourced::new(None, self.origin.clone());
+                    resources.value.entry(key.to_string()).or_insert(removed);
+                }
+            }
         }
-        profile.job = non_empty(self.job);
-        profile.env = non_empty(self.env);
-        profile.dask = non_empty(self.dask);
-        Imported {
-            profile,
-            unmapped: self.unmapped,
+        profile.job = Some(self.job);
+        profile.env = Some(self.env);
+        profile.dask = Some(self.dask);
+        self.out.profile = profile;
+        self.out
+    }
+
+    /// A site of one node shape, with the config's queue (if any) and its walltime as limit.
+    fn system(&self) -> SystemLayer {
+        let c = self.config;
+        let limits = Queue {
+            chunk: ChunkKind::Node,
+            chunks: Chunks::Range { min: 1, max: 10000 },
+            walltime: [Walltime::from_seconds(1), c.walltime],
+        };
+        // With no queue in the config the job has no `-q`; a site still lists one queue, the
+        // server's default, for `--queue default` (`-q default`).
+        let name = c.queue.clone().unwrap_or_else(|| "default".to_string());
+        let queues = IndexMap::from([(name, Sourced::new(Some(limits), self.origin.clone()))]);
+        SystemLayer {
+            gpus_per_node: self.set(0),
+            cpus_per_node: self.set(c.cores),
+            mpi: self.set(MpiFlavour::OpenMpi),
+            queues: self.set(queues),
+            ..SystemLayer::default()
         }
     }
 }
 
-/// A section with at least one field, or none at all.
-fn non_empty<T: Default + serde::Serialize>(section: T) -> Option<T> {
-    let empty = serde_json::to_value(&section).ok() == serde_json::to_value(T::default()).ok();
-    (!empty).then_some(section)
+/// dask-jobqueue's `resource-spec`, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceSpec {
+    /// `select=N:k=v:…` (PBS Pro chunks), or the one dask-jobqueue builds without a spec.
+    Select {
+        count: u32,
+        chunk: IndexMap<String, Word>,
+    },
+    /// `ncpus=48,mem=190GB`: job-wide resources (NCI Gadi).
+    JobWide(IndexMap<String, Word>),
+    /// Anything else (`nodes=1:ppn=48`, Torque), written as it is.
+    Directive(String),
+    /// `job-directives-skip` removed the request line.
+    Skipped,
 }
 
-/// Why a dask-jobqueue key has no dask-pbs counterpart.
-fn unmapped_reason(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "python" => {
-            "dask-pbs activates env.conda or env.venv; set one to this Python's environment"
-        }
-        "worker-command" => {
-            "dask-pbs runs `dask worker` (dask.worker: cpu) or `dask cuda worker` (dask.worker: cuda)"
-        }
-        "shebang" => "generated jobs are bash scripts",
-        "shared-temp-directory" => {
-            "the job directory $PBS_O_WORKDIR/dask-pbs.$PBS_JOBID holds shared files"
-        }
-        "log-directory" => "logs go to the job directory's logs/",
-        "job-directives-skip" => "dask-pbs writes only the directives the profile asks for",
-        "job-script-epilogue" => "no epilogue hook; shadow the _cleanup.sh.j2 template instead",
-        "job-cpu" | "job-mem" => "give the chunk's ncpus/mem in job.resources",
-        _ => return None,
-    })
+/// A map as a layer's map, every entry present.
+fn entries(map: &IndexMap<String, Word>, origin: &Origin) -> Entries<Word> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), Sourced::new(Some(v.clone()), origin.clone())))
+        .collect()
 }
 
-/// A dask-jobqueue configuration's `pbs:` section as a profile layer.
-pub fn import(config: &Value, origin: &Origin) -> Result<Imported, ImportError> {
-    let pbs = config
+/// Bytes as the shortest exact size Dask reads: `2GiB`, `109GB`, or `12111111111B`.
+fn exact_size(bytes: u64) -> String {
+    const UNITS: &[(&str, u64)] = &[
+        ("TiB", 1 << 40),
+        ("TB", 1_000_000_000_000),
+        ("GiB", 1 << 30),
+        ("GB", 1_000_000_000),
+        ("MiB", 1 << 20),
+        ("MB", 1_000_000),
+        ("KiB", 1 << 10),
+        ("kB", 1_000),
+    ];
+    UNITS
+        .iter()
+        .find(|(_, size)| bytes >= *size && bytes.is_multiple_of(*size))
+        .map(|(unit, size)| format!("{}{unit}", bytes / size))
+        .unwrap_or_else(|| format!("{bytes}B"))
+}
+
+/// A dask-jobqueue configuration's section as a profile layer. `extends`: the site profile
+/// the output is for (standalone when `None`).
+pub fn import(
+    config: &Value,
+    section: &str,
+    extends: Option<&str>,
+    origin: &Origin,
+) -> Result<Imported, ImportError> {
+    let keys = config
         .get("jobqueue")
-        .and_then(|j| j.get("pbs"))
-        .or_else(|| config.get("pbs"))
+        .and_then(|j| j.get(section))
+        .or_else(|| config.get(section))
         .and_then(Value::as_object)
-        .ok_or(ImportError::NoPbsSection)?;
-    let processes = pbs
-        .get("processes")
-        .and_then(Value::as_u64)
-        .filter(|p| (1..=u64::from(u32::MAX)).contains(p))
-        .unwrap_or(1);
+        .ok_or_else(|| ImportError::NoSection(section.to_string()))?;
+    let (config, unmapped) = Config::read(section, keys)?;
     let mut builder = Builder {
         origin: origin.clone(),
-        processes,
+        config: &config,
         job: JobLayer::default(),
         env: EnvLayer::default(),
         dask: DaskLayer::default(),
-        queue_limits: None,
-        unmapped: Vec::new(),
+        out: Imported {
+            profile: Layer::default(),
+            unmapped: Vec::new(),
+            comments: Vec::new(),
+            warnings: config.warnings.clone(),
+        },
     };
-    for (key, value) in pbs {
-        let unset = value.is_null()
-            || value.as_array().is_some_and(Vec::is_empty)
-            || value.as_object().is_some_and(Map::is_empty);
-        // Unset in the file: dask-pbs's own default applies.
-        if !unset {
-            builder.key(key, value);
-        }
+    for (key, why) in unmapped {
+        builder.skip(&key, &why);
     }
-    Ok(builder.finish())
+    builder.request();
+    builder.workers();
+    builder.environment();
+    Ok(builder.finish(extends))
+}
+
+/// The file as JSON, duplicate keys keeping the last value as Dask's YAML loader does; a
+/// warning for each duplicate, naming its line.
+fn parse(text: &str, path: &Utf8Path) -> Result<(Value, Vec<String>), Error> {
+    let mut options = serde_saphyr::Options::default();
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    let value: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        Error::input(format!(
+            "{path}: not YAML: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        ))
+    })?;
+    let warnings = config::duplicate_keys(text)
+        .into_iter()
+        .map(|(key, first, again)| {
+            format!("{path}:{again}: `{key}` again (first on line {first}); the last value is used, as Dask does")
+        })
+        .collect();
+    Ok((value, warnings))
 }
 
 pub fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
@@ -313,79 +356,37 @@ pub fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
         }
     };
     let text = read_file(&path)?;
-    let config: Value = serde_saphyr::from_str(&text).map_err(|e| {
-        Error::input(format!(
-            "{path}: {}",
-            e.to_string().lines().next().unwrap_or_default()
-        ))
-    })?;
-    let imported = import(&config, &Origin::File(path.clone()))
-        .map_err(|e| Error::input(format!("{path}: {e}")))?;
-    let notes = imported
-        .unmapped
-        .iter()
-        .map(|(key, why)| Note::Info(format!("not mapped: {key}: {why}")))
-        .collect();
+    let (config, mut warnings) = parse(&text, &path)?;
+    let imported = import(
+        &config,
+        &args.section,
+        args.extends.as_deref(),
+        &Origin::File(path.clone()),
+    )
+    .map_err(|e| Error::input(format!("{path}: {e}")))?;
+    warnings.extend(imported.warnings.iter().cloned());
+    let mut notes: Vec<Note> = warnings.into_iter().map(Note::Warning).collect();
+    notes.extend(
+        imported
+            .unmapped
+            .iter()
+            .map(|(key, why)| Note::Info(format!("not mapped: {key}: {why}"))),
+    );
     let yaml = serde_saphyr::to_string(&imported.profile)
         .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))?;
+    let mut header = format!(
+        "# Imported from {path} (section {}) by dask-pbs import-jobqueue.\n",
+        args.section
+    );
+    for line in &imported.comments {
+        header.push_str(&format!("# {}\n", line.replace('\n', " ")));
+    }
     Ok(Outcome {
-        stdout: format!(
-            "# Imported from {path} by dask-pbs import-jobqueue; review the queue limits.\n{yaml}"
-        ),
+        stdout: format!("{header}{yaml}"),
         notes,
         error: None,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn imported(yaml: &str) -> Imported {
-        let config: Value = serde_saphyr::from_str(yaml).unwrap();
-        import(&config, &Origin::Defaults).unwrap()
-    }
-
-    #[test]
-    fn values_that_do_not_fit_their_field_are_listed_not_written() {
-        let out = imported("pbs:\n  walltime: soon\n  death-timeout: 60s\n  queue: q\n");
-        let keys: Vec<&str> = out.unmapped.iter().map(|(k, _)| k.as_str()).collect();
-        // The `pbs:` keys are read in name order.
-        assert_eq!(keys, ["death-timeout", "walltime"]);
-        assert!(out.unmapped[1].1.contains("is not a PBS duration"));
-        let job = out.profile.job.unwrap();
-        assert!(job.walltime.is_none());
-        assert_eq!(job.queue.unwrap().value, "q");
-        assert!(out.profile.dask.is_none(), "an empty section is left out");
-    }
-
-    #[test]
-    fn the_imported_profile_parses_as_a_profile() {
-        let out = imported(
-            "jobqueue:\n  pbs:\n    queue: regular\n    cores: 8\n    processes: 2\n    resource-spec: select=2:ncpus=8\n",
-        );
-        let yaml = serde_saphyr::to_string(&out.profile).unwrap();
-        let layer = crate::profile::parse::parse_layer(&yaml, &Origin::Defaults).unwrap();
-        let job = layer.job.unwrap();
-        assert_eq!(job.select.unwrap().value, 2);
-        assert_eq!(layer.dask.unwrap().nthreads.unwrap().value, Some(4));
-        assert!(
-            layer
-                .system
-                .unwrap()
-                .queues
-                .unwrap()
-                .value
-                .contains_key("regular")
-        );
-    }
-
-    #[test]
-    fn no_pbs_section_is_a_typed_error() {
-        let config: Value = serde_saphyr::from_str("jobqueue:\n  slurm: {}\n").unwrap();
-        assert_eq!(
-            import(&config, &Origin::Defaults).err(),
-            Some(ImportError::NoPbsSection)
-        );
-    }
-}
+mod tests;

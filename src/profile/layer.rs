@@ -11,7 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, Protocol, Queue, Security, Word, WorkerKind, WorkersPer,
+    GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, Word, WorkerKind,
+    WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -79,6 +80,17 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     T::deserialize(d).map(Some)
 }
 
+/// A map merged key by key: each entry with its own origin; `None` is an entry a layer
+/// removed with `null`.
+pub type Entries<V> = IndexMap<String, Sourced<Option<V>>>;
+
+/// A merged map without the entries a layer removed with `null`.
+pub fn remaining<V>(map: Entries<V>) -> IndexMap<String, V> {
+    map.into_iter()
+        .filter_map(|(key, entry)| entry.value.map(|v| (key, v)))
+        .collect()
+}
+
 /// One resolved key for `dask-pbs explain`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
@@ -99,7 +111,9 @@ mod merge {
         }
     }
 
-    /// Maps merge key by key: the child adds keys and overrides the ones it names.
+    /// Maps merge key by key: the child adds keys and overrides the ones it names; a child's
+    /// `null` entry (`None`) stays in the merged map to hide the parent's, and is dropped when
+    /// the profile resolves (`remaining`).
     pub fn by_key<V>(
         child: &mut Option<Sourced<IndexMap<String, V>>>,
         parent: Option<Sourced<IndexMap<String, V>>>,
@@ -112,6 +126,47 @@ mod merge {
             }
             (None, parent) => *child = parent,
             (Some(_), None) => {}
+        }
+    }
+}
+
+/// Where a field's entries came from: a whole value has its field's origin; each entry of a
+/// map merged by key keeps its own, so `explain` credits a queue to the file that defined it.
+mod per_entry {
+    use super::{Entries, Entry, Sourced};
+    use crate::profile::origin::Origin;
+    use serde::Serialize;
+
+    pub mod replace {
+        use super::*;
+
+        pub fn stamp<T>(_: &mut T, _: &Origin) {}
+
+        pub fn explain<T: Serialize>(key: &str, field: &Sourced<T>, out: &mut Vec<Entry>) {
+            out.push(Entry {
+                key: key.to_string(),
+                value: serde_json::to_value(&field.value).unwrap_or(serde_json::Value::Null),
+                origin: field.whence(),
+            });
+        }
+    }
+
+    pub mod by_key {
+        use super::*;
+
+        pub fn stamp<V>(map: &mut Entries<V>, origin: &Origin) {
+            for entry in map.values_mut() {
+                entry.origin = origin.clone();
+            }
+        }
+
+        pub fn explain<V: Serialize>(key: &str, field: &Sourced<Entries<V>>, out: &mut Vec<Entry>) {
+            if field.value.is_empty() {
+                return super::replace::explain(key, field, out);
+            }
+            for (name, entry) in &field.value {
+                super::replace::explain(&format!("{key}.{name}"), entry, out);
+            }
         }
     }
 }
@@ -183,18 +238,17 @@ macro_rules! section {
 
             /// Marks every present field as coming from `origin`.
             pub fn stamp(&mut self, origin: &Origin) {
-                $( if let Some(f) = &mut self.$field { f.origin = origin.clone(); } )+
+                $( if let Some(f) = &mut self.$field {
+                    f.origin = origin.clone();
+                    per_entry::$how::stamp(&mut f.value, origin);
+                } )+
                 $($( if let Some(s) = &mut self.$sec { s.stamp(origin); } )+)?
             }
 
             fn explain_into(&self, prefix: &str, out: &mut Vec<Entry>) {
                 $(
                     if let Some(f) = &self.$field {
-                        out.push(Entry {
-                            key: format!("{prefix}{}", stringify!($field)),
-                            value: serde_json::to_value(&f.value).unwrap_or(serde_json::Value::Null),
-                            origin: f.whence(),
-                        });
+                        per_entry::$how::explain(&format!("{prefix}{}", stringify!($field)), f, out);
                     }
                 )+
                 $($(
@@ -220,21 +274,22 @@ section! {
         account_required: bool => replace,
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
-        queues: IndexMap<String, Queue> => by_key,
+        queues: Entries<Queue> => by_key,
     }
 }
 
 section! {
     /// `job:` — the PBS request.
     JobLayer: JobKeys = "job." {
-        queue: String => replace,
+        queue: Option<String> => replace,
         select: u32 => replace,
+        request: RequestKind => replace,
         walltime: Walltime => replace,
         account: Option<String> => replace,
         filesystems: Vec<String> => replace,
         name: String => replace,
         place: Option<String> => replace,
-        resources: IndexMap<String, Word> => by_key,
+        resources: Entries<Word> => by_key,
         directives: Vec<String> => replace,
     }
 }
@@ -246,7 +301,7 @@ section! {
         modules: Vec<String> => replace,
         conda: Option<String> => replace,
         venv: Option<String> => replace,
-        vars: IndexMap<String, Word> => by_key,
+        vars: Entries<Word> => by_key,
         setup: Vec<String> => replace,
         prologue: Vec<String> => replace,
     }

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, Protocol, Queue, Security, WorkerKind, WorkersPer,
+    GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -44,8 +44,10 @@ pub struct System {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
-    pub queue: String,
+    /// `None`: no `-q`; the server's default queue takes the job and no queue limits apply.
+    pub queue: Option<String>,
     pub select: u32,
+    pub request: RequestKind,
     pub walltime: Walltime,
     pub account: Option<String>,
     pub filesystems: Vec<String>,
@@ -99,8 +101,11 @@ pub struct Dask {
 }
 
 impl Profile {
-    /// The queue the job asks for; validation guarantees it exists.
-    pub fn queue(&self) -> &Queue {
-        &self.system.queues[&self.job.queue]
+    /// The queue the job asks for, when it names one; validation guarantees it exists.
+    pub fn queue(&self) -> Option<&Queue> {
+        self.job
+            .queue
+            .as_ref()
+            .and_then(|q| self.system.queues.get(q))
     }
 }

@@ -72,6 +72,12 @@ choice! {
 }
 
 choice! {
+    /// How the job asks PBS for resources: `select` chunks (`-l select=N:ncpus=…`), or
+    /// job-wide resources (`-l ncpus=48,mem=190GB`, NCI Gadi, Torque) with no `select`.
+    RequestKind { Select = "select", JobWide = "job-wide" }
+}
+
+choice! {
     /// What one `select` chunk is on a queue: one GPU of a shared node, or a whole node.
     ChunkKind { Gpu = "gpu", Node = "node" }
 }

@@ -71,6 +71,9 @@ pub struct Worker {
     pub gpu_order: GpuOrder,
     /// GPU indices to use when PBS sets no CUDA_VISIBLE_DEVICES.
     pub default_gpus: Vec<u32>,
+    /// `dask.local_directory` when it names shell variables (`$USER`, `${PBS_JOBFS}`): the
+    /// wrapper expands them on the node, where they are set (validation allows nothing else).
+    pub local_directory_template: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -161,6 +164,7 @@ impl Worker {
             one_gpu_per_rank: gpu && dask.workers_per == WorkersPer::Gpu,
             gpu_order: profile.system.gpu_order,
             default_gpus: (0..plan.gpus_per_node).collect(),
+            local_directory_template: dask.local_directory.clone().filter(|dir| dir.contains('$')),
         }
     }
 }
@@ -186,7 +190,12 @@ fn worker_options(profile: &Profile, plan: &Plan, security: &Security) -> Vec<St
     opt("--nthreads", dask.nthreads.map(|n| n.to_string()));
     opt("--protocol", Some(security.protocol.clone()));
     opt("--interface", dask.interface.clone());
-    opt("--local-directory", dask.local_directory.clone());
+    // A directory naming variables is expanded on the node, by the wrapper.
+    let plain_directory = dask
+        .local_directory
+        .clone()
+        .filter(|dir| !dir.contains('$'));
+    opt("--local-directory", plain_directory);
     opt("--death-timeout", Some(dask.death_timeout.to_string()));
     if !gpu && plan.hold_seconds > 0 && profile.run.is_none() {
         // A held cluster: `dask worker` retires itself before walltime (`dask cuda worker`

@@ -92,8 +92,13 @@ fn check(dask: &Dask, p: &mut Problems) {
             p.at(key, message);
         }
     }
-    if let Some(message) = dask.local_directory.as_deref().and_then(text_problem) {
-        p.at(k.local_directory, message);
+    if let Some(dir) = dask.local_directory.as_deref() {
+        let problem = text_problem(dir)
+            .map(str::to_string)
+            .or_else(|| variable_problem(dir));
+        if let Some(message) = problem {
+            p.at(k.local_directory, message);
+        }
     }
     for (key, args) in [
         (k.scheduler_args, &dask.scheduler_args),
@@ -107,6 +112,40 @@ fn check(dask: &Dask, p: &mut Problems) {
         p.at(k.startup_timeout, "must be at least 1 second");
     }
     security_rule(dask, p);
+}
+
+/// `dask.local_directory` may name environment variables as `$NAME` or `${NAME}` (the worker
+/// expands them on the node); any other `$` or a backtick would be shell code.
+fn variable_problem(dir: &str) -> Option<String> {
+    let name_len = |s: &str| {
+        s.char_indices()
+            .take_while(|(i, c)| {
+                c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit())
+            })
+            .count()
+    };
+    let mut rest = dir;
+    let mut ok = !dir.contains('`');
+    while ok && let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        let used = match after.strip_prefix('{') {
+            Some(inner) => {
+                let n = name_len(inner);
+                (n > 0 && inner[n..].starts_with('}')).then_some(n + 2)
+            }
+            None => Some(name_len(after)).filter(|n| *n > 0),
+        };
+        match used {
+            Some(n) => rest = &after[n..],
+            None => ok = false,
+        }
+    }
+    (!ok).then(|| {
+        format!(
+            "`{}` holds shell code; only $NAME and ${{NAME}} are expanded (on the node, when the worker starts)",
+            dir.escape_debug()
+        )
+    })
 }
 
 /// UCX has no TLS in Dask: a UCX cluster is open to whoever reaches its nodes, so the profile
@@ -139,6 +178,22 @@ fn interface_problem(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_directory_names_variables_but_runs_nothing() {
+        for ok in [
+            "/tmp/x",
+            "$TMPDIR",
+            "/glade/${USER}/dask",
+            "$PBS_JOBFS/w_1",
+            "a$B1",
+        ] {
+            assert!(variable_problem(ok).is_none(), "{ok}");
+        }
+        for bad in ["$(id)", "`id`", "${USER", "$1", "/x/$", "${A:-b}", "$$"] {
+            assert!(variable_problem(bad).is_some(), "{bad}");
+        }
+    }
 
     #[test]
     fn interfaces_are_single_words() {

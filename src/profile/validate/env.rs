@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 
 use super::words::{is_identifier, text_problem};
 use super::{Problems, take};
-use crate::profile::layer::EnvLayer;
+use crate::profile::layer::{EnvLayer, remaining};
 use crate::profile::model::Env;
 
 pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
@@ -23,10 +23,10 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
     let setup = take(setup, k.setup, p);
     let prologue = take(prologue, k.prologue, p);
     for (key, lines) in [
+        (k.prologue, &prologue),
         (k.module_use, &module_use),
         (k.modules, &modules),
         (k.setup, &setup),
-        (k.prologue, &prologue),
     ] {
         for message in lines.iter().flatten().filter_map(|t| text_problem(t)) {
             p.at(key, message);
@@ -39,8 +39,12 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
             p.at(key, message);
         }
     }
-    let vars: Option<IndexMap<String, String>> =
-        take(vars, k.vars, p).map(|v| v.into_iter().map(|(name, value)| (name, value.0)).collect());
+    let vars: Option<IndexMap<String, String>> = take(vars, k.vars, p).map(|v| {
+        remaining(v)
+            .into_iter()
+            .map(|(name, value)| (name, value.0))
+            .collect()
+    });
     for (name, value) in vars.iter().flatten() {
         for message in var_problems(name, value) {
             p.at(k.vars, message);

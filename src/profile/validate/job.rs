@@ -4,13 +4,14 @@ use indexmap::IndexMap;
 
 use super::words::{MAX_WORD, is_directive_word, is_identifier};
 use super::{Problems, set, take};
-use crate::profile::layer::JobLayer;
+use crate::profile::layer::{JobLayer, remaining};
 use crate::profile::model::Job;
 
 pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     let JobLayer {
         queue,
         select,
+        request,
         walltime,
         account,
         filesystems,
@@ -22,6 +23,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     let k = JobLayer::KEYS;
     let queue = take(queue, k.queue, p);
     let select = take(select, k.select, p);
+    let request = take(request, k.request, p);
     let walltime = take(walltime, k.walltime, p);
     let name = take(name, k.name, p);
     report(p, k.name, name.as_deref().and_then(name_problem));
@@ -33,8 +35,12 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     }
     let place = take(place, k.place, p);
     report(p, k.place, set(&place).and_then(place_problem));
-    let resources: Option<IndexMap<String, String>> = take(resources, k.resources, p)
-        .map(|r| r.into_iter().map(|(key, value)| (key, value.0)).collect());
+    let resources: Option<IndexMap<String, String>> = take(resources, k.resources, p).map(|r| {
+        remaining(r)
+            .into_iter()
+            .map(|(key, value)| (key, value.0))
+            .collect()
+    });
     for (key, value) in resources.iter().flatten() {
         for message in resource_problems(key, value) {
             p.at(k.resources, message);
@@ -47,6 +53,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     Some(Job {
         queue: queue?,
         select: select?,
+        request: request?,
         walltime: walltime?,
         account: account?,
         filesystems: filesystems?,

@@ -213,8 +213,9 @@ pub fn resolve(
     };
     workers::fit_margin(&mut profile, &mut p);
     request::check(&profile, demands, &mut p);
-    if profile.system.queues.contains_key(&profile.job.queue) {
-        // The layout (`Plan`) these rules count with needs a known queue.
+    let queue = profile.job.queue.as_ref();
+    if queue.is_none_or(|name| profile.system.queues.contains_key(name)) {
+        // The layout (`Plan`) these rules count with needs a known queue, or none named.
         node::check(&profile, &mut p);
         workers::check(&profile, &mut p);
     }

@@ -5,12 +5,16 @@ use crate::error::Suggestion;
 use crate::plan::Plan;
 use crate::profile::layer::JobLayer;
 use crate::profile::model::Profile;
-use crate::profile::types::{ChunkKind, Queue};
+use crate::profile::types::{ChunkKind, Queue, RequestKind};
 
 pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     let k = JobLayer::KEYS;
-    match profile.system.queues.get(&profile.job.queue) {
-        None => p.at(k.queue, unknown_queue(profile)),
+    // No queue named: the server's default queue takes the job, whose limits are not known.
+    let Some(name) = &profile.job.queue else {
+        return site_rules(profile, demands, p);
+    };
+    match profile.system.queues.get(name) {
+        None => p.at(k.queue, unknown_queue(profile, name)),
         Some(queue) => {
             if let Some(message) = select_problem(profile, queue) {
                 p.at(k.select, message);
@@ -23,6 +27,15 @@ pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
                 p.at(k.resources, message);
             }
         }
+    }
+    site_rules(profile, demands, p);
+}
+
+/// The rules that hold whichever queue takes the job.
+fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
+    let k = JobLayer::KEYS;
+    if let Some(message) = job_wide_problem(profile) {
+        p.at(k.request, message);
     }
     for message in directive_problems(profile) {
         p.at(k.directives, message);
@@ -42,21 +55,32 @@ pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     }
 }
 
-fn unknown_queue(profile: &Profile) -> String {
+/// A job-wide request names one node's resources: it cannot grow with `select`.
+fn job_wide_problem(profile: &Profile) -> Option<String> {
+    let (request, select) = (profile.job.request, profile.job.select);
+    (request == RequestKind::JobWide && select != 1).then(|| {
+        format!("job-wide resources (job.resources) are for one node; got job.select {select}: use -n 1, or job.request: select")
+    })
+}
+
+fn unknown_queue(profile: &Profile, queue: &str) -> String {
     let names: Vec<&str> = profile.system.queues.keys().map(String::as_str).collect();
-    let hint = Suggestion::for_name(&profile.job.queue, names.iter().copied())
+    let hint = Suggestion::for_name(queue, names.iter().copied())
         .map(|s| format!("{s} "))
         .unwrap_or_default();
     format!(
         "no queue `{}` on this site; {hint}queues: {}",
-        profile.job.queue.escape_debug(),
+        queue.escape_debug(),
         names.join(", ")
     )
 }
 
 /// The chunk count must be one the queue takes, and a GPU-chunk queue's GPUs fit one node.
 fn select_problem(profile: &Profile, queue: &Queue) -> Option<String> {
-    let (name, select) = (&profile.job.queue, profile.job.select);
+    let (name, select) = (
+        profile.job.queue.as_deref().unwrap_or_default(),
+        profile.job.select,
+    );
     let unit = match queue.chunk {
         ChunkKind::Gpu => "GPUs",
         ChunkKind::Node => "nodes",
@@ -82,7 +106,7 @@ fn walltime_problem(profile: &Profile, queue: &Queue) -> Option<String> {
     (walltime < min || walltime > max).then(|| {
         format!(
             "{} allows walltimes from {min} to {max}; got {walltime}",
-            profile.job.queue
+            profile.job.queue.as_deref().unwrap_or_default()
         )
     })
 }
@@ -104,7 +128,8 @@ fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<String> {
 }
 
 fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<String> {
-    let (select, system, queue) = (profile.job.select, &profile.system, &profile.job.queue);
+    let (select, system) = (profile.job.select, &profile.system);
+    let queue = profile.job.queue.as_deref().unwrap_or("the default queue");
     let per_gpu = plan.chunk == ChunkKind::Gpu;
     let chunks_per_node = if per_gpu { select } else { 1 };
     match key {
@@ -184,19 +209,19 @@ mod tests {
     #[test]
     fn an_unknown_queue_names_the_closest_and_all() {
         let mut profile = sophia();
-        profile.job.queue = "by-gpus".into();
+        profile.job.queue = Some("by-gpus".into());
         assert_eq!(
-            unknown_queue(&profile),
+            unknown_queue(&profile, "by-gpus"),
             "no queue `by-gpus` on this site; did you mean `by-gpu`? queues: by-gpu, by-node, bigmem"
         );
-        profile.job.queue = "zzz".into();
-        assert!(!unknown_queue(&profile).contains("did you mean"));
+        profile.job.queue = Some("zzz".into());
+        assert!(!unknown_queue(&profile, "zzz").contains("did you mean"));
     }
 
     #[test]
     fn select_must_be_a_count_the_queue_takes_and_fit_the_node() {
         let mut profile = sophia();
-        let queue = profile.queue().clone();
+        let queue = profile.queue().unwrap().clone();
         assert!(select_problem(&profile, &queue).is_none());
         profile.job.select = 3;
         assert!(
@@ -216,12 +241,42 @@ mod tests {
     #[test]
     fn walltime_within_the_queue_limits() {
         let mut profile = sophia();
-        let queue = profile.queue().clone();
+        let queue = profile.queue().unwrap().clone();
         assert!(walltime_problem(&profile, &queue).is_none());
         profile.job.walltime = "00:04:59".parse().unwrap();
         assert!(walltime_problem(&profile, &queue).is_some());
         profile.job.walltime = "24:00:01".parse().unwrap();
         assert!(walltime_problem(&profile, &queue).is_some());
+    }
+
+    #[test]
+    fn a_job_wide_request_is_for_one_node() {
+        let mut profile = sophia();
+        profile.job.request = RequestKind::JobWide;
+        profile.job.select = 1;
+        assert!(job_wide_problem(&profile).is_none());
+        profile.job.select = 2;
+        assert!(job_wide_problem(&profile).unwrap().contains("for one node"));
+        profile.job.request = RequestKind::Select;
+        assert!(job_wide_problem(&profile).is_none());
+    }
+
+    #[test]
+    fn no_queue_means_no_queue_rule() {
+        let mut profile = sophia();
+        profile.job.queue = None;
+        profile.job.walltime = "700:00:00".parse().unwrap();
+        let layer = crate::profile::layer::Layer::default();
+        let mut problems = Problems::new(&layer);
+        check(
+            &profile,
+            &Demands {
+                needs: super::super::Needs::NONE,
+                defaults_file: None,
+            },
+            &mut problems,
+        );
+        assert!(problems.found.is_empty(), "{:?}", problems.found);
     }
 
     #[test]
@@ -242,7 +297,7 @@ mod tests {
             count(&profile, "ncpus", 129).is_some(),
             "2 chunks x 129 > 256"
         );
-        profile.job.queue = "by-node".into();
+        profile.job.queue = Some("by-node".into());
         profile.job.select = 1;
         assert!(count(&profile, "ngpus", 8).is_none());
         assert!(

@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 
 use super::words::is_directive_word;
 use super::{Problems, set, take};
-use crate::profile::layer::SystemLayer;
+use crate::profile::layer::{SystemLayer, remaining};
 use crate::profile::model::System;
 use crate::profile::types::Queue;
 use crate::size;
@@ -47,7 +47,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
     if let Some(message) = set(&keep).and_then(keep_problem) {
         p.at(k.keep, message);
     }
-    let queues = take(queues, k.queues, p);
+    let queues = take(queues, k.queues, p).map(remaining);
     for message in queues.as_ref().map(queue_problems).unwrap_or_default() {
         p.at(k.queues, message);
     }
