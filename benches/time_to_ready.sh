@@ -106,7 +106,8 @@ generated() { # K
 
 guide() { # K
   fresh
-  # shared/seed/alcf-sophia-dask.md's dask_start.sh, with `dask cuda worker` -> `dask worker`
+  # The ALCF guide's dask_start.sh (benches/guide_dask_start.sh, from argonne-lcf/user-guides
+  # docs/sophia/data-science/dask.md), with `dask cuda worker` -> `dask worker`
   # and the one GPU-only flag, which `dask worker` refuses, dropped.
   sed 's/dask cuda worker/dask worker/; /--device-memory-limit 40GB/d' benches/guide_dask_start.sh >"$work/home/dask_start.sh"
   chmod +x "$work/home/dask_start.sh"

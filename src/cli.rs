@@ -1,4 +1,5 @@
-//! The command line (the contract of design.md): clap definitions only; each command's
+//! The command line (the contract the README's "Command line" section documents): clap
+//! definitions only; each command's
 //! work is in `commands`.
 
 use camino::Utf8PathBuf;

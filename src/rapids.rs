@@ -1,5 +1,5 @@
-//! The RAPIDS support table (rapidsai/docs `_data/platform_support.yml`, see
-//! shared/sites.md): which Python and CUDA each release supports, and the `conda create`
+//! The RAPIDS support table (rapidsai/docs `_data/platform_support.yml`, copied into
+//! docs/sites.md): which Python and CUDA each release supports, and the `conda create`
 //! command line that installs it.
 
 use crate::profile::model::Rapids;
@@ -92,7 +92,7 @@ const RELEASES: &[Release] = &[
         python: PY_310_313,
         cuda: CUDA_12_2_13_1,
     },
-    // sites.md lists "26.04+" with Python 3.11-3.14 and no CUDA range (unverified beyond that).
+    // docs/sites.md lists "26.04+" with Python 3.11-3.14 and no CUDA range (unverified beyond that).
     Release {
         version: "26.04",
         python: PY_311_314,

@@ -2,7 +2,7 @@
 //! `e2e_support`): real bash, real OpenMPI mpiexec, a real Dask scheduler and real workers.
 //! Each case asserts the outcome, and that the job left nothing running.
 //!
-//! The guide's script (shared/seed) was seen to fail in ten ways (shared/testing.md). Where
+//! The ALCF guide's script was seen to fail in ten ways (docs/guide-defects.md). Where
 //! each is shown not to happen here:
 //!  1. fixed `sleep 10`: `a_` (readiness polled; progress lines; see also benches/)
 //!  2. raw PBS_NODEFILE line count: `a_` (4 mpiprocs lines of one node → 4 workers, not 16)

@@ -172,7 +172,7 @@ impl PbsJob {
             ("NCPUS", "2".into()),
             ("OMP_NUM_THREADS", "1".into()),
             // This machine only: OpenMPI refuses root without these, and 2 cores are fewer
-            // than the ranks some tests start. Never set by a profile (testing.md).
+            // than the ranks some tests start. Never set by a profile: a site never needs them.
             ("OMPI_ALLOW_RUN_AS_ROOT", "1".into()),
             ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1".into()),
             ("OMPI_MCA_rmaps_base_oversubscribe", "1".into()),
