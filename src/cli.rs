@@ -103,6 +103,18 @@ pub enum ColorWhen {
     Never,
 }
 
+impl ColorWhen {
+    /// Whether dask-pbs's own messages are coloured: `auto` only on a terminal, and not when
+    /// NO_COLOR (no-color.org) is set.
+    pub fn paints(self, terminal: bool, no_color: bool) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => terminal && !no_color,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render an artifact (default: the PBS job script) from a profile.
@@ -301,6 +313,15 @@ pub struct ImportArgs {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn colour_follows_the_flag_then_the_terminal_and_no_color() {
+        assert!(ColorWhen::Always.paints(false, true));
+        assert!(!ColorWhen::Never.paints(true, false));
+        assert!(ColorWhen::Auto.paints(true, false));
+        assert!(!ColorWhen::Auto.paints(false, false));
+        assert!(!ColorWhen::Auto.paints(true, true));
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -1,3 +1,5 @@
+use std::io::IsTerminal;
+
 use clap::{CommandFactory, FromArgMatches};
 use dask_pbs::cli::Cli;
 
@@ -10,13 +12,17 @@ fn color_choice(args: &[String]) -> clap::ColorChoice {
             .map(str::to_string)
             .or_else(|| (a == "--color").then(|| args.get(i + 1).cloned()).flatten())
     });
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     match value.as_deref() {
         Some("always") => clap::ColorChoice::Always,
         Some("never") => clap::ColorChoice::Never,
-        _ if no_color => clap::ColorChoice::Never,
+        _ if no_color() => clap::ColorChoice::Never,
         _ => clap::ColorChoice::Auto,
     }
+}
+
+/// NO_COLOR set and not empty (no-color.org).
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
 fn main() {
@@ -25,8 +31,17 @@ fn main() {
         .collect();
     let matches = Cli::command().color(color_choice(&args)).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    let paint = cli
+        .color
+        .paints(std::io::stderr().is_terminal(), no_color());
     if let Err(err) = dask_pbs::commands::run(cli) {
-        eprintln!("error: {err}");
+        // Bold red, as clap colours its own `error:`.
+        let prefix = if paint {
+            "\x1b[1;31merror:\x1b[0m"
+        } else {
+            "error:"
+        };
+        eprintln!("{prefix} {err}");
         std::process::exit(err.exit_code());
     }
 }

@@ -574,6 +574,15 @@ fn every_subcommand_has_help_with_an_example_and_colour_never_reaches_an_artifac
         .run()
         .stdout;
     assert!(help.contains('\u{1b}'), "--color always colours the help");
+    // dask-pbs's own errors follow the flag too; never in a pipe by default.
+    let failed = dask_pbs(&["--color", "always", "check", "--profile", "nosuch"]);
+    assert!(
+        failed.stderr.starts_with("\u{1b}[1;31merror:\u{1b}[0m "),
+        "{}",
+        failed.stderr
+    );
+    let plain = dask_pbs(&["check", "--profile", "nosuch"]);
+    assert!(plain.stderr.starts_with("error: "), "{}", plain.stderr);
     let help = DaskPbs::new()
         .args(["--help"])
         .env("NO_COLOR", "1")

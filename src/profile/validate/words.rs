@@ -1,7 +1,7 @@
 //! What a word PBS reads, an identifier and a shell-quoted text may hold.
 
-/// Characters allowed in a value that PBS (not the shell) reads from a `#PBS` line: longer
-/// than any host, queue or project name PBS knows.
+/// The longest value PBS (not the shell) reads from a `#PBS` line, in bytes: longer than any
+/// host, queue or project name PBS knows.
 pub(super) const MAX_WORD: usize = 255;
 
 /// Letters, digits, `_.+-` and the characters of `extra`; 1 to `MAX_WORD` of them.
