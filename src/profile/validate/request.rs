@@ -129,7 +129,8 @@ fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<String> {
 
 fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<String> {
     let (select, system) = (profile.job.select, &profile.system);
-    let queue = profile.job.queue.as_deref().unwrap_or("the default queue");
+    // Named in the GPU-chunk messages, which only a named queue (GPU chunks) can give.
+    let queue = profile.job.queue.as_deref().unwrap_or_default();
     let per_gpu = plan.chunk == ChunkKind::Gpu;
     let chunks_per_node = if per_gpu { select } else { 1 };
     match key {
