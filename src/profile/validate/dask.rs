@@ -187,6 +187,8 @@ mod tests {
             "/glade/${USER}/dask",
             "$PBS_JOBFS/w_1",
             "a$B1",
+            "${B1}",
+            "${PBS_JOBFS}/x",
         ] {
             assert!(variable_problem(ok).is_none(), "{ok}");
         }
