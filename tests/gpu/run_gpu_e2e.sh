@@ -29,18 +29,18 @@
 #    $OUT/jobs.tar.gz every job's output and logs.
 #
 # Environment: OUT (default /tmp/gpu-e2e-out); GPU_E2E_GPUS (force G);
-# GPU_E2E_BUDGET (seconds after which no new timing round starts, default 420);
+# GPU_E2E_BUDGET (seconds after which no new round starts, default 360; no run starts 60 s later);
 # DASK_PBS_BIN, GPU_E2E_WHEELS, GPU_E2E_PYTHON (the binary, wheel folder and base python3).
 # DRY=1: a rehearsal on a machine without GPUs: CPU workers (`dask.worker: cpu`, one
-# `dask worker --nworkers G`) and a stand-in pynvml that gives each worker process its own
-# UUID, so everything but CUDA is exercised (install, rendering, launch auto and mpi, TLS,
-# client, checks, table).
+# `dask worker --nworkers G`; the client then prints each worker's host and pid in place of
+# a GPU UUID), so everything but CUDA is exercised (install, rendering, launch auto and mpi,
+# TLS, client, checks, table).
 set -uo pipefail
 root=$PWD
 runs=${1:-3}
 dry=${DRY:-0}
 out=${OUT:-/tmp/gpu-e2e-out}
-budget=${GPU_E2E_BUDGET:-420}
+budget=${GPU_E2E_BUDGET:-360}
 dask_pbs=${DASK_PBS_BIN:-$root/.device/dask-pbs}
 wheels=${GPU_E2E_WHEELS:-$root/.device/wheels}
 base_python=${GPU_E2E_PYTHON:-python3}
@@ -117,14 +117,9 @@ mpi_probe=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PRTE_MCA_r
 say "mpiexec: $("$venv/bin/mpiexec" --version 2>&1 | head -n 1); -np 2 hostname: $(echo "$mpi_probe" | xargs)"
 say "install done"
 
-# DRY: a pynvml whose UUID is the worker process's own (CPU workers have no GPU).
-fake=""
-if (( dry )); then
-  fake=$work/fake-nvml
-  mkdir -p "$fake"
-  printf '%s\n' 'import os' 'def nvmlInit(): pass' 'def nvmlDeviceGetHandleByIndex(i): return i' \
-    'def nvmlDeviceGetUUID(h): return f"GPU-dry-{os.getpid()}"' >"$fake/pynvml.py"
-fi
+# What the client prints for each worker: its GPU's UUID (DRY, CPU workers: host and pid).
+label="GPU uuid"
+(( dry )) && label=host
 
 # --- 2. One run of the job.
 # The environment PBS gives a job: nothing of ours but the GPU stack's paths, OPAL_PREFIX for
@@ -141,7 +136,6 @@ make_pbs_env() { # DIR JOBID
   for var in CUDA_HOME CUDA_PATH; do
     [[ -n ${!var:-} ]] && pbs_env+=("$var=${!var}")
   done
-  [[ -n $fake ]] && pbs_env+=(PYTHONPATH="$fake" DASK_DISTRIBUTED__DIAGNOSTICS__NVML=False)
 }
 
 # Renders and runs the sophia job NAME with LAYOUT (gpu|node), LAUNCH (auto|mpi) and SECURITY
@@ -172,11 +166,11 @@ run_job() { # NAME LAYOUT LAUNCH SECURITY
   fi
   cp "$dir/submit/job.sh" "$dir/spool/$id.SC"
   make_pbs_env "$dir" "$id"
-  (cd "$dir/home" && timeout -k 10 120 "${pbs_env[@]}" bash "$dir/spool/$id.SC" </dev/null >"$dir/job.o" 2>"$dir/job.e")
+  (cd "$dir/home" && timeout -k 10 90 "${pbs_env[@]}" bash "$dir/spool/$id.SC" </dev/null >"$dir/job.o" 2>"$dir/job.e")
   status=$?
   local uuids distinct address made leftovers problems=()
-  uuids=$(grep -c -- '- GPU uuid: [0-9A-Za-z-]' "$dir/job.o")
-  distinct=$(grep -- '- GPU uuid: [0-9A-Za-z-]' "$dir/job.o" | sed 's/.*GPU uuid: //' | sort -u | grep -vc '^None$')
+  uuids=$(grep -c -- "^Worker .* - $label: [0-9A-Za-z-]" "$dir/job.o")
+  distinct=$(grep -- "^Worker .* - $label: [0-9A-Za-z-]" "$dir/job.o" | sed "s/.* - $label: //" | sort -u | grep -vc '^None$')
   address=$(sed -n 's/.*scheduler up at \([a-z]*\):.*/\1/p' "$dir/job.o")
   made=$(sed -n 's/.*certificates of this job made with \(.*\) in .*/\1/p' "$dir/job.o")
   ready=$(sed -n 's/.*ready: .* workers in \([0-9.]*\) s.*/\1/p' "$dir/job.o")
@@ -202,7 +196,7 @@ run_job() { # NAME LAYOUT LAUNCH SECURITY
   say "$name: exit $status, ${ready:-?} s to ready, $distinct/$gpus distinct UUIDs, ${address:-?}://${made:+, certificates by $made}, $leftovers left"
   if (( ${#problems[@]} )); then
     say "  FAIL $name: ${problems[*]}"
-    grep -- '- GPU uuid: ' "$dir/job.o" | sed 's/^/    /'
+    grep -- "^Worker .* - $label: " "$dir/job.o" | sed 's/^/    /'
     tail -n 25 "$dir/job.o" "$dir/job.e" | sed 's/^/    /'
     local log
     for log in "$dir"/submit/dask-pbs.*/logs/*.log; do
