@@ -78,12 +78,20 @@ if (( gpus >= 4 )); then gpus=4; elif (( gpus >= 2 )); then gpus=2; elif (( gpus
 say "dask-pbs: $("$dask_pbs" --version); openssl: $(command -v openssl >/dev/null && openssl version || echo 'not installed (the job falls back to Python cryptography)')"
 
 say "making the venv $venv from $(command -v "$base_python") ($("$base_python" --version 2>&1))"
-base_site=$("$base_python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || die "python3 does not run"
+"$base_python" -c 'import sysconfig' || die "python3 does not run"
 # --without-pip: the base may lack ensurepip; pip itself comes from the base through the .pth.
 "$base_python" -m venv --without-pip "$venv" || die "python3 -m venv failed"
 venv_site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || die "the venv's python does not run"
 # addsitedir, not a bare path line: the base's own .pth files are read too, as in the base.
-printf 'import site; site.addsitedir(%s)\n' "$("$base_python" -c 'import sys; print(repr(sys.argv[1]))' "$base_site")" >"$venv_site/_base_site.pth"
+# And the base's prefix in site.PREFIXES, so that site.getsitepackages() lists the base's
+# site-packages as well: cuda-pathfinder looks there for the NVIDIA libraries of pip wheels.
+"$base_python" - "$venv_site/_base_site.pth" <<'PY' || die "cannot write the venv's .pth file"
+import sys, sysconfig
+
+with open(sys.argv[1], "w") as f:
+    site_dir, prefix = sysconfig.get_paths()["purelib"], sys.prefix
+    f.write(f"import site; site.addsitedir({site_dir!r}); site.PREFIXES.append({prefix!r})\n")
+PY
 # pip: the base's, through the .pth; where the base has none, the carried pip wheel (pip runs
 # from its own wheel).
 pip=("$venv/bin/python" -m pip)
