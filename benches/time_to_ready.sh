@@ -2,11 +2,17 @@
 # Time to ready: seconds from job start until all K workers are registered with the
 # scheduler, side by side for
 #   floor      a bare `dask scheduler` + `dask worker --nworkers K` started by hand
-#   generated  the job dask-pbs renders (pbs-cpu profile) under the PBS emulation
+#   job        the job dask-pbs renders (pbs-cpu profile) under the PBS emulation, with
+#              `dask.security: none`, so that it does the same work as the floor; one host,
+#              so it starts its ranks itself (`dask.launch: auto`)
+#   job+TLS    the same with the default `dask.security: tls` (per-job certificates, mutual
+#              TLS): the TLS cost is job+TLS - job
+#   job+mpi    the same as job with `dask.launch: mpi`: the ranks start through mpiexec; the
+#              launcher's cost is job+mpi - job
 #   guide      the ALCF guide's dask_start.sh verbatim, CPU variant (`dask worker` in place of
 #              `dask cuda worker`, and `--device-memory-limit 40GB`, which `dask worker`
 #              refuses, dropped; nothing else changed)
-# All three are timed the same way: an outside poller reads the scheduler's worker count
+# All are timed the same way: an outside poller reads the scheduler's worker count
 # (GET /json/counts.json) every 20 ms. Median of RUNS (default 3), K = 2 and 4.
 #
 # Usage: benches/time_to_ready.sh [RUNS]    (needs .e2e/venv from tests/run.sh, mpiexec)
@@ -90,10 +96,11 @@ floor() { # K
   stop_group "$pid"
 }
 
-generated() { # K
+generated() { # K [--set KEY=VALUE ...]
   fresh
   "$dask_pbs" gen job --profile pbs-cpu --set env.conda=null --set "env.venv=$venv" \
-    --set "dask.workers_per_node=$1" --set dask.nthreads=1 --set dask.memory_limit=1GB -o "$work/home/job.sh" --force 2>/dev/null
+    --set "dask.workers_per_node=$1" --set dask.nthreads=1 --set dask.memory_limit=1GB "${@:2}" \
+    -o "$work/home/job.sh" --force 2>/dev/null
   local t0 pid
   t0=$(now_us)
   # setsid makes the job a session of its own, so stop_group reaches all it started.
@@ -124,19 +131,29 @@ median() {
   sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+delta() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.2f", a - b }'; }
+
 echo "time to ready (s), median of $runs; CPU workers on $(nproc) cores; $("$venv/bin/dask" --version 2>/dev/null | head -1)"
-printf '%-3s  %-8s  %-10s  %-8s  %-18s  %-14s\n' K floor generated guide "generated - floor" "guide/generated"
+echo "floor: bare scheduler + dask worker; job: generated, security none, ranks started by the job;"
+echo "job+TLS: security tls (default); job+mpi: security none, ranks through mpiexec; guide: its dask_start.sh"
+row='%-3s  %-6s  %-6s  %-11s  %-7s  %-8s  %-7s  %-8s  %-6s  %-11s\n'
+# shellcheck disable=SC2059  # the format is the row above
+printf "$row" K floor job "job - floor" job+TLS "TLS cost" job+mpi "mpi cost" guide "guide / job"
 for k in 2 4; do
-  f=() g=() u=()
+  f=() g=() t=() m=() u=()
   for ((r = 0; r < runs; r++)); do
     f+=("$(floor "$k")")
-    g+=("$(generated "$k")")
+    g+=("$(generated "$k" --set dask.security=none)")
+    t+=("$(generated "$k")")
+    m+=("$(generated "$k" --set dask.security=none --set dask.launch=mpi)")
     u+=("$(guide "$k")")
   done
   mf=$(printf '%s\n' "${f[@]}" | median)
   mg=$(printf '%s\n' "${g[@]}" | median)
+  mt=$(printf '%s\n' "${t[@]}" | median)
+  mm=$(printf '%s\n' "${m[@]}" | median)
   mu=$(printf '%s\n' "${u[@]}" | median)
-  printf '%-3s  %-8s  %-10s  %-8s  %-18s  %-14s\n' "$k" "$mf" "$mg" "$mu" \
-    "$(awk -v a="$mg" -v b="$mf" 'BEGIN { printf "%+.2f", a - b }')" \
-    "$(awk -v a="$mu" -v b="$mg" 'BEGIN { printf "%.1fx", a / b }')"
+  # shellcheck disable=SC2059  # the format is the row above
+  printf "$row" "$k" "$mf" "$mg" "$(delta "$mg" "$mf")" "$mt" "$(delta "$mt" "$mg")" "$mm" "$(delta "$mm" "$mg")" \
+    "$mu" "$(awk -v a="$mu" -v b="$mg" 'BEGIN { printf "%.1fx", a / b }')"
 done
