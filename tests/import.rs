@@ -125,8 +125,15 @@ fn the_expected_lines_are_dask_jobqueue_s_own() {
         return;
     };
     let python = venv.join("bin/python");
+    // Dask reads ~/.config/dask and DASK_CONFIG at import: the tester's own jobqueue.yaml
+    // must not reach dask-jobqueue's output.
+    let home = tempfile::tempdir().unwrap();
     for case in CORPUS {
         let out = std::process::Command::new(&python)
+            .env("HOME", home.path())
+            .env("DASK_CONFIG", home.path().join("dask"))
+            .env_remove("DASK_ROOT_CONFIG")
+            .env_remove("XDG_CONFIG_HOME")
             .arg(corpus_dir().join("jobqueue_pbs.py"))
             .arg(corpus_dir().join(format!("{}.yaml", case.file)))
             .arg(case.section)

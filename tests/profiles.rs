@@ -504,6 +504,18 @@ const CASES: &[Case] = &[
         ],
         "dask.interface (from command-line flag --set dask.interface=ib 0): `ib 0` is not a network interface name: use letters, digits and _.+-: (e.g. ib0)",
     ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.device_memory_limit=80",
+        ],
+        "dask.device_memory_limit (from command-line flag --set dask.device_memory_limit=80): `80` is 80 bytes, too little for a worker (Dask reads a number without a unit as bytes); give the unit, e.g. `80GB`, or a fraction like 0.8",
+    ),
     // --- security: UCX has no TLS
     case(
         &[

@@ -115,7 +115,10 @@ impl Builder<'_> {
                 self.job.resources = self.set(IndexMap::new());
             }
         }
-        let mut directives = c.directives.clone();
+        let (place, mut directives) = split_place(&c.directives);
+        if let Some(place) = place {
+            self.job.place = self.set(Some(place));
+        }
         if let ResourceSpec::Directive(text) = &c.resource_spec {
             directives.insert(0, format!("-l {text}"));
         }
@@ -390,3 +393,23 @@ pub fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
 
 #[cfg(test)]
 mod tests;
+
+/// `-l place=…` among the extra directives becomes `job.place`: dask-pbs writes the placement
+/// itself and refuses a directive that repeats it.
+fn split_place(directives: &[String]) -> (Option<String>, Vec<String>) {
+    let mut place = None;
+    let mut rest = Vec::new();
+    for directive in directives {
+        let words: Vec<&str> = directive.split_whitespace().collect();
+        match words.as_slice() {
+            ["-l", spec] if spec.starts_with("place=") => {
+                place = spec.strip_prefix("place=").map(str::to_string);
+            }
+            [spec] if spec.starts_with("-lplace=") => {
+                place = spec.strip_prefix("-lplace=").map(str::to_string);
+            }
+            _ => rest.push(directive.clone()),
+        }
+    }
+    (place, rest)
+}

@@ -247,3 +247,22 @@ fn the_imported_profile_parses_as_a_profile() {
             .contains_key("regular")
     );
 }
+
+#[test]
+fn a_placement_among_the_extra_directives_becomes_job_place() {
+    let out = imported(
+        "pbs:\n  cores: 4\n  memory: 8GiB\n  job-extra-directives: ['-l place=scatter', '-l job_priority=premium']\n",
+    );
+    let job = out.profile.job.as_ref().unwrap();
+    assert_eq!(
+        job.place.as_ref().unwrap().value.as_deref(),
+        Some("scatter")
+    );
+    assert_eq!(
+        job.directives.as_ref().unwrap().value,
+        ["-l job_priority=premium"]
+    );
+    let (place, rest) = split_place(&["-lplace=pack:excl".to_string()]);
+    assert_eq!(place.as_deref(), Some("pack:excl"));
+    assert!(rest.is_empty());
+}

@@ -7,6 +7,15 @@ use crate::size::{self, Size};
 
 pub(super) fn check(profile: &Profile, p: &mut Problems) {
     let k = DaskLayer::KEYS;
+    for (key, text) in [
+        (k.device_memory_limit, &profile.dask.device_memory_limit),
+        (k.rmm_pool_size, &profile.dask.rmm_pool_size),
+        (k.memory_limit, &profile.dask.memory_limit),
+    ] {
+        if let Some(message) = text.as_deref().and_then(too_small) {
+            p.at(key, message);
+        }
+    }
     let Some(gpu) = profile.system.gpu_memory.as_deref() else {
         return;
     };
@@ -18,6 +27,22 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             p.at(key, message);
         }
     }
+}
+
+/// Under a mebibyte no worker can run: a number written without its unit (`80` meant as GB)
+/// is read by Dask as bytes.
+const SMALLEST: u64 = 1 << 20;
+
+fn too_small(text: &str) -> Option<String> {
+    let Ok(Size::Bytes(bytes)) = Size::parse(text, true) else {
+        return None;
+    };
+    (bytes < SMALLEST).then(|| {
+        format!(
+            "`{text}` is {bytes} bytes, too little for a worker (Dask reads a number without a unit as bytes); give the unit, e.g. `{}GB`, or a fraction like 0.8",
+            text.trim()
+        )
+    })
 }
 
 /// A size in bytes above one GPU's memory; fractions and `auto` always fit.
@@ -36,6 +61,16 @@ fn over_gpu(text: &str, gpu_memory: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_without_its_unit_is_refused() {
+        assert!(too_small("80").unwrap().contains("`80GB`"));
+        assert!(too_small("1048575").is_some());
+        assert!(too_small("1048576").is_none());
+        assert!(too_small("1MiB").is_none());
+        assert!(too_small("0.8").is_none(), "a fraction");
+        assert!(too_small("auto").is_none());
+    }
 
     #[test]
     fn a_size_above_the_gpu_is_refused_and_the_guides_40gb_fits() {

@@ -17,7 +17,10 @@ pub(super) fn fit_margin(profile: &mut Profile, p: &mut Problems) {
     if profile.run.is_some() || margin < walltime {
         return;
     }
-    let fitted = Walltime::from_seconds((walltime.seconds() / 10).max(1));
+    // A tenth of the walltime, but at least 30 s (a clean stop takes seconds: workers are
+    // given 8 s to leave) while that is under half the walltime.
+    let seconds = walltime.seconds();
+    let fitted = Walltime::from_seconds((seconds / 10).max(30.min(seconds / 2)).max(1));
     p.note(format!(
         "dask.shutdown_margin {margin} does not fit the walltime {walltime}; using {fitted}"
     ));
@@ -130,6 +133,17 @@ mod tests {
             p.notes,
             ["dask.shutdown_margin 00:05:00 does not fit the walltime 00:05:00; using 00:00:30"]
         );
+        // A short job keeps 30 s to stop in, not a tenth of its minute; a long one a tenth.
+        for (walltime, fitted) in [("00:01:00", "00:00:30"), ("00:00:20", "00:00:10")] {
+            let mut profile = sophia();
+            profile.job.walltime = walltime.parse().unwrap();
+            fit_margin(&mut profile, &mut Problems::new(&layer));
+            assert_eq!(profile.dask.shutdown_margin.to_string(), fitted);
+        }
+        let mut profile = sophia();
+        profile.dask.shutdown_margin = "02:00:00".parse().unwrap();
+        fit_margin(&mut profile, &mut Problems::new(&layer));
+        assert_eq!(profile.dask.shutdown_margin.to_string(), "00:06:00");
         let mut profile = sophia();
         profile.job.walltime = "00:05:00".parse().unwrap();
         profile.run = Some("python x.py".into());
