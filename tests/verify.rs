@@ -11,7 +11,7 @@ fn verify_passes_after_update_and_fails_with_a_diff_after_a_change() {
     let profile = dir.path().join("lab.yaml");
     std::fs::write(
         &profile,
-        "description: our lab on Sophia\nextends: sophia\njob:\n  account: LabProj\n",
+        "description: our lab on Sophia\nextends: sophia\njob:\n  account: LabProj\nenv:\n  conda: /opt/envs/lab\n",
     )
     .unwrap();
 
@@ -90,4 +90,27 @@ fn verify_says_per_profile_which_artifact_it_cannot_check() {
         clean.stderr,
         "dask-pbs: verify: venvlab: conda_create.sh not checked: the profile sets no env.conda prefix to create: pass --env PATH or set env.conda\n"
     );
+}
+
+#[test]
+fn verify_renders_the_profiles_alone_whatever_the_runner_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    // A site profile that leaves the account and the environment to its users.
+    std::fs::write(
+        dir.path().join("site.yaml"),
+        "description: our site\nextends: sophia\n",
+    )
+    .unwrap();
+    let update = DaskPbs::bare().args(["verify", d, "--update"]).run();
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    // A runner with an account in its environment and an environment in its defaults file
+    // (the harness writes one) compares the same text.
+    let run = DaskPbs::new()
+        .env("DASK_PBS_ACCOUNT", "Runner")
+        .args(["verify", d])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let job = std::fs::read_to_string(dir.path().join("expected/site/job.sh")).unwrap();
+    assert!(!job.contains("#PBS -A"), "{job}");
 }

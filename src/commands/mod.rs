@@ -179,16 +179,6 @@ pub(crate) fn load_for(args: &ProfileArgs, needs: Needs) -> Result<(Places, Load
     Ok((places, loaded))
 }
 
-/// Resolves `spec` for rendering `artifacts` (their table says what they need).
-pub(crate) fn resolve_for(
-    places: &Places,
-    spec: &str,
-    overrides: &crate::cli::OverrideArgs,
-    artifacts: &[Artifact],
-) -> Result<Loaded, Error> {
-    resolve(places, spec, overrides, Artifact::needs(artifacts))
-}
-
 /// Resolves `spec` against the user's places, this process's environment and `overrides`,
 /// requiring what `needs` says.
 pub(crate) fn resolve(

@@ -10,7 +10,8 @@ use crate::output::{self, Output};
 use crate::profile::overrides::OverrideArgs;
 use crate::render::{Renderer, artifact::Artifact, context::Context};
 
-use super::{Note, Outcome, process_env, resolve_for};
+use super::{Note, Outcome, process_env};
+use crate::profile::{self, Inputs, Loaded, Needs};
 
 /// Profile files directly in `dir`, sorted.
 fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
@@ -43,12 +44,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
     let mut outcome = Outcome::default();
     let mut found = Found::default();
     for file in profile_files(dir)? {
-        let loaded = resolve_for(
-            &places,
-            file.as_str(),
-            &OverrideArgs::default(),
-            Artifact::ALL,
-        )?;
+        let loaded = load_alone(&places, file.as_str())?;
         outcome.warn(&loaded);
         let ctx = Context::new(loaded.profile, &[]);
         compare_profile(dir, &renderer, &ctx, &mut found, &mut outcome)?;
@@ -81,6 +77,21 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
         )));
     }
     Ok(outcome)
+}
+
+/// A profile of DIR as it stands: no user defaults file, no environment variables (a CI
+/// runner's `DASK_PBS_ACCOUNT` or `~/.config` must not change what is compared), and no
+/// account or environment required (a site profile in CI may leave both to its users).
+fn load_alone(places: &Places, spec: &str) -> Result<Loaded, Error> {
+    let inputs = Inputs {
+        catalog: &places.catalog,
+        user_defaults: None,
+        env: &|_| None,
+        overrides: &OverrideArgs::default(),
+        needs: Needs::NONE,
+        defaults_file: None,
+    };
+    profile::load(spec, &inputs)
 }
 
 /// What the comparison found: the files that differ (to write with `--update`), their
