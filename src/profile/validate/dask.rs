@@ -192,7 +192,9 @@ mod tests {
         ] {
             assert!(variable_problem(ok).is_none(), "{ok}");
         }
-        for bad in ["$(id)", "`id`", "${USER", "$1", "/x/$", "${A:-b}", "$$"] {
+        for bad in [
+            "$(id)", "`id`", "${USER", "$1", "/x/$", "${A:-b}", "$$", "${}", "${ABC}$",
+        ] {
             assert!(variable_problem(bad).is_some(), "{bad}");
         }
     }
