@@ -1,9 +1,7 @@
 //! Every artifact of every built-in profile, and a few variations: reviewed snapshots, and
 //! every shell artifact through `bash -n` and shellcheck.
 
-mod common;
-
-use common::{assert_shell_clean, ok};
+use crate::common::{assert_shell_clean, ok};
 use dask_pbs::builtin;
 use dask_pbs::render::artifact::Artifact;
 

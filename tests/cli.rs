@@ -1,9 +1,9 @@
 //! The command line through the real binary: exit codes, stdout/stderr, writing files, help,
 //! colour, completions and the man page.
 
-mod common;
+use crate::common;
 
-use common::{DaskPbs, dask_pbs, ok};
+use crate::common::{DaskPbs, dask_pbs, ok};
 
 #[test]
 fn gen_prints_the_job_on_stdout_and_nothing_else() {

@@ -15,20 +15,13 @@
 //!  9. no cleanup when mpiexec failed: `c_` (nothing left running)
 //! 10. OpenMPI-only local rank: `defect_10_…`
 
-mod common;
-mod e2e_support;
+use crate::e2e_support;
 
-use std::sync::Mutex;
 use std::time::Duration;
 
-use e2e_support::{PbsJob, prerequisites};
+use crate::e2e_support::{PbsJob, prerequisites};
 
-/// One cluster at a time: the machine has 2 cores.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::e2e_support::serial;
 
 /// `pbs-cpu` with the test venv, K single-thread workers on one node, small memory.
 fn cpu_args(venv: &std::path::Path, workers: u32) -> Vec<String> {

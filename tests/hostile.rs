@@ -1,12 +1,11 @@
 //! Hostile and broken input: no injection, no panic, nothing lost.
 
-mod common;
-mod e2e_support;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::{DaskPbs, Run, dask_pbs};
+use crate::common::{DaskPbs, Run, dask_pbs};
 
 /// Runs as a user with no defaults file: the hostile profiles name their own environment (a
 /// venv), which a defaults file's `env.conda` (a higher layer) would contradict.
@@ -19,7 +18,7 @@ fn bare_ok(args: &[&str]) -> String {
     assert_eq!(run.code, 0, "dask-pbs failed: {}", run.stderr);
     run.stdout
 }
-use e2e_support::{PbsJob, prerequisites};
+use crate::e2e_support::{PbsJob, prerequisites};
 
 /// How a string field may be handled.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -305,6 +304,7 @@ fn hostile_text_is_never_executed_by_the_job() {
         "dask.scheduler_args",
         "dask.worker_args",
     ];
+    let _serial = crate::e2e_support::serial();
     for (field, template, _) in FIELDS
         .iter()
         .filter(|(f, _, _)| reaching_the_job.contains(f))

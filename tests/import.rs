@@ -1,12 +1,12 @@
 //! `import-jobqueue`: a dask-jobqueue configuration as a dask-pbs profile, through the binary,
 //! compared with the job dask-jobqueue 0.9 itself writes for the same file.
 
-mod common;
-mod e2e_support;
+use crate::common;
+use crate::e2e_support;
 
 use std::path::{Path, PathBuf};
 
-use common::{DaskPbs, repo_root};
+use crate::common::{DaskPbs, repo_root};
 
 /// One configuration of tests/jobqueue/: its section and what it covers.
 struct Case {

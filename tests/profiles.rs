@@ -1,9 +1,9 @@
 //! Site rules and users' own profiles: every validation rule has a failing input with its
 //! message checked; user profiles are found, explained and rendered.
 
-mod common;
+use crate::common;
 
-use common::{DaskPbs, dask_pbs, ok};
+use crate::common::{DaskPbs, dask_pbs, ok};
 
 fn fails(args: &[&str], message: &str) {
     let run = dask_pbs(args);

@@ -2,8 +2,6 @@
 //! is deterministic. `fuzz_parse_and_render` is the long run (ignored by default):
 //! `DASK_PBS_FUZZ_SECONDS=300 cargo test --release --test properties -- --ignored --nocapture`.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 

@@ -1,7 +1,7 @@
 //! The README's profile reference against the format itself: every key `dask-pbs schema`
 //! knows has a row, and every row names a key the schema knows.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

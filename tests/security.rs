@@ -8,24 +8,18 @@
 //! `dask.security: tls` every attempt is refused and no marker file appears; with `none` the
 //! same attempts succeed (so the test can fail). The owner's payload works in both.
 
-mod common;
-mod e2e_support;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::in_ci;
-use e2e_support::{PbsJob, prerequisites};
+use crate::common::in_ci;
+use crate::e2e_support::{PbsJob, prerequisites};
 
 const INTRUDER: &str = "dask-pbs-intruder";
 
-/// One cluster at a time (the test machine has 2 cores), as in tests/e2e.rs.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::e2e_support::serial;
 
 /// The owner's payload: publishes the addresses, waits for the intruder, then checks the
 /// cluster still computes.

@@ -1,9 +1,7 @@
 //! `submit`. There is no PBS server here: a recording `qsub` stands in for it (the only way
 //! to see what dask-pbs hands to qsub).
 
-mod common;
-
-use common::DaskPbs;
+use crate::common::DaskPbs;
 
 fn fake_qsub(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
     let path = dir.join("qsub");

@@ -1,8 +1,8 @@
 //! Users' own templates: shadowing a shared piece, errors in a user template, `render`.
 
-mod common;
+use crate::common;
 
-use common::{DaskPbs, dask_pbs, ok};
+use crate::common::{DaskPbs, dask_pbs, ok};
 
 #[test]
 fn shadowing_only_the_readiness_piece_keeps_the_rest_builtin() {

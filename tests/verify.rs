@@ -1,8 +1,6 @@
 //! `dask-pbs verify` as a user's CI would run it.
 
-mod common;
-
-use common::{DaskPbs, dask_pbs};
+use crate::common::{DaskPbs, dask_pbs};
 
 #[test]
 fn verify_passes_after_update_and_fails_with_a_diff_after_a_change() {

@@ -329,3 +329,11 @@ pub fn tagged_processes(tag: &str) -> Vec<(u32, String)> {
     }
     found
 }
+
+/// One cluster at a time across the whole suite (e2e, security, hostile): the test machine
+/// has 2 cores, and tests of one binary run in parallel.
+static CLUSTERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    CLUSTERS.lock().unwrap_or_else(|p| p.into_inner())
+}

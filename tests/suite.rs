@@ -1,0 +1,18 @@
+//! The test suite: one binary, a module per feature (`cargo test` builds it once). Modules
+//! that run generated jobs share one cluster lock (`e2e_support::serial`).
+
+mod common;
+mod e2e_support;
+
+mod artifacts;
+mod cli;
+mod e2e;
+mod hostile;
+mod import;
+mod profiles;
+mod properties;
+mod readme;
+mod security;
+mod submit;
+mod templates;
+mod verify;
