@@ -97,8 +97,8 @@ impl Plan {
         if let Some(queue) = &p.job.queue {
             opt("-q", Some(queue.clone()));
         }
-        if let Some(account) = &p.job.account {
-            opt("-A", Some(account.clone()));
+        if let Some((flag, value)) = account_option(p) {
+            opt(&flag, Some(value));
         }
         match p.job.request {
             RequestKind::Select => opt("-l", Some(format!("select={select}"))),
@@ -235,4 +235,43 @@ pub fn held_memory(p: &Profile) -> Option<u64> {
 pub fn held_cpus(p: &Profile) -> u64 {
     let (part, whole) = node_share(p);
     u64::from(p.system.cpus_per_node) * part / whole
+}
+
+/// The project directive as (option, value): `-A a00`, `-P a00`, `-W group_list=s1234`;
+/// none without an account or on a site with no directive.
+pub fn account_option(p: &Profile) -> Option<(String, String)> {
+    let account = p.job.account.as_ref()?;
+    let directive = p.system.account_directive.as_deref()?;
+    Some(match directive.strip_prefix("-W ") {
+        Some(attribute) => ("-W".to_string(), format!("{attribute}{account}")),
+        None => (directive.to_string(), account.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::validate::testing::sophia;
+
+    #[test]
+    fn the_account_renders_as_the_sites_project_directive() {
+        let mut profile = sophia();
+        profile.job.account = Some("a00".into());
+        let option = |p: &Profile| account_option(p);
+        assert_eq!(option(&profile), Some(("-A".into(), "a00".into())));
+        profile.system.account_directive = Some("-P".into());
+        assert_eq!(option(&profile), Some(("-P".into(), "a00".into())));
+        profile.system.account_directive = Some("-W group_list=".into());
+        assert_eq!(
+            option(&profile),
+            Some(("-W".into(), "group_list=a00".into()))
+        );
+        assert!(
+            Plan::new(&profile)
+                .directives()
+                .contains(&"-W group_list=a00".to_string())
+        );
+        profile.system.account_directive = None;
+        assert_eq!(option(&profile), None);
+    }
 }

@@ -100,6 +100,18 @@ const CASES: &[Case] = &[
             "--env",
             "/e",
             "--set",
+            "system.account_directive=-Q x",
+        ],
+        "system.account_directive (from command-line flag --set system.account_directive=-Q x): `-Q x` is not a project directive: use a qsub option like -A or -P, `-W group_list=`, or null for none",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
             "job.request=job-wide",
             "-n",
             "2",

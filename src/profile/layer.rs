@@ -272,6 +272,7 @@ section! {
         mpi: MpiFlavour => replace,
         gpu_order: GpuOrder => replace,
         account_required: bool => replace,
+        account_directive: Option<String> => replace,
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
         queues: Entries<Queue> => by_key,

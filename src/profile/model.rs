@@ -37,6 +37,9 @@ pub struct System {
     pub mpi: MpiFlavour,
     pub gpu_order: GpuOrder,
     pub account_required: bool,
+    /// How `job.account` is written: `-A` (PBS Pro), `-P` (NCI Gadi), `-W group_list=`
+    /// (NASA Pleiades); `None`: the site takes no project directive.
+    pub account_directive: Option<String>,
     pub filesystems_required: bool,
     pub keep: Option<String>,
     pub queues: IndexMap<String, Queue>,

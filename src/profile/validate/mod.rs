@@ -18,7 +18,7 @@ mod request;
 mod sizes;
 mod system;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod top;
 mod words;
 mod workers;

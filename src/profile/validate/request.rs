@@ -129,7 +129,7 @@ fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<String> {
 
 fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<String> {
     let (select, system) = (profile.job.select, &profile.system);
-    let queue = profile.job.queue.as_deref().unwrap_or("the default queue");
+    let queue = profile.job.queue.as_deref().unwrap_or_default();
     let per_gpu = plan.chunk == ChunkKind::Gpu;
     let chunks_per_node = if per_gpu { select } else { 1 };
     match key {
@@ -162,7 +162,6 @@ fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Opt
 /// The `#PBS` options dask-pbs writes itself, with the key (and flag) that sets each.
 const OWN_OPTIONS: &[(&str, &str)] = &[
     ("-q", "job.queue (--queue)"),
-    ("-A", "job.account (--account)"),
     ("-N", "job.name (--name)"),
     ("select", "job.select (--select) and job.resources"),
     ("walltime", "job.walltime (--walltime)"),
@@ -170,27 +169,39 @@ const OWN_OPTIONS: &[(&str, &str)] = &[
     ("filesystems", "job.filesystems"),
 ];
 
+/// The option the project directive is known by: `-A`, `-P`, or `group_list` of `-W`.
+fn account_option_name(profile: &Profile) -> Option<&str> {
+    let directive = profile.system.account_directive.as_deref()?;
+    Some(
+        directive
+            .strip_prefix("-W ")
+            .map_or(directive, |a| a.trim_end_matches('=')),
+    )
+}
+
 /// Directives that repeat what dask-pbs renders: PBS would see two, and one would lose.
 fn directive_problems(profile: &Profile) -> Vec<String> {
     let mut found = Vec::new();
     for directive in &profile.job.directives {
         let (flag, value) = directive.split_once(' ').unwrap_or((directive, ""));
         let mut names: Vec<&str> = vec![flag];
-        if let Some(joined) = flag.strip_prefix("-l") {
-            // `-l a=1,b=2` and `-la=1`: each resource is its own option.
-            let list = if joined.is_empty() { value } else { joined };
-            names.extend(
-                list.split(',')
-                    .map(|r| r.split('=').next().unwrap_or("").trim()),
-            );
+        for letter in ["-l", "-W"] {
+            if let Some(joined) = flag.strip_prefix(letter) {
+                // `-l a=1,b=2` and `-la=1`: each resource (or attribute) is its own option.
+                let list = if joined.is_empty() { value } else { joined };
+                names.extend(
+                    list.split(',')
+                        .map(|r| r.split('=').next().unwrap_or("").trim()),
+                );
+            }
         }
+        let account = account_option_name(profile).map(|name| (name, "job.account (--account)"));
+        let keep = profile.system.keep.as_ref().map(|_| ("-k", "system.keep"));
         let keys = OWN_OPTIONS
             .iter()
-            .chain(
-                [&("-k", "system.keep")]
-                    .into_iter()
-                    .filter(|_| profile.system.keep.is_some()),
-            )
+            .copied()
+            .chain(account)
+            .chain(keep)
             .filter(|(option, _)| names.contains(option));
         for (_, key) in keys {
             found.push(format!(
@@ -338,5 +349,21 @@ mod tests {
         assert!(found[0].ends_with("use job.select (--select) and job.resources instead"));
         profile.system.keep = None;
         assert_eq!(directive_problems(&profile).len(), 7);
+    }
+
+    #[test]
+    fn the_project_directive_rule_follows_the_sites_directive() {
+        let mut profile = sophia();
+        profile.job.directives = vec!["-P a00".into(), "-W group_list=s1".into(), "-A x".into()];
+        profile.system.account_directive = Some("-P".into());
+        let found = directive_problems(&profile);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("`-P a00` repeats"));
+        profile.system.account_directive = Some("-W group_list=".into());
+        let found = directive_problems(&profile);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("`-W group_list=s1` repeats"));
+        profile.system.account_directive = None;
+        assert!(directive_problems(&profile).is_empty());
     }
 }

@@ -19,6 +19,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         mpi,
         gpu_order,
         account_required,
+        account_directive,
         filesystems_required,
         keep,
         queues,
@@ -42,6 +43,10 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         if let Some(Err(message)) = set(text).map(size::hardware_bytes) {
             p.at(key, message);
         }
+    }
+    let account_directive = take(account_directive, k.account_directive, p);
+    if let Some(message) = set(&account_directive).and_then(account_directive_problem) {
+        p.at(k.account_directive, message);
     }
     let keep = take(keep, k.keep, p);
     if let Some(message) = set(&keep).and_then(keep_problem) {
@@ -67,9 +72,29 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         mpi: mpi?,
         gpu_order: gpu_order?,
         account_required: account_required?,
+        account_directive: account_directive?,
         filesystems_required: filesystems_required?,
         keep: keep?,
         queues: queues?,
+    })
+}
+
+/// A one-letter qsub option (`-A`, `-P`) or a `-W` attribute ending in `=` (`-W group_list=`).
+fn account_directive_problem(directive: &str) -> Option<String> {
+    let letter = |s: &str| {
+        s.len() == 2
+            && s.starts_with('-')
+            && s.chars().nth(1).is_some_and(|c| c.is_ascii_alphabetic())
+    };
+    let attribute = directive
+        .strip_prefix("-W ")
+        .and_then(|a| a.strip_suffix('='))
+        .is_some_and(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    (!letter(directive) && !attribute).then(|| {
+        format!(
+            "`{}` is not a project directive: use a qsub option like -A or -P, `-W group_list=`, or null for none",
+            directive.escape_debug()
+        )
     })
 }
 
@@ -115,6 +140,16 @@ mod tests {
             chunk: ChunkKind::Node,
             chunks: Chunks::List(vec![1]),
             walltime: [min.parse().unwrap(), max.parse().unwrap()],
+        }
+    }
+
+    #[test]
+    fn project_directives_are_an_option_letter_or_a_w_attribute() {
+        for good in ["-A", "-P", "-W group_list="] {
+            assert!(account_directive_problem(good).is_none(), "{good}");
+        }
+        for bad in ["A", "-W group_list", "-AB", "-W =", "-P;x", ""] {
+            assert!(account_directive_problem(bad).is_some(), "{bad}");
         }
     }
 
