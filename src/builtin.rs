@@ -12,6 +12,8 @@ pub const PROFILES: &[(&str, &str)] = &[
     ("derecho", include_str!("../profiles/derecho.yaml")),
     ("casper", include_str!("../profiles/casper.yaml")),
     ("pbs-cpu", include_str!("../profiles/pbs-cpu.yaml")),
+    ("gadi", include_str!("../profiles/gadi.yaml")),
+    ("gadi-gpu", include_str!("../profiles/gadi-gpu.yaml")),
 ];
 
 /// Built-in templates, by name. Names starting with `_` are shared pieces that the

@@ -116,7 +116,47 @@ const CASES: &[Case] = &[
             "-n",
             "2",
         ],
-        "job.request (from command-line flag --set job.request=job-wide): job-wide resources (job.resources) are for one node; got job.select 2: use -n 1, or job.request: select",
+        "job.request (from command-line flag --set job.request=job-wide): job-wide resources that name ncpus, ngpus or mem (job.resources) are for one node; got job.select 2: use -n 1, leave them out so dask-pbs counts them from the node shape, or job.request: select",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "job.request=none",
+            "-n",
+            "2",
+        ],
+        "job.request (from command-line flag --set job.request=none): none asks for no resources, so the job is one node; got job.select 2: use -n 1, or job.request: job-wide or select",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi-gpu",
+            "-A",
+            "a00",
+            "--env",
+            "/e",
+            "-n",
+            "6",
+        ],
+        "job.select (from command-line flag --select): gpuvolta: a request beyond one node is whole nodes of 4 GPUs; got 6: use 4 or 8",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "job.directives=[-l ncpus=64]",
+        ],
+        "`-l ncpus=64`: PBS Pro refuses job-wide ncpus, ngpus or mem beside select; put them in job.resources (each chunk), or use job.request: job-wide",
     ),
     case(
         &[

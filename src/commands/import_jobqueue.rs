@@ -104,14 +104,14 @@ impl Builder<'_> {
                 self.job.resources = self.set(entries(resources, &self.origin));
             }
             ResourceSpec::Directive(text) => {
-                self.job.request = self.set(RequestKind::JobWide);
+                self.job.request = self.set(RequestKind::None);
                 self.job.resources = self.set(IndexMap::new());
                 self.out.comments.push(format!(
                     "The request `-l {text}` is not PBS Pro's select= form: it is a job.directives line."
                 ));
             }
             ResourceSpec::Skipped => {
-                self.job.request = self.set(RequestKind::JobWide);
+                self.job.request = self.set(RequestKind::None);
                 self.job.resources = self.set(IndexMap::new());
             }
         }

@@ -72,9 +72,12 @@ choice! {
 }
 
 choice! {
-    /// How the job asks PBS for resources: `select` chunks (`-l select=N:ncpus=…`), or
-    /// job-wide resources (`-l ncpus=48,mem=190GB`, NCI Gadi, Torque) with no `select`.
-    RequestKind { Select = "select", JobWide = "job-wide" }
+    /// How the job asks PBS for resources: `select` chunks (`-l select=N:ncpus=…`);
+    /// job-wide resources (`-l ncpus=96`, `-l mem=380GB`, NCI Gadi) with no `select`, whose
+    /// `ncpus`, `ngpus` and `mem` dask-pbs computes from the nodes asked for unless
+    /// `job.resources` names them; or `none`: no resource request at all (a site that takes
+    /// its request from `job.directives`, or none: dask-jobqueue's `job-directives-skip`).
+    RequestKind { Select = "select", JobWide = "job-wide", None = "none" }
 }
 
 choice! {

@@ -2,7 +2,7 @@
 
 use super::{Demands, Problems};
 use crate::error::Suggestion;
-use crate::plan::Plan;
+use crate::plan::{COUNTED, Plan, names_counts};
 use crate::profile::layer::JobLayer;
 use crate::profile::model::Profile;
 use crate::profile::types::{ChunkKind, Queue, RequestKind};
@@ -55,12 +55,19 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
     }
 }
 
-/// A job-wide request names one node's resources: it cannot grow with `select`.
+/// A job-wide request that names its own counts, or no request, is one node's: it cannot
+/// grow with `select`. One that leaves the counts to dask-pbs grows by whole nodes.
 fn job_wide_problem(profile: &Profile) -> Option<String> {
     let (request, select) = (profile.job.request, profile.job.select);
-    (request == RequestKind::JobWide && select != 1).then(|| {
-        format!("job-wide resources (job.resources) are for one node; got job.select {select}: use -n 1, or job.request: select")
-    })
+    match request {
+        RequestKind::JobWide if select != 1 && names_counts(profile) => Some(format!(
+            "job-wide resources that name ncpus, ngpus or mem (job.resources) are for one node; got job.select {select}: use -n 1, leave them out so dask-pbs counts them from the node shape, or job.request: select"
+        )),
+        RequestKind::None if select != 1 => Some(format!(
+            "none asks for no resources, so the job is one node; got job.select {select}: use -n 1, or job.request: job-wide or select"
+        )),
+        _ => None,
+    }
 }
 
 fn unknown_queue(profile: &Profile, queue: &str) -> String {
@@ -91,7 +98,20 @@ fn select_problem(profile: &Profile, queue: &Queue) -> Option<String> {
             "{name} accepts {} {unit}; got {select}",
             queue.chunks.describe()
         ))
-    } else if queue.chunk == ChunkKind::Gpu && select > gpus {
+    } else if queue.chunk == ChunkKind::Gpu
+        && profile.job.request == RequestKind::JobWide
+        && select > gpus
+        && !select.is_multiple_of(gpus.max(1))
+    {
+        Some(format!(
+            "{name}: a request beyond one node is whole nodes of {gpus} GPUs; got {select}: use {} or {}",
+            select / gpus.max(1) * gpus,
+            select.div_ceil(gpus.max(1)) * gpus
+        ))
+    } else if queue.chunk == ChunkKind::Gpu
+        && profile.job.request != RequestKind::JobWide
+        && select > gpus
+    {
         Some(format!(
             "{name} puts all GPUs on one node, which has {gpus}; got {select}"
         ))
@@ -208,6 +228,12 @@ fn directive_problems(profile: &Profile) -> Vec<String> {
                 "`{directive}` repeats what dask-pbs writes itself; use {key} instead"
             ));
         }
+        let job_wide = flag.starts_with("-l") && COUNTED.iter().any(|c| names.contains(c));
+        if job_wide && profile.job.request == RequestKind::Select {
+            found.push(format!(
+                "`{directive}`: PBS Pro refuses job-wide ncpus, ngpus or mem beside select; put them in job.resources (each chunk), or use job.request: job-wide"
+            ));
+        }
     }
     found
 }
@@ -267,7 +293,17 @@ mod tests {
         profile.job.select = 1;
         assert!(job_wide_problem(&profile).is_none());
         profile.job.select = 2;
+        profile.job.resources.shift_remove("ncpus");
+        profile.job.resources.shift_remove("ngpus");
+        profile.job.resources.shift_remove("mem");
+        assert!(
+            job_wide_problem(&profile).is_none(),
+            "counted from the node shape"
+        );
+        profile.job.resources.insert("mem".into(), "1GB".into());
         assert!(job_wide_problem(&profile).unwrap().contains("for one node"));
+        profile.job.request = RequestKind::None;
+        assert!(job_wide_problem(&profile).unwrap().contains("is one node"));
         profile.job.request = RequestKind::Select;
         assert!(job_wide_problem(&profile).is_none());
     }
