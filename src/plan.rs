@@ -102,7 +102,9 @@ impl Plan {
         let mut opt = |flag: &str, value: Option<String>| qsub.push((flag.to_string(), value));
         opt("-N", Some(p.job.name.clone()));
         if let Some(queue) = &p.job.queue {
-            opt("-q", Some(queue.clone()));
+            // The name qsub knows the queue by, when it differs (`v100@pbspl4`).
+            let submit = p.queue().and_then(|q| q.submit_as.clone());
+            opt("-q", Some(submit.unwrap_or_else(|| queue.clone())));
         }
         if let Some((flag, value)) = account_option(p) {
             opt(&flag, Some(value));

@@ -485,6 +485,91 @@ const CASES: &[Case] = &[
         &["check", "--profile", "p"],
         "system.queues is missing: set it in the profile or with --set system.queues=VALUE",
     ),
+    // --- node types
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "a",
+            "--env",
+            "/e",
+            "--node-type",
+            "h100",
+            "-n",
+            "4",
+        ],
+        "job.select (from command-line flag --select): node type h100 has 2 node(s); got 4: ask for at most 2",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "a",
+            "--env",
+            "/e",
+            "--set",
+            "job.resources.gpu_type=a100",
+        ],
+        "job.resources (from command-line flag --set job.resources.gpu_type=a100): `gpu_type=a100` selects no node type of this site; choose one with --node-type NAME or --set job.resources.gpu_type=VALUE: a100_80gb (gpu_type=a100_80gb), a100_40gb (gpu_type=a100_40gb)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "a",
+            "--env",
+            "/e",
+            "--node-type",
+            "h10",
+        ],
+        "job.node_type (from command-line flag --node-type): no node type `h10` on this site; did you mean `h100`? node types: a100_80gb",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--node-type",
+            "big",
+        ],
+        "job.node_type (from command-line flag --node-type): `big`: this site names no node types (system.node_types); remove job.node_type (--node-type)",
+    ),
+    file(
+        "description: two shapes\nextends: pbs-cpu\nsystem:\n  node_types:\n    cpu: {cpus: 8, resources: {model: c}}\n    gpu: {gpus: 2, cpus: 8, resources: {model: g}}\n  queues:\n    workq: null\n    batch: {chunk: node, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"], node_types: [cpu]}\njob: {queue: batch, resources: {ncpus: 8}}\n",
+        &[
+            "check",
+            "--profile",
+            "p",
+            "--env",
+            "/e",
+            "--node-type",
+            "gpu",
+        ],
+        "job.node_type (from command-line flag --node-type): queue batch serves node types cpu; got gpu: choose one of them or another queue",
+    ),
+    file(
+        "description: two shapes\nextends: pbs-cpu\nsystem:\n  node_types:\n    cpu: {cpus: 8, resources: {model: c}}\n  queues:\n    workq: null\n    batch: {chunk: node, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"], node_types: [cpu]}\njob: {queue: batch, resources: {ncpus: 8}}\ndask: {worker: cuda, workers_per: gpu, workers_per_node: null, nthreads: null, memory_limit: null}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "batch serves no GPU node type (cpu), but dask.worker is cuda: choose a GPU queue, or dask.worker: cpu",
+    ),
+    file(
+        "description: bad types\nextends: pbs-cpu\nsystem:\n  node_types:\n    t: {cpus: 8, memory: lots, resources: {select: 2}}\n  queues:\n    workq: {chunk: node, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"], submit_as: \"a b\"}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "node type t: `lots` is not a memory size",
+    ),
+    file(
+        "description: bad types\nextends: pbs-cpu\nsystem:\n  node_types:\n    t: {cpus: 8, resources: {select: 2}}\n  queues:\n    workq: {chunk: node, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"], submit_as: \"a b\"}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "queue workq: submit_as `a b` may only hold letters, digits and _.+-@",
+    ),
     // --- the node and the workers
     case(
         &[

@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, Word, WorkerKind,
-    WorkersPer,
+    GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security, Word,
+    WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -276,6 +276,7 @@ section! {
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
         queues: Entries<Queue> => by_key,
+        node_types: Entries<NodeType> => by_key,
     }
 }
 
@@ -283,6 +284,7 @@ section! {
     /// `job:` — the PBS request.
     JobLayer: JobKeys = "job." {
         queue: Option<String> => replace,
+        node_type: Option<String> => replace,
         select: u32 => replace,
         request: RequestKind => replace,
         walltime: Walltime => replace,

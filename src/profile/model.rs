@@ -5,7 +5,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, WorkerKind, WorkersPer,
+    GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security, WorkerKind,
+    WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -43,12 +44,17 @@ pub struct System {
     pub filesystems_required: bool,
     pub keep: Option<String>,
     pub queues: IndexMap<String, Queue>,
+    /// The site's node types by name; empty: one node shape, the fields above.
+    pub node_types: IndexMap<String, NodeType>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
     /// `None`: no `-q`; the server's default queue takes the job and no queue limits apply.
     pub queue: Option<String>,
+    /// The node type the job runs on, once resolved (named, or selected by `job.resources`
+    /// or the queue); its shape has replaced the `system` one.
+    pub node_type: Option<String>,
     pub select: u32,
     pub request: RequestKind,
     pub walltime: Walltime,

@@ -13,6 +13,7 @@ mod env;
 mod environment;
 mod job;
 mod node;
+mod node_type;
 mod rapids;
 mod request;
 mod sizes;
@@ -211,6 +212,10 @@ pub fn resolve(
         dask,
         run: top.run,
     };
+    let queue = profile.job.queue.as_ref();
+    if queue.is_none_or(|name| profile.system.queues.contains_key(name)) {
+        node_type::apply(&mut profile, &mut p);
+    }
     workers::fit_margin(&mut profile, &mut p);
     request::check(&profile, demands, &mut p);
     let queue = profile.job.queue.as_ref();

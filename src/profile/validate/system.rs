@@ -2,11 +2,12 @@
 
 use indexmap::IndexMap;
 
+use super::job::resource_problems;
 use super::words::is_directive_word;
 use super::{Problems, set, take};
 use crate::profile::layer::{SystemLayer, remaining};
 use crate::profile::model::System;
-use crate::profile::types::Queue;
+use crate::profile::types::{NodeType, Queue};
 use crate::size;
 
 pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
@@ -23,6 +24,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         filesystems_required,
         keep,
         queues,
+        node_types,
     } = layer;
     let k = SystemLayer::KEYS;
     let login_host = take(login_host, k.login_host, p);
@@ -56,6 +58,14 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
     for message in queues.as_ref().map(queue_problems).unwrap_or_default() {
         p.at(k.queues, message);
     }
+    let node_types = take(node_types, k.node_types, p).map(remaining);
+    for message in node_types
+        .as_ref()
+        .map(node_type_problems)
+        .unwrap_or_default()
+    {
+        p.at(k.node_types, message);
+    }
     // Every field is taken before any `?`, so each missing one is reported.
     let gpus_per_node = take(gpus_per_node, k.gpus_per_node, p);
     let cpus_per_node = take(cpus_per_node, k.cpus_per_node, p);
@@ -76,6 +86,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         filesystems_required: filesystems_required?,
         keep: keep?,
         queues: queues?,
+        node_types: node_types?,
     })
 }
 
@@ -108,6 +119,24 @@ fn keep_problem(keep: &str) -> Option<String> {
     })
 }
 
+/// A node type's sizes are hardware facts and its resources are chunk resources.
+fn node_type_problems(types: &IndexMap<String, NodeType>) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, node) in types {
+        for text in [&node.gpu_memory, &node.memory].into_iter().flatten() {
+            if let Err(message) = size::hardware_bytes(text) {
+                found.push(format!("node type {name}: {message}"));
+            }
+        }
+        for (key, value) in &node.resources {
+            for message in resource_problems(key, &value.0) {
+                found.push(format!("node type {name}: {message}"));
+            }
+        }
+    }
+    found
+}
+
 fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
     let mut found = Vec::new();
     if queues.is_empty() {
@@ -118,6 +147,14 @@ fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
             found.push(format!(
                 "queue name `{}` may only hold letters, digits and _.+-@",
                 queue.escape_debug()
+            ));
+        }
+        if let Some(submit) = &limits.submit_as
+            && !is_directive_word(submit, "@")
+        {
+            found.push(format!(
+                "queue {queue}: submit_as `{}` may only hold letters, digits and _.+-@",
+                submit.escape_debug()
             ));
         }
         let [min, max] = limits.walltime;
@@ -140,6 +177,8 @@ mod tests {
             chunk: ChunkKind::Node,
             chunks: Chunks::List(vec![1]),
             walltime: [min.parse().unwrap(), max.parse().unwrap()],
+            node_types: Vec::new(),
+            submit_as: None,
         }
     }
 
