@@ -14,6 +14,11 @@ pub const PROFILES: &[(&str, &str)] = &[
     ("pbs-cpu", include_str!("../profiles/pbs-cpu.yaml")),
     ("gadi", include_str!("../profiles/gadi.yaml")),
     ("gadi-gpu", include_str!("../profiles/gadi-gpu.yaml")),
+    ("pleiades", include_str!("../profiles/pleiades.yaml")),
+    (
+        "pleiades-gpu",
+        include_str!("../profiles/pleiades-gpu.yaml"),
+    ),
 ];
 
 /// Built-in templates, by name. Names starting with `_` are shared pieces that the

@@ -400,7 +400,7 @@ const CASES: &[Case] = &[
             "--set",
             "job.resources={mem: 4 GB}",
         ],
-        "`mem=4 GB` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-",
+        "`mem=4 GB` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-/ (NCI storage=gdata/a00+scratch/a00)",
     ),
     case(
         &[

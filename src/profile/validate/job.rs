@@ -120,9 +120,9 @@ fn place_problem(place: &str) -> Option<String> {
 
 pub(super) fn resource_problems(key: &str, value: &str) -> Vec<String> {
     let mut found = Vec::new();
-    if !is_identifier(key) || !is_directive_word(value, "") {
+    if !is_identifier(key) || !is_directive_word(value, "/") {
         found.push(format!(
-            "`{}={}` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-",
+            "`{}={}` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-/ (NCI storage=gdata/a00+scratch/a00)",
             key.escape_debug(),
             value.escape_debug()
         ));

@@ -71,11 +71,18 @@ fn choose(profile: &Profile) -> Result<Option<String>, (&'static str, String)> {
 }
 
 /// The resources every node type sets (`gpu_type`, `model`): those that tell types apart.
+/// Counts (`ncpus`, `ngpus`, `mpiprocs`, `mem`) follow the type; they do not select it.
 fn selecting_keys<'a>(mut types: impl Iterator<Item = &'a NodeType>) -> Vec<&'a str> {
     let Some(first) = types.next() else {
         return Vec::new();
     };
-    let mut keys: Vec<&str> = first.resources.keys().map(String::as_str).collect();
+    let counts = ["ncpus", "ngpus", "mpiprocs", "mem"];
+    let mut keys: Vec<&str> = first
+        .resources
+        .keys()
+        .map(String::as_str)
+        .filter(|key| !counts.contains(key))
+        .collect();
     for node in types {
         keys.retain(|key| node.resources.contains_key(*key));
     }
