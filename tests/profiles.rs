@@ -485,6 +485,10 @@ const CASES: &[Case] = &[
         &["check", "--profile", "p"],
         "system.queues is missing: set it in the profile or with --set system.queues=VALUE",
     ),
+    case(
+        &["check", "--profile", "pbs-cpu", "--env", "~/envs/`id`"],
+        "env.conda (from command-line flag --env): `~/envs/`id`` holds shell code; only $NAME and ${NAME} are expanded (a leading ~/ too, on the node, when the job sets up its environment)",
+    ),
     // --- node types
     case(
         &[
