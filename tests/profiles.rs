@@ -489,6 +489,11 @@ const CASES: &[Case] = &[
         &["check", "--profile", "pbs-cpu", "--env", "~/envs/`id`"],
         "env.conda (from command-line flag --env): `~/envs/`id`` holds shell code; only $NAME and ${NAME} are expanded (a leading ~/ too, on the node, when the job sets up its environment)",
     ),
+    file(
+        "description: x\nextends: pbs-cpu\ntemplates: nowhere\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "relative to the profile file); give the profile's own template directory, or null",
+    ),
     // --- node types
     case(
         &[

@@ -321,3 +321,73 @@ fn the_regenerate_line_carries_the_node_type() {
     ]);
     assert!(job.contains("--node-type h100"), "{job}");
 }
+
+#[test]
+fn a_profile_names_its_own_templates_for_itself_only_and_regenerate_keeps_every_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("tpl")).unwrap();
+    std::fs::write(
+        root.join("site.yaml"),
+        "description: own templates\nextends: pbs-cpu\ntemplates: tpl\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("other.yaml"),
+        "description: plain\nextends: pbs-cpu\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("tpl/interactive.j2"),
+        "#!/bin/bash\n# custom {{ profile.name }}\n# {{ regenerate }}\n",
+    )
+    .unwrap();
+    let places = root.to_str().unwrap();
+    let own = ok(&[
+        "gen",
+        "interactive",
+        "--profile",
+        "site",
+        "--profile-dir",
+        places,
+        "--env",
+        "/e",
+    ]);
+    assert!(own.contains("# custom site"), "{own}");
+    assert!(own.contains(&format!("--profile-dir {places}")), "{own}");
+    let other = ok(&[
+        "gen",
+        "interactive",
+        "--profile",
+        "other",
+        "--profile-dir",
+        places,
+        "--env",
+        "/e",
+    ]);
+    assert!(!other.contains("custom"), "{other}");
+    assert!(other.contains("qsub -I"), "{other}");
+    let extra = root.join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    let job = ok(&[
+        "gen",
+        "job",
+        "--profile",
+        "other",
+        "--profile-dir",
+        places,
+        "--templates",
+        extra.to_str().unwrap(),
+        "--env",
+        "/e",
+    ]);
+    let line = job
+        .lines()
+        .find(|l| l.starts_with("# Regenerate with:"))
+        .unwrap();
+    assert!(line.contains(&format!("--profile-dir {places}")), "{line}");
+    assert!(
+        line.contains(&format!("--templates {}", extra.display())),
+        "{line}"
+    );
+}

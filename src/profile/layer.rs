@@ -351,6 +351,7 @@ section! {
         description: String => replace,
         extends: Option<String> => replace,
         run: Option<String> => replace,
+        templates: Option<String> => replace,
     }
     sections {
         system: SystemLayer,

@@ -24,6 +24,10 @@ pub struct Profile {
     pub dask: Dask,
     /// The payload, run once the cluster is ready; `None` holds the cluster until walltime.
     pub run: Option<String>,
+    /// The profile's own template directory (`templates:`, relative to the profile file),
+    /// searched before `--templates` and the built-ins for this profile only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

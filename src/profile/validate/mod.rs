@@ -211,6 +211,7 @@ pub fn resolve(
         rapids,
         dask,
         run: top.run,
+        templates: top.templates,
     };
     let queue = profile.job.queue.as_ref();
     if queue.is_none_or(|name| profile.system.queues.contains_key(name)) {
