@@ -130,3 +130,20 @@ fn an_unset_variable_in_the_environment_path_names_itself_and_the_key() {
     );
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }
+
+/// tests/site_profiles/campus.yaml (a site like no built-in) brings up its workers with no
+/// template override.
+#[test]
+fn a_site_shaped_like_no_builtin_brings_up_its_workers() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("campus");
+    job.nodefile(1);
+    let profile = common::repo_root().join("tests/site_profiles/campus.yaml");
+    let args = site_args(profile.to_str().unwrap(), &venv, &job);
+    let script = run_ok(&job, &args);
+    assert!(
+        script.contains("#PBS -P a00\n#PBS -l ncpus=32\n#PBS -l mem=128GB\n"),
+        "{script}"
+    );
+}

@@ -391,3 +391,86 @@ fn a_profile_names_its_own_templates_for_itself_only_and_regenerate_keeps_every_
         "{line}"
     );
 }
+
+/// tests/site_profiles/campus.yaml: job-wide, `-P`, two queues of different node shapes.
+fn campus() -> String {
+    common::repo_root()
+        .join("tests/site_profiles/campus.yaml")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_site_shaped_like_no_builtin_renders_from_its_profile_alone() {
+    let profile = campus();
+    let job = ok(&[
+        "gen",
+        "--profile",
+        &profile,
+        "-A",
+        "c01",
+        "-n",
+        "2",
+        "--env",
+        "/e",
+    ]);
+    let lines = directives(&job);
+    assert!(lines.contains(&"-P c01"), "{lines:?}");
+    assert!(lines.contains(&"-l ncpus=64"), "{lines:?}");
+    assert!(lines.contains(&"-l mem=256GB"), "{lines:?}");
+    assert!(lines.contains(&"-l scratch=20GB"), "{lines:?}");
+    assert!(!job.contains("select="), "{job}");
+    assert!(
+        job.contains("--memory-limit 64GiB"),
+        "128GB / 2 workers: {job}"
+    );
+    common::assert_shell_clean("campus job", &job);
+    let gpu_args = [
+        "gen",
+        "--profile",
+        &profile,
+        "-A",
+        "c01",
+        "--env",
+        "/e",
+        "-q",
+        "gpu",
+        "-n",
+        "4",
+        "--set",
+        "dask.worker=cuda",
+        "--set",
+        "dask.workers_per=gpu",
+        "--set",
+        "dask.workers_per_node=null",
+    ];
+    let gpu = ok(&gpu_args);
+    let lines = directives(&gpu);
+    assert!(lines.contains(&"-l ncpus=64"), "{lines:?}");
+    assert!(lines.contains(&"-l ngpus=4"), "{lines:?}");
+    assert!(lines.contains(&"-l mem=512GB"), "{lines:?}");
+    assert!(gpu.contains("Starts a Dask cluster (4 worker(s)"), "{gpu}");
+    common::assert_shell_clean("campus gpu job", &gpu);
+    // GPU workers on the CPU queue are refused.
+    let cpu_queue = dask_pbs(&[
+        "check",
+        "--profile",
+        &profile,
+        "-A",
+        "c01",
+        "--env",
+        "/e",
+        "--set",
+        "dask.worker=cuda",
+        "--set",
+        "dask.workers_per=gpu",
+        "--set",
+        "dask.workers_per_node=null",
+    ]);
+    assert_eq!(cpu_queue.code, 2, "{}", cpu_queue.stderr);
+    assert!(
+        cpu_queue.stderr.contains("batch serves no GPU node type"),
+        "{}",
+        cpu_queue.stderr
+    );
+}
