@@ -570,6 +570,11 @@ const CASES: &[Case] = &[
         "batch serves no GPU node type (cpu), but dask.worker is cuda: choose a GPU queue, or dask.worker: cpu",
     ),
     file(
+        "description: bad types\nextends: pbs-cpu\nsystem:\n  node_types:\n    a b: {cpus: 8}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "node type name `a b` may only hold letters, digits and _.+-",
+    ),
+    file(
         "description: bad types\nextends: pbs-cpu\nsystem:\n  node_types:\n    t: {cpus: 8, memory: lots, resources: {select: 2}}\n  queues:\n    workq: {chunk: node, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"], submit_as: \"a b\"}\n",
         &["check", "--profile", "p", "--env", "/e"],
         "node type t: `lots` is not a memory size",

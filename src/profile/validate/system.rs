@@ -123,6 +123,12 @@ fn keep_problem(keep: &str) -> Option<String> {
 fn node_type_problems(types: &IndexMap<String, NodeType>) -> Vec<String> {
     let mut found = Vec::new();
     for (name, node) in types {
+        if !is_directive_word(name, "") {
+            found.push(format!(
+                "node type name `{}` may only hold letters, digits and _.+-",
+                name.escape_debug()
+            ));
+        }
         for text in [&node.gpu_memory, &node.memory].into_iter().flatten() {
             if let Err(message) = size::hardware_bytes(text) {
                 found.push(format!("node type {name}: {message}"));
