@@ -12,6 +12,13 @@ pub const PROFILES: &[(&str, &str)] = &[
     ("derecho", include_str!("../profiles/derecho.yaml")),
     ("casper", include_str!("../profiles/casper.yaml")),
     ("pbs-cpu", include_str!("../profiles/pbs-cpu.yaml")),
+    ("gadi", include_str!("../profiles/gadi.yaml")),
+    ("gadi-gpu", include_str!("../profiles/gadi-gpu.yaml")),
+    ("pleiades", include_str!("../profiles/pleiades.yaml")),
+    (
+        "pleiades-gpu",
+        include_str!("../profiles/pleiades-gpu.yaml"),
+    ),
 ];
 
 /// Built-in templates, by name. Names starting with `_` are shared pieces that the

@@ -39,13 +39,20 @@ impl Plan {
     pub fn new(p: &Profile) -> Plan {
         // With no queue named, the server's default queue takes whole nodes.
         let chunk = p.queue().map_or(ChunkKind::Node, |q| q.chunk);
-        // A GPU-chunk queue puts every chunk on one node, whatever the workers are.
         let nodes = match chunk {
+            // A job-wide GPU request beyond one node is whole nodes (NCI gpuvolta).
+            ChunkKind::Gpu if p.job.request == RequestKind::JobWide => {
+                p.job.select.div_ceil(p.system.gpus_per_node.max(1))
+            }
+            // A GPU-chunk queue puts every chunk on one node, whatever the workers are.
             ChunkKind::Gpu => 1,
             ChunkKind::Node => p.job.select,
         };
         let gpus_per_node = match (chunk, p.dask.worker) {
             (_, WorkerKind::Cpu) => 0,
+            (ChunkKind::Gpu, WorkerKind::Cuda) if p.job.request == RequestKind::JobWide => {
+                p.job.select.min(p.system.gpus_per_node)
+            }
             (ChunkKind::Gpu, WorkerKind::Cuda) => p.job.select,
             (ChunkKind::Node, WorkerKind::Cuda) => p.system.gpus_per_node,
         };
@@ -62,7 +69,7 @@ impl Plan {
             select.push_str(&format!(":{key}={value}"));
         }
 
-        let qsub = Plan::qsub_options(p, &select);
+        let qsub = Plan::qsub_options(p, &select, nodes);
 
         let hold_seconds = p
             .job
@@ -90,20 +97,30 @@ impl Plan {
     }
 
     /// The request's `-l select` and other `#PBS` options, as (option, value) pairs.
-    fn qsub_options(p: &Profile, select: &str) -> Vec<(String, Option<String>)> {
+    fn qsub_options(p: &Profile, select: &str, nodes: u32) -> Vec<(String, Option<String>)> {
         let mut qsub: Vec<(String, Option<String>)> = Vec::new();
         let mut opt = |flag: &str, value: Option<String>| qsub.push((flag.to_string(), value));
         opt("-N", Some(p.job.name.clone()));
         if let Some(queue) = &p.job.queue {
-            opt("-q", Some(queue.clone()));
+            // The name qsub knows the queue by, when it differs (`v100@pbspl4`).
+            let submit = p.queue().and_then(|q| q.submit_as.clone());
+            opt("-q", Some(submit.unwrap_or_else(|| queue.clone())));
         }
-        if let Some(account) = &p.job.account {
-            opt("-A", Some(account.clone()));
+        if let Some((flag, value)) = account_option(p) {
+            opt(&flag, Some(value));
         }
         match p.job.request {
             RequestKind::Select => opt("-l", Some(format!("select={select}"))),
-            // Job-wide resources in one `-l`, as dask-jobqueue writes a resource-spec; the
-            // validation keeps such a job to one node.
+            RequestKind::JobWide if !names_counts(p) => {
+                for (key, value) in job_wide_counts(p, nodes) {
+                    opt("-l", Some(format!("{key}={value}")));
+                }
+                for (key, value) in &p.job.resources {
+                    opt("-l", Some(format!("{key}={value}")));
+                }
+            }
+            // Job-wide resources as written, in one `-l`, as dask-jobqueue writes a
+            // resource-spec; the validation keeps such a job to one node.
             RequestKind::JobWide if !p.job.resources.is_empty() => {
                 let resources: Vec<String> = p
                     .job
@@ -113,7 +130,7 @@ impl Plan {
                     .collect();
                 opt("-l", Some(resources.join(",")));
             }
-            RequestKind::JobWide => {}
+            RequestKind::JobWide | RequestKind::None => {}
         }
         opt("-l", Some(format!("walltime={}", p.job.walltime)));
         if !p.job.filesystems.is_empty() {
@@ -165,7 +182,11 @@ impl Plan {
     pub fn summary(&self, p: &Profile) -> String {
         let plural = |n: u32, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         let request = match self.chunk {
-            ChunkKind::Gpu => format!("{} on 1 node", plural(p.job.select, "GPU")),
+            ChunkKind::Gpu => format!(
+                "{} on {}",
+                plural(p.job.select, "GPU"),
+                plural(self.nodes, "node")
+            ),
             ChunkKind::Node if self.gpus_per_node > 0 => {
                 format!(
                     "{} ({} GPUs each)",
@@ -235,4 +256,115 @@ pub fn held_memory(p: &Profile) -> Option<u64> {
 pub fn held_cpus(p: &Profile) -> u64 {
     let (part, whole) = node_share(p);
     u64::from(p.system.cpus_per_node) * part / whole
+}
+
+/// The resources a job-wide request counts: when `job.resources` names one of them, the
+/// request is written as given (one node's worth).
+pub const COUNTED: [&str; 3] = ["ncpus", "ngpus", "mem"];
+
+/// Whether `job.resources` names a counted resource itself.
+pub fn names_counts(p: &Profile) -> bool {
+    COUNTED.iter().any(|key| p.job.resources.contains_key(*key))
+}
+
+/// `ncpus`, `ngpus` and `mem` of a job-wide request over `nodes` nodes, from the node shape
+/// and the part of each node the job holds, so the request and the workers agree.
+pub fn job_wide_counts(p: &Profile, nodes: u32) -> Vec<(&'static str, String)> {
+    let nodes64 = u64::from(nodes);
+    let mut counts = vec![("ncpus", (held_cpus(p) * nodes64).to_string())];
+    let (part, whole) = node_share(p);
+    let gpus = u64::from(p.system.gpus_per_node) * part / whole;
+    if p.dask.worker == WorkerKind::Cuda && gpus > 0 {
+        counts.push(("ngpus", (gpus * nodes64).to_string()));
+    }
+    if let Some(bytes) = held_memory(p) {
+        counts.push(("mem", pbs_size(bytes.saturating_mul(nodes64))));
+    }
+    counts
+}
+
+/// Bytes as PBS reads a size (its units are binary): `380GB`, or `1536MB`.
+fn pbs_size(bytes: u64) -> String {
+    const GIB: u64 = 1 << 30;
+    if bytes >= GIB && bytes.is_multiple_of(GIB) {
+        format!("{}GB", bytes / GIB)
+    } else {
+        format!("{}MB", bytes >> 20)
+    }
+}
+
+/// The project directive as (option, value): `-A a00`, `-P a00`, `-W group_list=s1234`;
+/// none without an account or on a site with no directive.
+pub fn account_option(p: &Profile) -> Option<(String, String)> {
+    let account = p.job.account.as_ref()?;
+    let directive = p.system.account_directive.as_deref()?;
+    Some(match directive.strip_prefix("-W ") {
+        Some(attribute) => ("-W".to_string(), format!("{attribute}{account}")),
+        None => (directive.to_string(), account.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::validate::testing::{builtin_profile, sophia};
+
+    #[test]
+    fn a_job_wide_request_counts_cpus_gpus_and_memory_from_the_node_shape() {
+        let gadi = builtin_profile("gadi");
+        let counts = |p: &Profile| {
+            let plan = Plan::new(p);
+            (plan.nodes, job_wide_counts(p, plan.nodes))
+        };
+        let mut two = gadi.clone();
+        two.job.select = 2;
+        assert_eq!(
+            counts(&two),
+            (2, vec![("ncpus", "96".into()), ("mem", "380GB".into())])
+        );
+        let mut gpu = builtin_profile("gadi-gpu");
+        gpu.job.select = 2;
+        let expected = vec![
+            ("ncpus", "24".into()),
+            ("ngpus", "2".into()),
+            ("mem", "191GB".into()),
+        ];
+        assert_eq!(counts(&gpu), (1, expected));
+        gpu.job.select = 8;
+        let plan = Plan::new(&gpu);
+        assert_eq!((plan.gpus_per_node, plan.expected_workers), (4, 8));
+        assert_eq!(
+            counts(&gpu).1[..2],
+            [("ncpus", "96".into()), ("ngpus", "8".into())]
+        );
+        // Named counts are written as given, in one line.
+        two.job.resources.insert("ncpus".into(), "4".into());
+        assert!(
+            Plan::new(&two)
+                .directives()
+                .contains(&"-l jobfs=100GB,ncpus=4".to_string())
+        );
+    }
+
+    #[test]
+    fn the_account_renders_as_the_sites_project_directive() {
+        let mut profile = sophia();
+        profile.job.account = Some("a00".into());
+        let option = |p: &Profile| account_option(p);
+        assert_eq!(option(&profile), Some(("-A".into(), "a00".into())));
+        profile.system.account_directive = Some("-P".into());
+        assert_eq!(option(&profile), Some(("-P".into(), "a00".into())));
+        profile.system.account_directive = Some("-W group_list=".into());
+        assert_eq!(
+            option(&profile),
+            Some(("-W".into(), "group_list=a00".into()))
+        );
+        assert!(
+            Plan::new(&profile)
+                .directives()
+                .contains(&"-W group_list=a00".to_string())
+        );
+        profile.system.account_directive = None;
+        assert_eq!(option(&profile), None);
+    }
 }

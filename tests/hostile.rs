@@ -55,6 +55,18 @@ const FIELDS: &[(&str, &str, Class)] = &[
         Class::Checked,
     ),
     ("system.keep", "system: {keep: {V}}", Class::Checked),
+    ("templates", "templates: {V}", Class::Checked),
+    (
+        "system.account_directive",
+        "system: {account_directive: {V}}",
+        Class::Checked,
+    ),
+    (
+        "system.node_types",
+        "system: {node_types: {{V}: {cpus: 8, resources: {model: {V}}}}}\njob: {node_type: {V}}",
+        Class::Checked,
+    ),
+    ("job.node_type", "job: {node_type: {V}}", Class::Checked),
     (
         "system.queues",
         "system: {queues: {{V}: {chunk: node, chunks: [1], walltime: [\"00:00:01\", \"01:00:00\"]}}}\njob: {queue: {V}}",

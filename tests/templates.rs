@@ -30,8 +30,11 @@ fn shadowing_only_the_readiness_piece_keeps_the_rest_builtin() {
     let job = ok(&["gen", "--profile", "sophia", "-A", "X", "--templates", d]);
     assert!(job.contains("sleep 0.5  # our site: gentler polling"));
     let plain = ok(&["gen", "--profile", "sophia", "-A", "X"]);
+    // The regenerate line carries --templates (so it regenerates the same script).
+    assert!(job.contains(&format!("--profile sophia --templates {d} --account X")));
     assert_eq!(
-        job.replace("sleep 0.5  # our site: gentler polling", "sleep 0.1"),
+        job.replace("sleep 0.5  # our site: gentler polling", "sleep 0.1")
+            .replace(&format!(" --templates {d}"), ""),
         plain,
         "everything else stays built-in"
     );

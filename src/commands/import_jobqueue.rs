@@ -104,14 +104,14 @@ impl Builder<'_> {
                 self.job.resources = self.set(entries(resources, &self.origin));
             }
             ResourceSpec::Directive(text) => {
-                self.job.request = self.set(RequestKind::JobWide);
+                self.job.request = self.set(RequestKind::None);
                 self.job.resources = self.set(IndexMap::new());
                 self.out.comments.push(format!(
                     "The request `-l {text}` is not PBS Pro's select= form: it is a job.directives line."
                 ));
             }
             ResourceSpec::Skipped => {
-                self.job.request = self.set(RequestKind::JobWide);
+                self.job.request = self.set(RequestKind::None);
                 self.job.resources = self.set(IndexMap::new());
             }
         }
@@ -235,6 +235,8 @@ impl Builder<'_> {
             chunk: ChunkKind::Node,
             chunks: Chunks::Range { min: 1, max: 10000 },
             walltime: [Walltime::from_seconds(1), c.walltime],
+            node_types: Vec::new(),
+            submit_as: None,
         };
         // With no queue in the config the job has no `-q`; a site still lists one queue, the
         // server's default, for `--queue default` (`-q default`).

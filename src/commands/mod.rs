@@ -163,7 +163,7 @@ impl Session {
 
     /// The renderer of the session's template directories.
     pub(crate) fn renderer(&self) -> Renderer {
-        Renderer::new(&self.places.templates)
+        Renderer::new(&self.places.templates.for_profile(&self.loaded.profile))
     }
 }
 
@@ -198,8 +198,18 @@ pub(crate) fn resolve(
     profile::load(spec, &inputs)
 }
 
+/// The context of `loaded`; its regenerate line carries every option that found the profile
+/// and its templates (`--profile-dir`, `--templates`) and every override.
 pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {
-    Context::new(loaded.profile.clone(), &args.overrides.to_args())
+    let mut regenerate = Vec::new();
+    for dir in &args.places.profile_dirs {
+        regenerate.extend(["--profile-dir".to_string(), dir.to_string()]);
+    }
+    for dir in &args.places.template_dirs {
+        regenerate.extend(["--templates".to_string(), dir.to_string()]);
+    }
+    regenerate.extend(args.overrides.to_args());
+    Context::new(loaded.profile.clone(), &regenerate)
 }
 
 #[cfg(test)]

@@ -40,12 +40,12 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
     let mut profile_dirs = vec![dir.clone()];
     profile_dirs.extend(args.places.profile_dirs.iter().cloned());
     let places = Places::new(&profile_dirs, &args.places.template_dirs, &process_env);
-    let renderer = Renderer::new(&places.templates);
     let mut outcome = Outcome::default();
     let mut found = Found::default();
     for file in profile_files(dir)? {
         let loaded = load_alone(&places, file.as_str())?;
         outcome.warn(&loaded);
+        let renderer = Renderer::new(&places.templates.for_profile(&loaded.profile));
         let ctx = Context::new(loaded.profile, &[]);
         compare_profile(dir, &renderer, &ctx, &mut found, &mut outcome)?;
     }

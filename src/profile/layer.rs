@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, Word, WorkerKind,
-    WorkersPer,
+    GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security, Word,
+    WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -272,9 +272,11 @@ section! {
         mpi: MpiFlavour => replace,
         gpu_order: GpuOrder => replace,
         account_required: bool => replace,
+        account_directive: Option<String> => replace,
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
         queues: Entries<Queue> => by_key,
+        node_types: Entries<NodeType> => by_key,
     }
 }
 
@@ -282,6 +284,7 @@ section! {
     /// `job:` — the PBS request.
     JobLayer: JobKeys = "job." {
         queue: Option<String> => replace,
+        node_type: Option<String> => replace,
         select: u32 => replace,
         request: RequestKind => replace,
         walltime: Walltime => replace,
@@ -348,6 +351,7 @@ section! {
         description: String => replace,
         extends: Option<String> => replace,
         run: Option<String> => replace,
+        templates: Option<String> => replace,
     }
     sections {
         system: SystemLayer,

@@ -5,7 +5,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, WorkerKind, WorkersPer,
+    GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security, WorkerKind,
+    WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -23,6 +24,10 @@ pub struct Profile {
     pub dask: Dask,
     /// The payload, run once the cluster is ready; `None` holds the cluster until walltime.
     pub run: Option<String>,
+    /// The profile's own template directory (`templates:`, relative to the profile file),
+    /// searched before `--templates` and the built-ins for this profile only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -37,15 +42,23 @@ pub struct System {
     pub mpi: MpiFlavour,
     pub gpu_order: GpuOrder,
     pub account_required: bool,
+    /// How `job.account` is written: `-A` (PBS Pro), `-P` (NCI Gadi), `-W group_list=`
+    /// (NASA Pleiades); `None`: the site takes no project directive.
+    pub account_directive: Option<String>,
     pub filesystems_required: bool,
     pub keep: Option<String>,
     pub queues: IndexMap<String, Queue>,
+    /// The site's node types by name; empty: one node shape, the fields above.
+    pub node_types: IndexMap<String, NodeType>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
     /// `None`: no `-q`; the server's default queue takes the job and no queue limits apply.
     pub queue: Option<String>,
+    /// The node type the job runs on, once resolved (named, or selected by `job.resources`
+    /// or the queue); its shape has replaced the `system` one.
+    pub node_type: Option<String>,
     pub select: u32,
     pub request: RequestKind,
     pub walltime: Walltime,

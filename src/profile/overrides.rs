@@ -23,6 +23,9 @@ pub struct OverrideArgs {
     /// Number of chunks: GPUs on Sophia's by-gpu queue, nodes elsewhere.
     #[arg(long, short = 'n', value_name = "N")]
     pub select: Option<u32>,
+    /// Node type to run on (sets job.node_type): its GPUs, cores and memory shape the job.
+    #[arg(long = "node-type", value_name = "NAME")]
+    pub node_type: Option<String>,
     /// Walltime, HH:MM:SS.
     #[arg(long, short = 't', value_name = "HH:MM:SS")]
     pub walltime: Option<String>,
@@ -95,6 +98,7 @@ pub const FLAGS: &[Flag] = &[
         value: Value::Number,
         clears: &[],
     },
+    text("--node-type", "job.node_type", |a| a.node_type.clone()),
     text("--walltime", "job.walltime", |a| a.walltime.clone()),
     text("--name", "job.name", |a| a.name.clone()),
     Flag {

@@ -72,9 +72,12 @@ choice! {
 }
 
 choice! {
-    /// How the job asks PBS for resources: `select` chunks (`-l select=N:ncpus=…`), or
-    /// job-wide resources (`-l ncpus=48,mem=190GB`, NCI Gadi, Torque) with no `select`.
-    RequestKind { Select = "select", JobWide = "job-wide" }
+    /// How the job asks PBS for resources: `select` chunks (`-l select=N:ncpus=…`);
+    /// job-wide resources (`-l ncpus=96`, `-l mem=380GB`, NCI Gadi) with no `select`, whose
+    /// `ncpus`, `ngpus` and `mem` dask-pbs computes from the nodes asked for unless
+    /// `job.resources` names them; or `none`: no resource request at all (a site that takes
+    /// its request from `job.directives`, or none: dask-jobqueue's `job-directives-skip`).
+    RequestKind { Select = "select", JobWide = "job-wide", None = "none" }
 }
 
 choice! {
@@ -194,6 +197,37 @@ pub struct Queue {
     pub chunks: Chunks,
     /// Shortest and longest walltime, `[min, max]`.
     pub walltime: [Walltime; 2],
+    /// The node types (`system.node_types`) the queue serves; empty: the site's one shape.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_types: Vec<String>,
+    /// The name qsub is given (`v100@pbspl4`, `casper@casper-pbs`) when it differs from the
+    /// short name the profile and `--queue` use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_as: Option<String>,
+}
+
+/// One kind of node of a site: its shape and the chunk resources that ask PBS for it
+/// (`model=sky_gpu`, `gpu_type=a100_80gb`). Choosing it replaces the `system` node shape.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeType {
+    /// GPUs of one node (0: a CPU node).
+    #[serde(default)]
+    pub gpus: u32,
+    /// Memory of one GPU, binary units like `system.gpu_memory`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_memory: Option<String>,
+    /// CPUs of one node, as PBS counts them.
+    pub cpus: u32,
+    /// The node's host memory, binary units like `system.memory_per_node`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    /// How many such nodes the site has: the most one job may ask for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Chunk (or job-wide) resources that select this type, put into `job.resources`.
+    #[serde(default)]
+    pub resources: indexmap::IndexMap<String, Word>,
 }
 
 /// A scalar written as text: YAML's `64`, `true` and `"a100"` all become the word

@@ -39,6 +39,13 @@ impl TemplateDirs {
         self.dirs.iter().map(|d| d.join(name)).find(|p| p.is_file())
     }
 
+    /// The directories for rendering `profile`: its own template directory first, if any.
+    pub fn for_profile(&self, profile: &crate::profile::model::Profile) -> TemplateDirs {
+        let mut dirs: Vec<Utf8PathBuf> = profile.templates.iter().map(Utf8PathBuf::from).collect();
+        dirs.extend(self.dirs.iter().cloned());
+        TemplateDirs { dirs }
+    }
+
     pub fn origin(&self, name: &str) -> Option<TemplateOrigin> {
         match self.user_file(name) {
             Some(path) => Some(TemplateOrigin::File(path)),

@@ -122,7 +122,7 @@ fn a_skipped_select_line_leaves_no_request() {
         "pbs:\n  cores: 16\n  memory: 60GB\n  job-directives-skip: ['-l select']\n  job-extra-directives: ['-l nodes=1:ppn=16']\n",
     );
     let job = out.profile.job.unwrap();
-    assert_eq!(job.request.unwrap().value, RequestKind::JobWide);
+    assert_eq!(job.request.unwrap().value, RequestKind::None);
     assert!(job.resources.unwrap().value.is_empty());
     assert_eq!(job.directives.unwrap().value, ["-l nodes=1:ppn=16"]);
 }

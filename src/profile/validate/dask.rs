@@ -95,7 +95,7 @@ fn check(dask: &Dask, p: &mut Problems) {
     if let Some(dir) = dask.local_directory.as_deref() {
         let problem = text_problem(dir)
             .map(str::to_string)
-            .or_else(|| variable_problem(dir));
+            .or_else(|| variable_problem(dir, "on the node, when the worker starts"));
         if let Some(message) = problem {
             p.at(k.local_directory, message);
         }
@@ -116,7 +116,7 @@ fn check(dask: &Dask, p: &mut Problems) {
 
 /// `dask.local_directory` may name environment variables as `$NAME` or `${NAME}` (the worker
 /// expands them on the node); any other `$` or a backtick would be shell code.
-fn variable_problem(dir: &str) -> Option<String> {
+pub(super) fn variable_problem(dir: &str, when: &str) -> Option<String> {
     let name_len = |s: &str| {
         s.char_indices()
             .take_while(|(i, c)| {
@@ -142,7 +142,7 @@ fn variable_problem(dir: &str) -> Option<String> {
     }
     (!ok).then(|| {
         format!(
-            "`{}` holds shell code; only $NAME and ${{NAME}} are expanded (on the node, when the worker starts)",
+            "`{}` holds shell code; only $NAME and ${{NAME}} are expanded ({when})",
             dir.escape_debug()
         )
     })
@@ -190,12 +190,12 @@ mod tests {
             "${B1}",
             "${PBS_JOBFS}/x",
         ] {
-            assert!(variable_problem(ok).is_none(), "{ok}");
+            assert!(variable_problem(ok, "").is_none(), "{ok}");
         }
         for bad in [
             "$(id)", "`id`", "${USER", "$1", "/x/$", "${A:-b}", "$$", "${}", "${ABC}$",
         ] {
-            assert!(variable_problem(bad).is_some(), "{bad}");
+            assert!(variable_problem(bad, "").is_some(), "{bad}");
         }
     }
 

@@ -72,6 +72,11 @@ fn path_problems(path: &str) -> Vec<String> {
     let mut found: Vec<String> = text_problem(path).into_iter().map(String::from).collect();
     if path.is_empty() {
         found.push("is empty; give a path or null".into());
+    } else if let Some(message) = super::dask::variable_problem(
+        path,
+        "a leading ~/ too, on the node, when the job sets up its environment",
+    ) {
+        found.push(message);
     } else if is_placeholder(path) {
         found.push(format!(
             "`{}` is a placeholder, not an environment: give the real prefix with --env PREFIX (`dask-pbs gen conda --env PREFIX` creates one)",

@@ -10,6 +10,7 @@ use crate::profile::model::Job;
 pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     let JobLayer {
         queue,
+        node_type,
         select,
         request,
         walltime,
@@ -22,6 +23,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     } = layer;
     let k = JobLayer::KEYS;
     let queue = take(queue, k.queue, p);
+    let node_type = take(node_type, k.node_type, p);
     let select = take(select, k.select, p);
     let request = take(request, k.request, p);
     let walltime = take(walltime, k.walltime, p);
@@ -52,6 +54,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     }
     Some(Job {
         queue: queue?,
+        node_type: node_type?,
         select: select?,
         request: request?,
         walltime: walltime?,
@@ -115,11 +118,11 @@ fn place_problem(place: &str) -> Option<String> {
     })
 }
 
-fn resource_problems(key: &str, value: &str) -> Vec<String> {
+pub(super) fn resource_problems(key: &str, value: &str) -> Vec<String> {
     let mut found = Vec::new();
-    if !is_identifier(key) || !is_directive_word(value, "") {
+    if !is_identifier(key) || !is_directive_word(value, "/") {
         found.push(format!(
-            "`{}={}` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-",
+            "`{}={}` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-/ (NCI storage=gdata/a00+scratch/a00)",
             key.escape_debug(),
             value.escape_debug()
         ));

@@ -13,12 +13,13 @@ mod env;
 mod environment;
 mod job;
 mod node;
+mod node_type;
 mod rapids;
 mod request;
 mod sizes;
 mod system;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod top;
 mod words;
 mod workers;
@@ -210,7 +211,12 @@ pub fn resolve(
         rapids,
         dask,
         run: top.run,
+        templates: top.templates,
     };
+    let queue = profile.job.queue.as_ref();
+    if queue.is_none_or(|name| profile.system.queues.contains_key(name)) {
+        node_type::apply(&mut profile, &mut p);
+    }
     workers::fit_margin(&mut profile, &mut p);
     request::check(&profile, demands, &mut p);
     let queue = profile.job.queue.as_ref();

@@ -2,7 +2,7 @@
 
 use super::{Demands, Problems};
 use crate::error::Suggestion;
-use crate::plan::Plan;
+use crate::plan::{COUNTED, Plan, names_counts};
 use crate::profile::layer::JobLayer;
 use crate::profile::model::Profile;
 use crate::profile::types::{ChunkKind, Queue, RequestKind};
@@ -55,12 +55,19 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
     }
 }
 
-/// A job-wide request names one node's resources: it cannot grow with `select`.
+/// A job-wide request that names its own counts, or no request, is one node's: it cannot
+/// grow with `select`. One that leaves the counts to dask-pbs grows by whole nodes.
 fn job_wide_problem(profile: &Profile) -> Option<String> {
     let (request, select) = (profile.job.request, profile.job.select);
-    (request == RequestKind::JobWide && select != 1).then(|| {
-        format!("job-wide resources (job.resources) are for one node; got job.select {select}: use -n 1, or job.request: select")
-    })
+    match request {
+        RequestKind::JobWide if select != 1 && names_counts(profile) => Some(format!(
+            "job-wide resources that name ncpus, ngpus or mem (job.resources) are for one node; got job.select {select}: use -n 1, leave them out so dask-pbs counts them from the node shape, or job.request: select"
+        )),
+        RequestKind::None if select != 1 => Some(format!(
+            "none asks for no resources, so the job is one node; got job.select {select}: use -n 1, or job.request: job-wide or select"
+        )),
+        _ => None,
+    }
 }
 
 fn unknown_queue(profile: &Profile, queue: &str) -> String {
@@ -91,7 +98,20 @@ fn select_problem(profile: &Profile, queue: &Queue) -> Option<String> {
             "{name} accepts {} {unit}; got {select}",
             queue.chunks.describe()
         ))
-    } else if queue.chunk == ChunkKind::Gpu && select > gpus {
+    } else if queue.chunk == ChunkKind::Gpu
+        && profile.job.request == RequestKind::JobWide
+        && select > gpus
+        && !select.is_multiple_of(gpus.max(1))
+    {
+        Some(format!(
+            "{name}: a request beyond one node is whole nodes of {gpus} GPUs; got {select}: use {} or {}",
+            select / gpus.max(1) * gpus,
+            select.div_ceil(gpus.max(1)) * gpus
+        ))
+    } else if queue.chunk == ChunkKind::Gpu
+        && profile.job.request != RequestKind::JobWide
+        && select > gpus
+    {
         Some(format!(
             "{name} puts all GPUs on one node, which has {gpus}; got {select}"
         ))
@@ -163,7 +183,6 @@ fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Opt
 /// The `#PBS` options dask-pbs writes itself, with the key (and flag) that sets each.
 const OWN_OPTIONS: &[(&str, &str)] = &[
     ("-q", "job.queue (--queue)"),
-    ("-A", "job.account (--account)"),
     ("-N", "job.name (--name)"),
     ("select", "job.select (--select) and job.resources"),
     ("walltime", "job.walltime (--walltime)"),
@@ -171,31 +190,49 @@ const OWN_OPTIONS: &[(&str, &str)] = &[
     ("filesystems", "job.filesystems"),
 ];
 
+/// The option the project directive is known by: `-A`, `-P`, or `group_list` of `-W`.
+fn account_option_name(profile: &Profile) -> Option<&str> {
+    let directive = profile.system.account_directive.as_deref()?;
+    Some(
+        directive
+            .strip_prefix("-W ")
+            .map_or(directive, |a| a.trim_end_matches('=')),
+    )
+}
+
 /// Directives that repeat what dask-pbs renders: PBS would see two, and one would lose.
 fn directive_problems(profile: &Profile) -> Vec<String> {
     let mut found = Vec::new();
     for directive in &profile.job.directives {
         let (flag, value) = directive.split_once(' ').unwrap_or((directive, ""));
         let mut names: Vec<&str> = vec![flag];
-        if let Some(joined) = flag.strip_prefix("-l") {
-            // `-l a=1,b=2` and `-la=1`: each resource is its own option.
-            let list = if joined.is_empty() { value } else { joined };
-            names.extend(
-                list.split(',')
-                    .map(|r| r.split('=').next().unwrap_or("").trim()),
-            );
+        for letter in ["-l", "-W"] {
+            if let Some(joined) = flag.strip_prefix(letter) {
+                // `-l a=1,b=2` and `-la=1`: each resource (or attribute) is its own option.
+                let list = if joined.is_empty() { value } else { joined };
+                names.extend(
+                    list.split(',')
+                        .map(|r| r.split('=').next().unwrap_or("").trim()),
+                );
+            }
         }
+        let account = account_option_name(profile).map(|name| (name, "job.account (--account)"));
+        let keep = profile.system.keep.as_ref().map(|_| ("-k", "system.keep"));
         let keys = OWN_OPTIONS
             .iter()
-            .chain(
-                [&("-k", "system.keep")]
-                    .into_iter()
-                    .filter(|_| profile.system.keep.is_some()),
-            )
+            .copied()
+            .chain(account)
+            .chain(keep)
             .filter(|(option, _)| names.contains(option));
         for (_, key) in keys {
             found.push(format!(
                 "`{directive}` repeats what dask-pbs writes itself; use {key} instead"
+            ));
+        }
+        let job_wide = flag.starts_with("-l") && COUNTED.iter().any(|c| names.contains(c));
+        if job_wide && profile.job.request == RequestKind::Select {
+            found.push(format!(
+                "`{directive}`: PBS Pro refuses job-wide ncpus, ngpus or mem beside select; put them in job.resources (each chunk), or use job.request: job-wide"
             ));
         }
     }
@@ -257,7 +294,17 @@ mod tests {
         profile.job.select = 1;
         assert!(job_wide_problem(&profile).is_none());
         profile.job.select = 2;
+        profile.job.resources.shift_remove("ncpus");
+        profile.job.resources.shift_remove("ngpus");
+        profile.job.resources.shift_remove("mem");
+        assert!(
+            job_wide_problem(&profile).is_none(),
+            "counted from the node shape"
+        );
+        profile.job.resources.insert("mem".into(), "1GB".into());
         assert!(job_wide_problem(&profile).unwrap().contains("for one node"));
+        profile.job.request = RequestKind::None;
+        assert!(job_wide_problem(&profile).unwrap().contains("is one node"));
         profile.job.request = RequestKind::Select;
         assert!(job_wide_problem(&profile).is_none());
     }
@@ -339,5 +386,21 @@ mod tests {
         assert!(found[0].ends_with("use job.select (--select) and job.resources instead"));
         profile.system.keep = None;
         assert_eq!(directive_problems(&profile).len(), 7);
+    }
+
+    #[test]
+    fn the_project_directive_rule_follows_the_sites_directive() {
+        let mut profile = sophia();
+        profile.job.directives = vec!["-P a00".into(), "-W group_list=s1".into(), "-A x".into()];
+        profile.system.account_directive = Some("-P".into());
+        let found = directive_problems(&profile);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("`-P a00` repeats"));
+        profile.system.account_directive = Some("-W group_list=".into());
+        let found = directive_problems(&profile);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("`-W group_list=s1` repeats"));
+        profile.system.account_directive = None;
+        assert!(directive_problems(&profile).is_empty());
     }
 }

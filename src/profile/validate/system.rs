@@ -2,11 +2,12 @@
 
 use indexmap::IndexMap;
 
+use super::job::resource_problems;
 use super::words::is_directive_word;
 use super::{Problems, set, take};
 use crate::profile::layer::{SystemLayer, remaining};
 use crate::profile::model::System;
-use crate::profile::types::Queue;
+use crate::profile::types::{NodeType, Queue};
 use crate::size;
 
 pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
@@ -19,9 +20,11 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         mpi,
         gpu_order,
         account_required,
+        account_directive,
         filesystems_required,
         keep,
         queues,
+        node_types,
     } = layer;
     let k = SystemLayer::KEYS;
     let login_host = take(login_host, k.login_host, p);
@@ -43,6 +46,10 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
             p.at(key, message);
         }
     }
+    let account_directive = take(account_directive, k.account_directive, p);
+    if let Some(message) = set(&account_directive).and_then(account_directive_problem) {
+        p.at(k.account_directive, message);
+    }
     let keep = take(keep, k.keep, p);
     if let Some(message) = set(&keep).and_then(keep_problem) {
         p.at(k.keep, message);
@@ -50,6 +57,14 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
     let queues = take(queues, k.queues, p).map(remaining);
     for message in queues.as_ref().map(queue_problems).unwrap_or_default() {
         p.at(k.queues, message);
+    }
+    let node_types = take(node_types, k.node_types, p).map(remaining);
+    for message in node_types
+        .as_ref()
+        .map(node_type_problems)
+        .unwrap_or_default()
+    {
+        p.at(k.node_types, message);
     }
     // Every field is taken before any `?`, so each missing one is reported.
     let gpus_per_node = take(gpus_per_node, k.gpus_per_node, p);
@@ -67,9 +82,30 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         mpi: mpi?,
         gpu_order: gpu_order?,
         account_required: account_required?,
+        account_directive: account_directive?,
         filesystems_required: filesystems_required?,
         keep: keep?,
         queues: queues?,
+        node_types: node_types?,
+    })
+}
+
+/// A one-letter qsub option (`-A`, `-P`) or a `-W` attribute ending in `=` (`-W group_list=`).
+fn account_directive_problem(directive: &str) -> Option<String> {
+    let letter = |s: &str| {
+        s.len() == 2
+            && s.starts_with('-')
+            && s.chars().nth(1).is_some_and(|c| c.is_ascii_alphabetic())
+    };
+    let attribute = directive
+        .strip_prefix("-W ")
+        .and_then(|a| a.strip_suffix('='))
+        .is_some_and(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    (!letter(directive) && !attribute).then(|| {
+        format!(
+            "`{}` is not a project directive: use a qsub option like -A or -P, `-W group_list=`, or null for none",
+            directive.escape_debug()
+        )
     })
 }
 
@@ -83,6 +119,30 @@ fn keep_problem(keep: &str) -> Option<String> {
     })
 }
 
+/// A node type's sizes are hardware facts and its resources are chunk resources.
+fn node_type_problems(types: &IndexMap<String, NodeType>) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, node) in types {
+        if !is_directive_word(name, "") {
+            found.push(format!(
+                "node type name `{}` may only hold letters, digits and _.+-",
+                name.escape_debug()
+            ));
+        }
+        for text in [&node.gpu_memory, &node.memory].into_iter().flatten() {
+            if let Err(message) = size::hardware_bytes(text) {
+                found.push(format!("node type {name}: {message}"));
+            }
+        }
+        for (key, value) in &node.resources {
+            for message in resource_problems(key, &value.0) {
+                found.push(format!("node type {name}: {message}"));
+            }
+        }
+    }
+    found
+}
+
 fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
     let mut found = Vec::new();
     if queues.is_empty() {
@@ -93,6 +153,14 @@ fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
             found.push(format!(
                 "queue name `{}` may only hold letters, digits and _.+-@",
                 queue.escape_debug()
+            ));
+        }
+        if let Some(submit) = &limits.submit_as
+            && !is_directive_word(submit, "@")
+        {
+            found.push(format!(
+                "queue {queue}: submit_as `{}` may only hold letters, digits and _.+-@",
+                submit.escape_debug()
             ));
         }
         let [min, max] = limits.walltime;
@@ -115,6 +183,18 @@ mod tests {
             chunk: ChunkKind::Node,
             chunks: Chunks::List(vec![1]),
             walltime: [min.parse().unwrap(), max.parse().unwrap()],
+            node_types: Vec::new(),
+            submit_as: None,
+        }
+    }
+
+    #[test]
+    fn project_directives_are_an_option_letter_or_a_w_attribute() {
+        for good in ["-A", "-P", "-W group_list="] {
+            assert!(account_directive_problem(good).is_none(), "{good}");
+        }
+        for bad in ["A", "-W group_list", "-AB", "-W =", "-P;x", ""] {
+            assert!(account_directive_problem(bad).is_some(), "{bad}");
         }
     }
 

@@ -2,12 +2,16 @@
 
 use super::words::text_problem;
 use super::{Problems, take};
-use crate::profile::layer::Layer;
+use camino::Utf8Path;
+
+use crate::profile::layer::{Layer, Sourced};
+use crate::profile::origin::Origin;
 
 /// The top-level values a resolved profile keeps.
 pub(super) struct Top {
     pub description: String,
     pub run: Option<String>,
+    pub templates: Option<String>,
 }
 
 pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
@@ -16,6 +20,7 @@ pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
         description,
         extends: _,
         run,
+        templates,
         system: _,
         job: _,
         env: _,
@@ -33,9 +38,31 @@ pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
     if let Some(message) = run.as_deref().and_then(text_problem) {
         p.at(k.run, message);
     }
+    let templates = templates.as_ref().and_then(template_dir);
+    if let Some(Err(message)) = &templates {
+        p.at(k.templates, message.clone());
+    }
     Some(Top {
         description: description?,
         run,
+        templates: templates.and_then(Result::ok),
+    })
+}
+
+/// `templates:` relative to the file that names it (as given when a flag or variable does).
+fn template_dir(field: &Sourced<Option<String>>) -> Option<Result<String, String>> {
+    let dir = Utf8Path::new(field.value.as_deref()?);
+    let full = match (&field.origin, dir.is_relative()) {
+        (Origin::File(file), true) => file.parent().unwrap_or(Utf8Path::new(".")).join(dir),
+        _ => dir.to_path_buf(),
+    };
+    Some(if full.is_dir() {
+        Ok(full.to_string())
+    } else {
+        Err(format!(
+            "`{}` is not a directory (read as {full}, relative to the profile file); give the profile's own template directory, or null",
+            dir.as_str().escape_debug()
+        ))
     })
 }
 

@@ -1,0 +1,143 @@
+//! End-to-end runs of the sites shaped like none of the first built-ins (NCI Gadi's job-wide
+//! request, NASA Pleiades' node types), and of environment paths that name variables, under
+//! the emulated PBS job of `e2e_support`: each job starts exactly the workers it asks for.
+//! The emulation has one host, so each job asks for one node; the multi-node requests are
+//! checked through the binary in tests/sites.rs.
+
+use crate::common;
+
+use std::time::Duration;
+
+use crate::e2e_support::{PbsJob, prerequisites};
+
+use crate::e2e_support::serial;
+
+/// The test venv reached through `~/venv` (so the path names a variable), two single-thread
+/// workers, and the payload that counts them.
+fn site_args(profile: &str, venv: &std::path::Path, job: &PbsJob) -> Vec<String> {
+    std::os::unix::fs::symlink(venv, job.path("home/venv")).unwrap();
+    let mut args: Vec<String> = [
+        "--profile",
+        profile,
+        "-A",
+        "a00",
+        "--set",
+        "env.conda=null",
+        "--set",
+        "env.venv=~/venv",
+        "--set",
+        "env.modules=[openmpi/test]",
+        "--set",
+        "dask.workers_per_node=2",
+        "--set",
+        "dask.nthreads=1",
+        "--set",
+        "dask.memory_limit=1GB",
+        "--set",
+        "dask.startup_timeout=90",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(["--run".to_string(), payload(2)]);
+    args
+}
+
+fn payload(workers: u32) -> String {
+    format!(
+        "python -c 'import os; from dask.distributed import Client; \
+c = Client(scheduler_file=os.environ[\"DASK_SCHEDULER_FILE\"]); \
+n = len(c.scheduler_info(n_workers=-1)[\"workers\"]); \
+assert n == {workers}, n; print(\"RESULT\", n)'"
+    )
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn run_ok(job: &PbsJob, args: &[String]) -> String {
+    let script = job.render("job", &strs(args));
+    let text = std::fs::read_to_string(&script).unwrap();
+    let done = job.run(&script, Duration::from_secs(150));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(done.stdout.contains("RESULT 2"), "{}", done.output());
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+    text
+}
+
+#[test]
+fn gadi_job_wide_request_brings_up_its_workers_spilling_where_the_profile_says() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("gadi");
+    job.nodefile(1);
+    let mut args = site_args("gadi", &venv, &job);
+    // Gadi's $PBS_JOBFS does not exist here; the job's own TMPDIR stands in for it.
+    args.extend(["--set", "dask.local_directory=${TMPDIR}/jobfs"].map(String::from));
+    let script = run_ok(&job, &args);
+    assert!(
+        script.contains("#PBS -P a00\n#PBS -l ncpus=48\n#PBS -l mem=190GB\n"),
+        "{script}"
+    );
+    assert!(!script.contains("select="), "{script}");
+}
+
+#[test]
+fn pleiades_node_type_request_brings_up_its_workers() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("pleiades");
+    job.nodefile(1);
+    let mut args = site_args("pleiades", &venv, &job);
+    // Pleiades launches with MPT; here the job runs through OpenMPI.
+    args.extend(["--set", "system.mpi=openmpi", "--node-type", "bro"].map(String::from));
+    let script = run_ok(&job, &args);
+    assert!(script.contains("#PBS -W group_list=a00\n"), "{script}");
+    assert!(
+        script.contains("#PBS -l select=1:ncpus=28:model=bro\n"),
+        "{script}"
+    );
+}
+
+/// A variable in env.venv that is not set on the node ends the job with a dask-pbs error
+/// naming the variable and the key, not bash's `unbound variable`.
+#[test]
+fn an_unset_variable_in_the_environment_path_names_itself_and_the_key() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("unset");
+    job.nodefile(1);
+    let mut args = site_args("pbs-cpu", &venv, &job);
+    args.extend(["--set", "env.venv=$PBS_JOBFS/venv"].map(String::from));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr
+            .contains("env.venv names $PBS_JOBFS, which is not set on"),
+        "{}",
+        done.output()
+    );
+    assert!(
+        !done.stderr.contains("unbound variable"),
+        "{}",
+        done.output()
+    );
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+}
+
+/// tests/site_profiles/campus.yaml (a site like no built-in) brings up its workers with no
+/// template override.
+#[test]
+fn a_site_shaped_like_no_builtin_brings_up_its_workers() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("campus");
+    job.nodefile(1);
+    let profile = common::repo_root().join("tests/site_profiles/campus.yaml");
+    let args = site_args(profile.to_str().unwrap(), &venv, &job);
+    let script = run_ok(&job, &args);
+    assert!(
+        script.contains("#PBS -P a00\n#PBS -l ncpus=32\n#PBS -l mem=128GB\n"),
+        "{script}"
+    );
+}
