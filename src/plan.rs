@@ -245,11 +245,25 @@ pub fn node_share(p: &Profile) -> (u64, u64) {
     }
 }
 
-/// Host memory the job holds on one node, in bytes, when the node's memory is known.
+/// Host memory the job holds on one node, in bytes: what its `mem=` asks for when it asks
+/// (PBS enforces that, not the node's size), else its share of the node, when known.
 pub fn held_memory(p: &Profile) -> Option<u64> {
-    let total = hardware_bytes(p.system.memory_per_node.as_deref()?).ok()?;
-    let (part, whole) = node_share(p);
-    Some(((u128::from(total) * u128::from(part)) / u128::from(whole)) as u64)
+    requested_memory(p).or_else(|| {
+        let total = hardware_bytes(p.system.memory_per_node.as_deref()?).ok()?;
+        let (part, whole) = node_share(p);
+        Some(((u128::from(total) * u128::from(part)) / u128::from(whole)) as u64)
+    })
+}
+
+/// The `mem=` of `job.resources` on one node, in bytes (PBS reads `gb` as 2^30): per chunk
+/// with `select` (a GPU-chunk queue puts all of them on one node), for the job otherwise.
+pub fn requested_memory(p: &Profile) -> Option<u64> {
+    let mem = hardware_bytes(p.job.resources.get("mem")?).ok()?;
+    let chunks_on_a_node = match (p.job.request, p.queue().map(|q| q.chunk)) {
+        (RequestKind::Select, Some(ChunkKind::Gpu)) => u64::from(p.job.select),
+        _ => 1,
+    };
+    mem.checked_mul(chunks_on_a_node)
 }
 
 /// CPUs the job holds on one node (its GPUs' share on a GPU-chunk queue).

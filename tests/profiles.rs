@@ -667,6 +667,18 @@ const CASES: &[Case] = &[
         ],
         "dask.device_memory_limit (from command-line flag --set dask.device_memory_limit=80): `80` is 80 bytes, too little for a worker (Dask reads a number without a unit as bytes); give the unit, e.g. `80GB`, or a fraction like 0.8",
     ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia-node",
+            "-A",
+            "X",
+            "--set",
+            "job.resources.mem=2tb",
+        ],
+        "job.resources (from command-line flag --set job.resources.mem=2tb): `mem=2tb` asks one node for 2199023255552 bytes, more than it has (system.memory_per_node 1TB is 1099511627776 bytes)",
+    ),
     // --- security: UCX has no TLS
     case(
         &[
@@ -1514,4 +1526,21 @@ fn the_environment_is_one_choice_so_a_venv_profile_over_a_conda_one_needs_no_nul
             .contains("conda activate /home/user/envs/rapids-25.06")
     );
     assert!(!run.stdout.contains("/opt/venvs/dask/bin/activate"));
+}
+
+#[test]
+fn workers_share_the_memory_the_job_asks_pbs_for_not_the_node_s() {
+    // sophia-node: 8 GPU workers on a 1 TB node; the job asks for 500gb of it.
+    let job = ok(&[
+        "gen",
+        "--profile",
+        "sophia-node",
+        "-A",
+        "X",
+        "--set",
+        "job.resources.mem=500gb",
+    ]);
+    assert!(job.contains("--memory-limit 64000MiB"), "{job}");
+    let job = ok(&["gen", "--profile", "sophia-node", "-A", "X"]);
+    assert!(job.contains("--memory-limit 128GiB"), "{job}");
 }

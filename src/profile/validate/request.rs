@@ -134,7 +134,7 @@ fn walltime_problem(profile: &Profile, queue: &Queue) -> Option<String> {
 /// `ngpus`, `ncpus` and `mpiprocs` of the chunk must agree with the layout dask-pbs starts
 /// and fit the node.
 fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<String> {
-    let mut found = Vec::new();
+    let mut found: Vec<String> = memory_problem(profile).into_iter().collect();
     for (key, value) in &profile.job.resources {
         if !["ngpus", "ncpus", "mpiprocs"].contains(&key.as_str()) {
             continue;
@@ -145,6 +145,19 @@ fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<String> {
         }
     }
     found
+}
+
+/// A `mem=` that asks one node for more than it has: PBS would never start the job.
+fn memory_problem(profile: &Profile) -> Option<String> {
+    let node = profile.system.memory_per_node.as_deref()?;
+    let wanted = crate::plan::requested_memory(profile)?;
+    let has = crate::size::hardware_bytes(node).ok()?;
+    (wanted > has).then(|| {
+        format!(
+            "`mem={}` asks one node for {wanted} bytes, more than it has (system.memory_per_node {node} is {has} bytes)",
+            profile.job.resources["mem"]
+        )
+    })
 }
 
 fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<String> {
