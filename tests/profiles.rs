@@ -679,6 +679,30 @@ const CASES: &[Case] = &[
         ],
         "job.resources (from command-line flag --set job.resources.mem=2tb): `mem=2tb` asks one node for 2199023255552 bytes, more than it has (system.memory_per_node 1TB is 1099511627776 bytes)",
     ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.directives=[-l nodes=2:ppn=64]",
+        ],
+        "`-l nodes=2:ppn=64` is Torque's request form, which PBS Pro refuses beside select; use job.select and job.resources (ncpus, mpiprocs)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.directives=[-J 1-10]",
+        ],
+        "`-J 1-10` makes a job array: each subjob would start a cluster of its own; submit one job per cluster",
+    ),
     // --- security: UCX has no TLS
     case(
         &[

@@ -242,6 +242,8 @@ fn directive_problems(profile: &Profile) -> Vec<String> {
                 "`{directive}` repeats what dask-pbs writes itself; use {key} instead"
             ));
         }
+        let select = profile.job.request == RequestKind::Select;
+        found.extend(foreign_directive(directive, flag, &names, select));
         let job_wide = flag.starts_with("-l") && COUNTED.iter().any(|c| names.contains(c));
         if job_wide && profile.job.request == RequestKind::Select {
             found.push(format!(
@@ -250,6 +252,21 @@ fn directive_problems(profile: &Profile) -> Vec<String> {
         }
     }
     found
+}
+
+/// Directives PBS Pro refuses beside what dask-pbs writes, or that would start more than one
+/// cluster: Torque's `nodes=` with `select`, and job arrays.
+fn foreign_directive(directive: &str, flag: &str, names: &[&str], select: bool) -> Option<String> {
+    if select && flag.starts_with("-l") && names.contains(&"nodes") {
+        return Some(format!(
+            "`{directive}` is Torque's request form, which PBS Pro refuses beside select; use job.select and job.resources (ncpus, mpiprocs)"
+        ));
+    }
+    flag.starts_with("-J").then(|| {
+        format!(
+            "`{directive}` makes a job array: each subjob would start a cluster of its own; submit one job per cluster"
+        )
+    })
 }
 
 #[cfg(test)]
