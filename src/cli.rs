@@ -233,6 +233,10 @@ pub struct GenArgs {
     /// Overwrite existing files.
     #[arg(long)]
     pub force: bool,
+    /// With `workers`: the running cluster to join, as its head job's directory
+    /// (dask-pbs.JOBID) or the scheduler.json in it.
+    #[arg(long, value_name = "PATH")]
+    pub join: Option<Utf8PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

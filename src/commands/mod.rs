@@ -5,6 +5,7 @@
 mod gen_cmd;
 mod import_jobqueue;
 mod inspect;
+mod join;
 mod submit;
 mod verify;
 

@@ -28,6 +28,10 @@ pub struct Context {
     pub conda: Conda,
     /// `dask.security`'s words: TLS options, exported Dask configuration.
     pub security: Security,
+    /// `gen workers --join`: the head job's directory (absolute) that a worker job joins;
+    /// absent otherwise (a worker job then reads DASK_PBS_JOIN when it runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,6 +111,7 @@ impl Context {
             plan,
             profile,
             security,
+            join: None,
         }
     }
 }

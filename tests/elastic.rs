@@ -1,0 +1,216 @@
+//! Issue 15: clusters past one job. Under the emulation (see `e2e_support`), a head job holds
+//! its workers and a worker job (`dask-pbs gen workers --join`) brings more that join it
+//! through the head job's directory (scheduler file, certificates); retiring them ends the
+//! worker job, the head's end ends it, and a worker job started after the head ended exits
+//! at once with a message.
+
+mod common;
+mod e2e_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use e2e_support::{PbsJob, prerequisites};
+
+/// One cluster at a time (the test machine has 2 cores), as in tests/e2e.rs.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `pbs-cpu` with the test venv and `workers` single-thread workers, TLS (the default).
+fn cpu_args(venv: &Path, workers: u32) -> Vec<String> {
+    vec![
+        "--profile".into(),
+        "pbs-cpu".into(),
+        "--set".into(),
+        "env.conda=null".into(),
+        "--set".into(),
+        format!("env.venv={}", venv.display()),
+        "--set".into(),
+        format!("dask.workers_per_node={workers}"),
+        "--set".into(),
+        "dask.nthreads=1".into(),
+        "--set".into(),
+        "dask.memory_limit=1GB".into(),
+        "--set".into(),
+        "dask.startup_timeout=90".into(),
+    ]
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Waits until the job's stdout or stderr contains `text`.
+fn wait_for(job: &PbsJob, text: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let out = [".o", ".e"]
+            .map(|s| {
+                std::fs::read_to_string(job.submit_dir().join(format!("{}{s}", job.name)))
+                    .unwrap_or_default()
+            })
+            .join("");
+        if out.contains(text) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never saw {text:?} in:\n{out}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs Python `code` as a client of the head job's cluster (its DASK_CONFIG); stdout.
+fn client(venv: &Path, head: &PbsJob, code: &str) -> String {
+    let out = Command::new(venv.join("bin/python"))
+        .env_clear()
+        .env("HOME", head.path("home"))
+        .env("PATH", "/usr/bin:/bin")
+        .env("DASK_CONFIG", head.job_dir().join("dask-config"))
+        .env(
+            "SCHEDULER_FILE",
+            head.job_dir().join("scheduler.json").display().to_string(),
+        )
+        .args(["-c", code])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+const NAMES: &str = "import os; from dask.distributed import Client; \
+c = Client(scheduler_file=os.environ['SCHEDULER_FILE'], timeout=20); \
+print(sorted(w['name'] for w in c.scheduler_info(n_workers=-1)['workers'].values()))";
+
+#[test]
+fn a_worker_job_joins_a_held_cluster_is_retired_and_ends_with_it() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let head = PbsJob::new("head");
+    head.nodefile(2);
+    let head_child = head.spawn(&head.render("job", &strs(&cpu_args(&venv, 2))));
+    wait_for(&head, "ready: 2 of 2 workers", Duration::from_secs(90));
+
+    let worker_job = head.sibling("more");
+    let mut args = cpu_args(&venv, 2);
+    let join = head.job_dir().join("scheduler.json").display().to_string();
+    args.extend(["--join".to_string(), join]);
+    let script = worker_job.render("workers", &strs(&args));
+    let started = Instant::now();
+    let child = worker_job.spawn(&script);
+    wait_for(
+        &worker_job,
+        "joined: 2 workers of this job",
+        Duration::from_secs(90),
+    );
+    eprintln!(
+        "MEASURE: worker job start to its 2 workers joined: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let prefix = format!("w{}-", worker_job.job_id.split('.').next().unwrap());
+    let names = client(&venv, &head, NAMES);
+    assert_eq!(
+        names.matches(&prefix).count(),
+        2,
+        "the worker job's workers are named {prefix}*: {names}"
+    );
+    assert_eq!(names.matches('\'').count(), 8, "4 workers: {names}");
+
+    // Retired through the scheduler (their data moves first), the workers exit and so does
+    // their job, with 0; the head keeps its own two.
+    let retire = format!(
+        "import os; from dask.distributed import Client; \
+c = Client(scheduler_file=os.environ['SCHEDULER_FILE'], timeout=20); \
+names = [w['name'] for w in c.scheduler_info(n_workers=-1)['workers'].values() if str(w['name']).startswith('{prefix}')]; \
+print('RETIRED', len(c.retire_workers(names=names, close_workers=True)))"
+    );
+    assert!(client(&venv, &head, &retire).contains("RETIRED 2"));
+    let done = worker_job.finish(child, Duration::from_secs(60));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(
+        done.stdout.contains("every worker of this job exited"),
+        "{}",
+        done.output()
+    );
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+    let names = client(&venv, &head, NAMES);
+    assert_eq!(names.matches('\'').count(), 4, "2 workers left: {names}");
+
+    // A second worker job, then the cluster shut down by a client: both jobs end with 0.
+    let second = head.sibling("again");
+    let mut args = cpu_args(&venv, 1);
+    args.extend(["--join".to_string(), head.job_dir().display().to_string()]);
+    let child = second.spawn(&second.render("workers", &strs(&args)));
+    wait_for(
+        &second,
+        "joined: 1 workers of this job",
+        Duration::from_secs(90),
+    );
+    client(
+        &venv,
+        &head,
+        "import os; from dask.distributed import Client; \
+Client(scheduler_file=os.environ['SCHEDULER_FILE'], timeout=20).shutdown()",
+    );
+    let head_done = head.finish(head_child, Duration::from_secs(60));
+    assert_eq!(head_done.status, Some(0), "{}", head_done.output());
+    assert!(head.job_dir().join("ended").is_file(), "no ended mark");
+    let done = second.finish(child, Duration::from_secs(60));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+    assert!(head_done.leftovers.is_empty(), "{:?}", head_done.leftovers);
+
+    // Started after its head ended: exits at once, saying so, and starts nothing.
+    let late = head.sibling("late");
+    let script = late.render("workers", &strs(&args));
+    let done = late.run(&script, Duration::from_secs(20));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(
+        done.stderr.contains("has ended") && done.stderr.contains("nothing to join"),
+        "{}",
+        done.output()
+    );
+    assert!(done.elapsed < Duration::from_secs(5), "{:?}", done.elapsed);
+    assert!(
+        !late.job_dir().exists(),
+        "a late worker job made its directory"
+    );
+}
+
+/// The head job died without marking its directory (SIGKILL to all of it, as a lost node):
+/// a worker job waits a short bound for its scheduler, says so and exits non-zero.
+#[test]
+fn a_worker_job_whose_head_died_unmarked_says_so() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let head = PbsJob::new("killed");
+    head.nodefile(1);
+    let head_child = head.spawn(&head.render("job", &strs(&cpu_args(&venv, 1))));
+    wait_for(&head, "ready: 1 of 1 workers", Duration::from_secs(90));
+    Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", head_child.id())])
+        .status()
+        .unwrap();
+    let head_done = head.finish(head_child, Duration::from_secs(10));
+    assert_eq!(head_done.status, None, "{}", head_done.output());
+    assert!(!head.job_dir().join("ended").exists());
+
+    let orphan = head.sibling("orphan");
+    let mut args = cpu_args(&venv, 1);
+    args.extend(["--join".to_string(), head.job_dir().display().to_string()]);
+    let script = orphan.render("workers", &strs(&args));
+    let done = orphan.run(&script, Duration::from_secs(90));
+    assert_eq!(done.status, Some(1), "{}", done.output());
+    assert!(
+        done.stderr.contains("cannot reach the scheduler") && done.stderr.contains("for 30 s"),
+        "{}",
+        done.output()
+    );
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+}
