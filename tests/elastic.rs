@@ -214,3 +214,51 @@ fn a_worker_job_whose_head_died_unmarked_says_so() {
     );
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }
+
+#[test]
+fn join_is_for_the_workers_artifact_only() {
+    let run = common::DaskPbs::new()
+        .args(&[
+            "gen",
+            "job",
+            "--profile",
+            "pbs-cpu",
+            "-A",
+            "x",
+            "--env",
+            "/e",
+            "--join",
+            "/w/d",
+        ])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--join is for `gen workers`"),
+        "{}",
+        run.stderr
+    );
+    let run = common::DaskPbs::new()
+        .args(&[
+            "gen",
+            "workers",
+            "--profile",
+            "pbs-cpu",
+            "-A",
+            "x",
+            "--env",
+            "/e",
+            "--join",
+            "/w/dask-pbs.7.srv/scheduler.json",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("dask_pbs_head_dir=/w/dask-pbs.7.srv\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--join /w/dask-pbs.7.srv"),
+        "regenerate line"
+    );
+}
