@@ -67,6 +67,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("workers.sh.j2", include_str!("../templates/workers.sh.j2")),
     ("_join.sh.j2", include_str!("../templates/_join.sh.j2")),
+    (
+        "_control.py.j2",
+        include_str!("../templates/_control.py.j2"),
+    ),
 ];
 
 pub fn profile(name: &str) -> Option<&'static str> {

@@ -262,3 +262,169 @@ fn join_is_for_the_workers_artifact_only() {
         "regenerate line"
     );
 }
+
+/// `dask-pbs` with the emulated PBS's qsub/qstat/qdel (tests/emulated_pbs) and its own state
+/// directory, run from the submit directory of `head`'s emulation.
+fn cli(head: &PbsJob, args: &[&str]) -> common::Run {
+    let stubs = common::repo_root().join("tests/emulated_pbs");
+    let run = common::DaskPbs::new()
+        .env("DASK_PBS_QSUB", stubs.join("qsub"))
+        .env("DASK_PBS_QSTAT", stubs.join("qstat"))
+        .env("DASK_PBS_QDEL", stubs.join("qdel"))
+        .env("XDG_STATE_HOME", head.path("state"))
+        .env("DASK_PBS_E2E_ROOT", head.root.path())
+        .env("DASK_PBS_E2E_TAG", &head.tag)
+        .cwd(&head.submit_dir())
+        .args(args)
+        .run();
+    eprintln!(
+        "$ dask-pbs {}\n{}{}",
+        args.join(" "),
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+fn job_text(head: &PbsJob, id: &str) -> String {
+    [".o", ".e"]
+        .map(|s| std::fs::read_to_string(head.path(&format!("jobs/{id}{s}"))).unwrap_or_default())
+        .join("--- stderr\n")
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    start.elapsed()
+}
+
+fn status_json(head: &PbsJob, id: &str) -> serde_json::Value {
+    let run = cli(head, &["status", id, "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap()[0].clone()
+}
+
+/// Issue 15's lifecycle: submit a head job of 2 workers, `scale --add 1` (a worker job of 2
+/// more), `status`, `scale --remove 1`, `stop`; every job ends with 0 and nothing is left.
+#[test]
+fn submit_scale_status_remove_stop_under_the_emulated_pbs() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let head = PbsJob::new("lifecycle");
+    head.nodefile(2);
+    let run = cli(
+        &head,
+        &["submit"]
+            .iter()
+            .copied()
+            .chain(strs(&cpu_args(&venv, 2)))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = run.stdout.lines().next().unwrap().to_string();
+    wait_until("head ready", Duration::from_secs(90), || {
+        job_text(&head, &id).contains("ready: 2 of 2 workers")
+    });
+
+    let started = Instant::now();
+    let run = cli(&head, &["scale", &id, "--add", "1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let worker_id = run.stdout.trim().to_string();
+    let job_dir = head.submit_dir().join(format!("dask-pbs.{id}"));
+    wait_until("4 workers in status.json", Duration::from_secs(90), || {
+        std::fs::read_to_string(job_dir.join("status.json"))
+            .is_ok_and(|t| t.contains("\"workers\": 4"))
+    });
+    let published = started.elapsed();
+    wait_until(
+        "the worker job's joined line",
+        Duration::from_secs(10),
+        || job_text(&head, &worker_id).contains("joined:"),
+    );
+    eprintln!(
+        "MEASURE: scale --add to 4 workers in the head's status.json (published every 2 s): {:.2} s; the worker job's log: {}",
+        published.as_secs_f64(),
+        job_text(&head, &worker_id)
+            .lines()
+            .find(|l| l.contains("joined:"))
+            .unwrap_or("?")
+    );
+
+    let status = status_json(&head, &id);
+    assert_eq!(status["state"], "R", "{status}");
+    assert_eq!(status["workers"], 4, "{status}");
+    assert_eq!(
+        status["head_workers"].as_array().unwrap().len(),
+        2,
+        "{status}"
+    );
+    assert_eq!(
+        status["worker_jobs"][0]["job_id"],
+        worker_id.as_str(),
+        "{status}"
+    );
+    assert_eq!(status["worker_jobs"][0]["state"], "R", "{status}");
+    assert_eq!(
+        status["worker_jobs"][0]["workers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{status}"
+    );
+    let text = cli(&head, &["status"]).stdout;
+    assert!(
+        text.contains("workers: 4")
+            && text.contains(&format!("worker job {worker_id}  R: 2 workers")),
+        "{text}"
+    );
+
+    let run = cli(&head, &["scale", &id, "--remove", "1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("retired 2 worker(s) of 1 job(s)"),
+        "{}",
+        run.stderr
+    );
+    wait_until("worker job ended", Duration::from_secs(30), || {
+        head.path(&format!("jobs/{worker_id}.status")).exists()
+            || !head.path(&format!("jobs/{worker_id}.pid")).exists()
+            || !cli(&head, &["status", &id])
+                .stdout
+                .contains(&format!("{worker_id}  R"))
+    });
+    let worker_status =
+        std::fs::read_to_string(head.path(&format!("jobs/{worker_id}.status"))).unwrap_or_default();
+    assert_eq!(worker_status.trim(), "0", "{}", job_text(&head, &worker_id));
+    wait_until("2 workers in status.json", Duration::from_secs(30), || {
+        std::fs::read_to_string(job_dir.join("status.json"))
+            .is_ok_and(|t| t.contains("\"workers\": 2"))
+    });
+
+    let run = cli(&head, &["stop", &id]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    wait_until("head job ended", Duration::from_secs(60), || {
+        head.path(&format!("jobs/{id}.status")).exists()
+    });
+    let head_status = std::fs::read_to_string(head.path(&format!("jobs/{id}.status"))).unwrap();
+    assert_eq!(head_status.trim(), "0", "{}", job_text(&head, &id));
+    assert!(
+        job_text(&head, &id).contains("scheduler exited cleanly"),
+        "{}",
+        job_text(&head, &id)
+    );
+    let left = head.reap_leftovers(Duration::from_secs(10));
+    assert!(left.is_empty(), "processes left: {left:?}");
+
+    let run = cli(&head, &["clean"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!job_dir.exists(), "clean left {}", job_dir.display());
+    assert!(
+        cli(&head, &["status"])
+            .stdout
+            .contains("no clusters recorded")
+    );
+}
