@@ -130,3 +130,29 @@ pub fn parse_plain(text: &str) -> BTreeMap<String, String> {
 pub fn is_over(state: Option<&str>) -> bool {
     matches!(state, None | Some("F" | "X"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_formats_give_each_jobs_state() {
+        let want: BTreeMap<String, String> = [("4101.pbs01", "R"), ("4102.pbs01", "Q")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .into();
+        let json = parse_json(include_str!("../../tests/qstat/full.json"));
+        assert_eq!(json.as_ref(), Some(&want));
+        // A wrapped Variable_List line holding `job_state=X` is not the job's state.
+        assert_eq!(parse_plain(include_str!("../../tests/qstat/full.txt")), want);
+    }
+
+    #[test]
+    fn plain_text_is_not_json_and_unknown_jobs_are_absent() {
+        assert_eq!(parse_json("Job Id: 1.s\n    job_state = R\n"), None);
+        assert_eq!(parse_json("{\"timestamp\":1,\"Jobs\":{}}"), Some(BTreeMap::new()));
+        // `qstat: Unknown Job Id` goes to stderr; stdout may be empty.
+        assert_eq!(parse_json(""), None);
+        assert!(parse_plain("").is_empty());
+        assert!(is_over(None) && is_over(Some("F")) && !is_over(Some("Q")) && !is_over(Some("R")));
+    }
+}
