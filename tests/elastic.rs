@@ -428,3 +428,100 @@ fn submit_scale_status_remove_stop_under_the_emulated_pbs() {
             .contains("no clusters recorded")
     );
 }
+
+/// CPU seconds (user + system) a process and its ended children have used, from
+/// /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    // utime, stime, cutime, cstime: fields 14-17 of proc(5), 12-15 after the command name;
+    // the waited-for children are its qstat calls.
+    let ticks: f64 = fields[11..15]
+        .iter()
+        .map(|f| f.parse::<f64>().unwrap())
+        .sum();
+    let hz = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+    ticks
+        / String::from_utf8_lossy(&hz.stdout)
+            .trim()
+            .parse::<f64>()
+            .unwrap()
+}
+
+/// `adapt --min 1` submits a worker job at once; its CPU use over a steady stretch is
+/// measured; killing it leaves the cluster as it was.
+#[test]
+fn adapt_keeps_the_minimum_costs_little_and_killing_it_changes_nothing() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let head = PbsJob::new("adapt");
+    head.nodefile(2);
+    let run = cli(
+        &head,
+        &["submit"]
+            .iter()
+            .copied()
+            .chain(strs(&cpu_args(&venv, 2)))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = run.stdout.lines().next().unwrap().to_string();
+    let job_dir = head.submit_dir().join(format!("dask-pbs.{id}"));
+    wait_until("head ready", Duration::from_secs(90), || {
+        job_text(&head, &id).contains("ready: 2 of 2 workers")
+    });
+    let stubs = common::repo_root().join("tests/emulated_pbs");
+    let home = tempfile::tempdir().unwrap();
+    let mut adapt = Command::new(env!("CARGO_BIN_EXE_dask-pbs"))
+        .args(["adapt", &id, "--min", "1", "--max", "2", "--interval", "2"])
+        .env("HOME", home.path())
+        .env("DASK_PBS_QSUB", stubs.join("qsub"))
+        .env("DASK_PBS_QSTAT", stubs.join("qstat"))
+        .env("DASK_PBS_QDEL", stubs.join("qdel"))
+        .env("XDG_STATE_HOME", head.path("state"))
+        .env("DASK_PBS_E2E_ROOT", head.root.path())
+        .env("DASK_PBS_E2E_TAG", &head.tag)
+        .current_dir(head.submit_dir())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("4 workers in status.json", Duration::from_secs(90), || {
+        std::fs::read_to_string(job_dir.join("status.json"))
+            .is_ok_and(|t| t.contains("\"workers\": 4"))
+    });
+    let before = cpu_seconds(adapt.id());
+    let steady = Duration::from_secs(20);
+    std::thread::sleep(steady);
+    let used = cpu_seconds(adapt.id()) - before;
+    eprintln!(
+        "MEASURE: adapt (--interval 2) used {used:.3} CPU s in {} s: {:.3} % of one core",
+        steady.as_secs(),
+        100.0 * used / steady.as_secs_f64()
+    );
+    assert!(
+        used / steady.as_secs_f64() < 0.01,
+        "adapt used {used} s of CPU"
+    );
+    let status = status_json(&head, &id);
+    assert_eq!(
+        status["worker_jobs"].as_array().unwrap().len(),
+        1,
+        "{status}"
+    );
+
+    adapt.kill().unwrap();
+    adapt.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let status = status_json(&head, &id);
+    assert_eq!(
+        status["workers"], 4,
+        "killing adapt changed the cluster: {status}"
+    );
+
+    assert_eq!(cli(&head, &["stop", &id]).code, 0);
+    wait_until("head job ended", Duration::from_secs(60), || {
+        head.path(&format!("jobs/{id}.status")).exists()
+    });
+    let left = head.reap_leftovers(Duration::from_secs(20));
+    assert!(left.is_empty(), "processes left: {left:?}");
+}

@@ -143,13 +143,19 @@ mod tests {
         let json = parse_json(include_str!("../../tests/qstat/full.json"));
         assert_eq!(json.as_ref(), Some(&want));
         // A wrapped Variable_List line holding `job_state=X` is not the job's state.
-        assert_eq!(parse_plain(include_str!("../../tests/qstat/full.txt")), want);
+        assert_eq!(
+            parse_plain(include_str!("../../tests/qstat/full.txt")),
+            want
+        );
     }
 
     #[test]
     fn plain_text_is_not_json_and_unknown_jobs_are_absent() {
         assert_eq!(parse_json("Job Id: 1.s\n    job_state = R\n"), None);
-        assert_eq!(parse_json("{\"timestamp\":1,\"Jobs\":{}}"), Some(BTreeMap::new()));
+        assert_eq!(
+            parse_json("{\"timestamp\":1,\"Jobs\":{}}"),
+            Some(BTreeMap::new())
+        );
         // `qstat: Unknown Job Id` goes to stderr; stdout may be empty.
         assert_eq!(parse_json(""), None);
         assert!(parse_plain("").is_empty());
