@@ -525,3 +525,105 @@ fn adapt_keeps_the_minimum_costs_little_and_killing_it_changes_nothing() {
     let left = head.reap_leftovers(Duration::from_secs(20));
     assert!(left.is_empty(), "processes left: {left:?}");
 }
+
+#[test]
+fn dask_resources_become_the_workers_resources_and_bad_ones_are_refused() {
+    let run = common::DaskPbs::new()
+        .args(&[
+            "gen",
+            "worker",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.resources={IO: 1, GPU: 2}",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("--resources 'IO=1 GPU=2'"),
+        "{}",
+        run.stdout
+    );
+    let plain = common::DaskPbs::new()
+        .args(&["gen", "worker", "--profile", "pbs-cpu"])
+        .run();
+    assert!(!plain.stdout.contains("--resources"), "{}", plain.stdout);
+    for bad in [
+        "{IO: -1}",
+        "{IO: \"1; rm -rf ~\"}",
+        "{\"a b\": 1}",
+        "{IO: inf}",
+    ] {
+        let run = common::DaskPbs::new()
+            .args(&[
+                "gen",
+                "worker",
+                "--profile",
+                "pbs-cpu",
+                "--set",
+                &format!("dask.resources={bad}"),
+            ])
+            .run();
+        assert_eq!(run.code, 2, "{bad}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("is not a worker resource"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// Issue 15.3 under the emulation: a head job whose workers have `GPU: 1` (an abstract
+/// resource here; the GPU side on a real GPU is not run) and a CPU worker job with `IO: 1`
+/// joining it; tasks asking for each run on the right workers.
+#[test]
+fn tasks_route_to_the_workers_with_their_resources() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let head = PbsJob::new("gpuhead");
+    head.nodefile(1);
+    let mut args = cpu_args(&venv, 1);
+    args.extend(["--set".into(), "dask.resources={GPU: 1}".into()]);
+    let head_child = head.spawn(&head.render("job", &strs(&args)));
+    wait_for(&head, "ready: 1 of 1 workers", Duration::from_secs(90));
+    let io = head.sibling("io");
+    let mut args = cpu_args(&venv, 1);
+    args.extend([
+        "--set".into(),
+        "dask.resources={IO: 1}".into(),
+        "--join".into(),
+        head.job_dir().display().to_string(),
+    ]);
+    let child = io.spawn(&io.render("workers", &strs(&args)));
+    wait_for(
+        &io,
+        "joined: 1 workers of this job",
+        Duration::from_secs(90),
+    );
+    let out = client(
+        &venv,
+        &head,
+        "import os; from dask.distributed import Client, get_worker; \
+c = Client(scheduler_file=os.environ['SCHEDULER_FILE'], timeout=20); \
+name = lambda: get_worker().name; \
+print('GPU', c.submit(name, resources={'GPU': 1}, pure=False).result()); \
+print('IO', c.submit(name, resources={'IO': 1}, pure=False).result()); \
+c.shutdown()",
+    );
+    let prefix = format!("w{}-", io.job_id.split('.').next().unwrap());
+    let gpu = out
+        .lines()
+        .find_map(|l| l.strip_prefix("GPU "))
+        .unwrap_or_default();
+    let io_worker = out
+        .lines()
+        .find_map(|l| l.strip_prefix("IO "))
+        .unwrap_or_default();
+    assert!(!gpu.is_empty() && !gpu.starts_with(&prefix), "{out}");
+    assert!(io_worker.starts_with(&prefix), "{out}");
+    let done = head.finish(head_child, Duration::from_secs(60));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    let done = io.finish(child, Duration::from_secs(60));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+}

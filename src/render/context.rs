@@ -208,6 +208,14 @@ fn worker_options(profile: &Profile, plan: &Plan, security: &Security) -> Vec<St
         // them: retiring them under a running payload would leave it waiting for workers.
         opt("--lifetime", Some(format!("{}s", plan.hold_seconds)));
     }
+    if !dask.resources.is_empty() {
+        let words: Vec<String> = dask
+            .resources
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        opt("--resources", Some(words.join(" ")));
+    }
     options.extend(dask.worker_args.iter().cloned());
     options
 }
