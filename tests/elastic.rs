@@ -218,7 +218,7 @@ fn a_worker_job_whose_head_died_unmarked_says_so() {
 #[test]
 fn join_is_for_the_workers_artifact_only() {
     let run = common::DaskPbs::new()
-        .args(&[
+        .args([
             "gen",
             "job",
             "--profile",
@@ -238,7 +238,7 @@ fn join_is_for_the_workers_artifact_only() {
         run.stderr
     );
     let run = common::DaskPbs::new()
-        .args(&[
+        .args([
             "gen",
             "workers",
             "--profile",
@@ -529,7 +529,7 @@ fn adapt_keeps_the_minimum_costs_little_and_killing_it_changes_nothing() {
 #[test]
 fn dask_resources_become_the_workers_resources_and_bad_ones_are_refused() {
     let run = common::DaskPbs::new()
-        .args(&[
+        .args([
             "gen",
             "worker",
             "--profile",
@@ -545,7 +545,7 @@ fn dask_resources_become_the_workers_resources_and_bad_ones_are_refused() {
         run.stdout
     );
     let plain = common::DaskPbs::new()
-        .args(&["gen", "worker", "--profile", "pbs-cpu"])
+        .args(["gen", "worker", "--profile", "pbs-cpu"])
         .run();
     assert!(!plain.stdout.contains("--resources"), "{}", plain.stdout);
     for bad in [
@@ -555,7 +555,7 @@ fn dask_resources_become_the_workers_resources_and_bad_ones_are_refused() {
         "{IO: inf}",
     ] {
         let run = common::DaskPbs::new()
-            .args(&[
+            .args([
                 "gen",
                 "worker",
                 "--profile",

@@ -117,10 +117,10 @@ pub fn parse_plain(text: &str) -> BTreeMap<String, String> {
     for line in text.lines() {
         if let Some(id) = line.strip_prefix("Job Id:") {
             current = Some(id.trim().to_string());
-        } else if let (Some(id), Some((key, value))) = (&current, line.split_once('=')) {
-            if key.trim() == "job_state" {
-                found.insert(id.clone(), value.trim().to_string());
-            }
+        } else if let (Some(id), Some((key, value))) = (&current, line.split_once('='))
+            && key.trim() == "job_state"
+        {
+            found.insert(id.clone(), value.trim().to_string());
         }
     }
     found
