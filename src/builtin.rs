@@ -72,6 +72,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "_security.sh.j2",
         include_str!("../templates/_security.sh.j2"),
     ),
+    ("workers.sh.j2", include_str!("../templates/workers.sh.j2")),
+    ("_join.sh.j2", include_str!("../templates/_join.sh.j2")),
+    (
+        "_control.py.j2",
+        include_str!("../templates/_control.py.j2"),
+    ),
 ];
 
 pub fn profile(name: &str) -> Option<&'static str> {

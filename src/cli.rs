@@ -170,6 +170,88 @@ pub enum Command {
         after_help = "Example:\n  dask-pbs render my_epilogue.sh.j2 --profile sophia -A MyProject --env ~/envs/rapids-25.06"
     )]
     Render(Deferred<RenderArgs>),
+    /// Every recorded cluster (or one): PBS states, workers by job, scheduler and dashboard.
+    #[command(after_help = "Example:\n  dask-pbs status\n  dask-pbs status 1234.server --json")]
+    Status(Deferred<StatusArgs>),
+    /// Add worker jobs to a cluster, or retire the workers of some and end those jobs.
+    #[command(
+        after_help = "Examples:\n  dask-pbs scale 1234.server --add 2\n  dask-pbs scale 1234.server --add 1 --profile pbs-cpu -A MyProject --env ~/envs/dask --set 'dask.resources={IO: 1}'\n  dask-pbs scale 1234.server --remove 1"
+    )]
+    Scale(Deferred<ScaleArgs>),
+    /// Shut a cluster down through its scheduler, then delete its worker jobs.
+    #[command(after_help = "Example:\n  dask-pbs stop 1234.server")]
+    Stop(Deferred<JobArgs>),
+    /// Remove the job directories of ended clusters (a failed one keeps its logs/).
+    #[command(after_help = "Example:\n  dask-pbs clean\n  dask-pbs clean --all")]
+    Clean(Deferred<CleanArgs>),
+    /// Follow the cluster's adaptive target with worker jobs, within [--min, --max].
+    #[command(after_help = "Example:\n  dask-pbs adapt 1234.server --min 0 --max 4")]
+    Adapt(Deferred<AdaptArgs>),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The head job's id (all recorded clusters when absent).
+    #[arg(value_name = "JOBID")]
+    pub job_id: Option<String>,
+    /// Print JSON, for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct JobArgs {
+    /// The head job's id, as `dask-pbs submit` printed it.
+    #[arg(value_name = "JOBID")]
+    pub job_id: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// Remove failed clusters' logs too.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScaleArgs {
+    /// The head job's id.
+    #[arg(value_name = "JOBID")]
+    pub job_id: String,
+    /// Submit N worker jobs.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "remove",
+        required_unless_present = "remove"
+    )]
+    pub add: Option<u32>,
+    /// Retire the workers of N worker jobs (newest first) and end those jobs.
+    #[arg(long, value_name = "N")]
+    pub remove: Option<u32>,
+    /// The worker jobs' profile (default: the head job's, as submitted).
+    #[arg(long, short = 'p', value_name = "NAME|PATH")]
+    pub profile: Option<String>,
+    #[command(flatten)]
+    pub places: PlacesArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdaptArgs {
+    /// The head job's id.
+    #[arg(value_name = "JOBID")]
+    pub job_id: String,
+    /// The fewest worker jobs.
+    #[arg(long, value_name = "A", default_value_t = 0)]
+    pub min: u32,
+    /// The most worker jobs.
+    #[arg(long, value_name = "B")]
+    pub max: u32,
+    /// Seconds between two looks at the cluster's status.json.
+    #[arg(long, value_name = "S", default_value_t = 10)]
+    pub interval: u32,
 }
 
 // Parsed once per run: boxing the larger variants would buy nothing.
@@ -246,6 +328,10 @@ pub struct GenArgs {
     /// Overwrite existing files.
     #[arg(long)]
     pub force: bool,
+    /// With `workers`: the running cluster to join, as its head job's directory
+    /// (dask-pbs.JOBID) or the scheduler.json in it.
+    #[arg(long, value_name = "PATH")]
+    pub join: Option<Utf8PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -97,6 +97,16 @@ const FIELDS: &[(&str, &str, Class)] = &[
     ("env.modules", "env: {modules: [{V}]}", Class::Quoted),
     ("env.conda", "env: {conda: {V}, venv: null}", Class::Quoted),
     ("env.venv", "env: {venv: {V}}", Class::Quoted),
+    (
+        "dask.resources",
+        "dask: {resources: {IO: {V}}}",
+        Class::Checked,
+    ),
+    (
+        "dask.resources key",
+        "dask: {resources: {{V}: 1}}",
+        Class::Checked,
+    ),
     ("env.vars", "env: {vars: {X: {V}}}", Class::Quoted),
     ("env.vars key", "env: {vars: {{V}: 1}}", Class::Checked),
     ("env.setup", "env: {setup: [{V}]}", Class::Code),

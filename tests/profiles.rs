@@ -171,6 +171,18 @@ const CASES: &[Case] = &[
         "`/s/$(id)` holds shell code; only $NAME and ${NAME} are expanded",
     ),
     case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "dask.resources={IO: -1}",
+        ],
+        "dask.resources (from command-line flag --set dask.resources={IO: -1}): `IO: -1` is not a worker resource: names are identifiers and amounts non-negative numbers (e.g. `GPU: 1`)",
+    ),
+    case(
         &["check", "--profile", "sophia", "-A", "X", "-q", "by-gpus"],
         "job.queue (from command-line flag --queue): no queue `by-gpus` on this site; did you mean `by-gpu`? queues: by-gpu, by-node, bigmem",
     ),

@@ -8,6 +8,7 @@ mod artifacts;
 mod cli;
 mod e2e;
 mod e2e_sites;
+mod elastic;
 mod hostile;
 mod import;
 mod profiles;

@@ -23,7 +23,7 @@ fn verify_passes_after_update_and_fails_with_a_diff_after_a_change() {
 
     let clean = dask_pbs(&["verify", d]);
     assert_eq!(clean.code, 0, "{}", clean.stderr);
-    assert_eq!(clean.stdout, "verify: 6 artifact(s) match\n");
+    assert_eq!(clean.stdout, "verify: 7 artifact(s) match\n");
 
     std::fs::write(
         &profile,
@@ -83,7 +83,7 @@ fn verify_says_per_profile_which_artifact_it_cannot_check() {
     assert_eq!(update.code, 0, "{}", update.stderr);
     let clean = run(&["verify", d]);
     assert_eq!(clean.code, 0, "{}", clean.stderr);
-    assert_eq!(clean.stdout, "verify: 11 artifact(s) match\n");
+    assert_eq!(clean.stdout, "verify: 13 artifact(s) match\n");
     assert_eq!(
         clean.stderr,
         "dask-pbs: verify: venvlab: conda_create.sh not checked: the profile sets no env.conda prefix to create: pass --env PATH or set env.conda\n"

@@ -20,7 +20,19 @@ pub fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
         ));
     }
     let artifacts = args.artifact.artifacts();
-    let session = Session::load(&args.profile, &artifacts)?;
+    let mut session = Session::load(&args.profile, &artifacts)?;
+    if let Some(path) = &args.join {
+        if !artifacts.contains(&Artifact::Workers) {
+            return Err(Error::input(format!(
+                "--join is for `gen workers` (the job of workers that join a running cluster), not `gen {}`",
+                args.artifact
+                    .artifacts()
+                    .first()
+                    .map_or("all", |a| a.name())
+            )));
+        }
+        super::join::set(&mut session.ctx, &super::join::head_dir(path)?);
+    }
     let mut outcome = Outcome::of("", &session.loaded);
     let mut rendered = render_each(&session, &artifacts, all, &mut outcome)?;
     if let Some(dir) = &args.out_dir {

@@ -2,9 +2,14 @@
 //! stdout and stderr: each command returns an `Outcome` (its output and its notes) or an
 //! error; `main` prints the error and maps it to the exit code.
 
+mod adapt;
+mod cluster;
 mod gen_cmd;
 mod import_jobqueue;
 mod inspect;
+mod join;
+mod pbs;
+mod state;
 mod submit;
 mod verify;
 
@@ -115,6 +120,11 @@ fn execute(cli: Cli) -> Result<Outcome, Error> {
         Command::Schema => Outcome::text(inspect::schema()?),
         Command::Verify(args) => verify::verify(&args)?,
         Command::Submit(args) => submit::submit(&args)?,
+        Command::Status(args) => cluster::status(&args)?,
+        Command::Scale(args) => cluster::scale(&args)?,
+        Command::Stop(args) => cluster::stop(&args)?,
+        Command::Clean(args) => cluster::clean(&args)?,
+        Command::Adapt(args) => cluster::adapt(&args)?,
         Command::ImportJobqueue(args) => import_jobqueue::import_jobqueue(&args)?,
         Command::Completions { shell } => {
             let mut buffer = Vec::new();

@@ -66,6 +66,7 @@ pub fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
         return Err(Error::failure(format!("{qsub} printed no job id")));
     }
     let job_dir = cwd.join(format!("dask-pbs.{job_id}"));
+    super::cluster::record(&session, &job_id, &job_dir)?;
     let security = crate::render::security::Security::new(&loaded.profile);
     let config = if security.tls {
         let dir = quote::quote(job_dir.join(security.config_dir).as_str())

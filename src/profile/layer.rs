@@ -342,6 +342,7 @@ section! {
         startup_timeout: u32 => replace,
         shutdown_margin: Walltime => replace,
         launch: Launch => replace,
+        resources: Entries<Word> => by_key,
     }
 }
 

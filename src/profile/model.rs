@@ -111,6 +111,9 @@ pub struct Dask {
     pub startup_timeout: u32,
     pub shutdown_margin: Walltime,
     pub launch: Launch,
+    /// Abstract worker resources (`{GPU: 1}`, `{IO: 1}`): the workers' `--resources`, for
+    /// `client.submit(f, resources={"GPU": 1})`.
+    pub resources: IndexMap<String, String>,
 }
 
 impl Profile {

@@ -85,6 +85,16 @@ artifacts! {
         needs_environment: true,
         requires: None,
     },
+    Workers => Facts {
+        name: "workers",
+        help: "a PBS job of workers that join a running cluster (--join PATH)",
+        template: "workers.sh.j2",
+        file_name: "workers.sh",
+        shell: true,
+        needs_account: true,
+        needs_environment: true,
+        requires: None,
+    },
     Start => Facts {
         name: "start",
         help: "starts the cluster inside an interactive job",

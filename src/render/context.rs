@@ -28,6 +28,10 @@ pub struct Context {
     pub conda: Conda,
     /// `dask.security`'s words: TLS options, exported Dask configuration.
     pub security: Security,
+    /// `gen workers --join`: the head job's directory (absolute) that a worker job joins;
+    /// absent otherwise (a worker job then reads DASK_PBS_JOIN when it runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,6 +111,7 @@ impl Context {
             plan,
             profile,
             security,
+            join: None,
         }
     }
 }
@@ -202,6 +207,14 @@ fn worker_options(profile: &Profile, plan: &Plan, security: &Security) -> Vec<St
         // has no --lifetime). With a payload the workers live until the job's trap stops
         // them: retiring them under a running payload would leave it waiting for workers.
         opt("--lifetime", Some(format!("{}s", plan.hold_seconds)));
+    }
+    if !dask.resources.is_empty() {
+        let words: Vec<String> = dask
+            .resources
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        opt("--resources", Some(words.join(" ")));
     }
     options.extend(dask.worker_args.iter().cloned());
     options

@@ -1,8 +1,10 @@
 //! `dask:` — the scheduler and worker options, each value checked on its own.
 
-use super::words::{is_directive_word, text_problem};
+use indexmap::IndexMap;
+
+use super::words::{is_directive_word, is_identifier, text_problem};
 use super::{Problems, take};
-use crate::profile::layer::DaskLayer;
+use crate::profile::layer::{DaskLayer, remaining};
 use crate::profile::model::Dask;
 use crate::profile::types::{Protocol, Security};
 use crate::size::Size;
@@ -27,6 +29,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
         startup_timeout,
         launch,
         shutdown_margin,
+        resources,
     } = layer;
     let k = DaskLayer::KEYS;
     // Every field is taken before any `?`, so each missing one is reported.
@@ -48,6 +51,17 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
     let startup_timeout = take(startup_timeout, k.startup_timeout, p);
     let launch = take(launch, k.launch, p);
     let shutdown_margin = take(shutdown_margin, k.shutdown_margin, p);
+    let resources: Option<IndexMap<String, String>> = take(resources, k.resources, p).map(|r| {
+        remaining(r)
+            .into_iter()
+            .map(|(key, value)| (key, value.0))
+            .collect()
+    });
+    for (key, value) in resources.iter().flatten() {
+        if let Some(message) = resource_problem(key, value) {
+            p.at(k.resources, message);
+        }
+    }
     let dask = Dask {
         worker: worker?,
         workers_per: workers_per?,
@@ -67,9 +81,28 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
         startup_timeout: startup_timeout?,
         launch: launch?,
         shutdown_margin: shutdown_margin?,
+        resources: resources?,
     };
     check(&dask, p);
     Some(dask)
+}
+
+/// A worker resource: a name Dask accepts (an identifier) and a non-negative number, as
+/// `dask worker --resources "GPU=1 IO=1"` parses them.
+fn resource_problem(key: &str, value: &str) -> Option<String> {
+    let number = value
+        .parse::<f64>()
+        .is_ok_and(|v| v.is_finite() && v >= 0.0)
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || ".eE+-".contains(c));
+    (!is_identifier(key) || !number).then(|| {
+        format!(
+            "`{}: {}` is not a worker resource: names are identifiers and amounts non-negative numbers (e.g. `GPU: 1`)",
+            key.escape_debug(),
+            value.escape_debug()
+        )
+    })
 }
 
 /// The rules on one dask value each.

@@ -1,0 +1,120 @@
+//! `dask-pbs adapt`: a small foreground loop that follows the adaptive target the head job
+//! publishes (the scheduler's `adaptive_target()`, in its status.json) with worker jobs,
+//! within [--min, --max]. It reads one small file per interval and asks PBS only when it
+//! changes something, so it costs a login node next to nothing; killing it leaves the cluster
+//! as it is.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cli::AdaptArgs;
+use crate::error::Error;
+
+use super::cluster::{add, ended, read_json, remove};
+use super::state;
+use super::{Note, Outcome, pbs};
+
+/// Looks in a row the target must stay lower before worker jobs are retired: a short lull
+/// between two computations should not cost the workers (and their queue wait).
+const SCALE_DOWN_AFTER: u32 = 3;
+
+/// How many worker jobs the target asks for: the workers beyond the head job's own, in jobs of
+/// `per_job` workers, within [min, max].
+pub fn wanted_jobs(target: u64, head: u64, per_job: u64, min: u32, max: u32) -> u32 {
+    let beyond = target.saturating_sub(head);
+    let jobs = beyond.div_ceil(per_job.max(1));
+    u32::try_from(jobs)
+        .unwrap_or(u32::MAX)
+        .clamp(min, max.max(min))
+}
+
+fn workers_per_job(status: &Value) -> u64 {
+    status["jobs"]
+        .as_object()
+        .map(|jobs| {
+            jobs.iter()
+                .filter(|(k, _)| k.as_str() != "head")
+                .filter_map(|(_, v)| v.as_array().map(|a| a.len() as u64))
+                .max()
+                .unwrap_or(1)
+        })
+        .unwrap_or(1)
+}
+
+pub fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
+    if args.max < args.min {
+        return Err(Error::input(format!(
+            "--max {} is below --min {}",
+            args.max, args.min
+        )));
+    }
+    let mut cluster = state::load(&args.job_id)?;
+    let script = cluster.workers_script.clone().ok_or_else(|| {
+        Error::input(format!(
+            "cluster {} has no worker job script recorded (submit it with dask-pbs submit)",
+            cluster.job_id
+        ))
+    })?;
+    let interval = Duration::from_secs(u64::from(args.interval.max(1)));
+    let mut lower = 0;
+    loop {
+        if let Some(why) = ended(&cluster.job_dir) {
+            let mut outcome = Outcome::default();
+            outcome.notes.push(Note::Info(format!(
+                "the cluster has ended ({why}); adapt stops"
+            )));
+            return Ok(outcome);
+        }
+        if let Some(status) = read_json(&cluster.job_dir.join("status.json")) {
+            let target = status["adaptive_target"].as_u64().unwrap_or(0);
+            let head = status["jobs"]["head"]
+                .as_array()
+                .map_or(0, |a| a.len() as u64);
+            let want = wanted_jobs(target, head, workers_per_job(&status), args.min, args.max);
+            let states = pbs::states(&cluster.worker_jobs)?;
+            cluster
+                .worker_jobs
+                .retain(|id| !pbs::is_over(states.get(id).map(String::as_str)));
+            let have = cluster.worker_jobs.len() as u32;
+            if want > have {
+                lower = 0;
+                add(&mut cluster, &script, want - have)?;
+                eprintln!(
+                    "dask-pbs: adapt: target {target} workers: {want} worker job(s), submitted {}",
+                    want - have
+                );
+            } else if want < have {
+                lower += 1;
+                if lower >= SCALE_DOWN_AFTER {
+                    lower = 0;
+                    remove(&mut cluster, have - want)?;
+                    eprintln!(
+                        "dask-pbs: adapt: target {target} workers: {want} worker job(s), retired {}",
+                        have - want
+                    );
+                }
+            } else {
+                lower = 0;
+            }
+            state::save(&cluster)?;
+        }
+        std::thread::sleep(interval);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_beyond_the_head_in_whole_jobs_within_the_bounds() {
+        assert_eq!(wanted_jobs(0, 2, 2, 0, 4), 0);
+        assert_eq!(wanted_jobs(2, 2, 2, 0, 4), 0);
+        assert_eq!(wanted_jobs(3, 2, 2, 0, 4), 1);
+        assert_eq!(wanted_jobs(6, 2, 2, 0, 4), 2);
+        assert_eq!(wanted_jobs(100, 2, 2, 0, 4), 4);
+        assert_eq!(wanted_jobs(0, 2, 2, 1, 4), 1);
+        assert_eq!(wanted_jobs(5, 0, 0, 0, 9), 5);
+    }
+}

@@ -1,0 +1,485 @@
+//! The lifecycle of a cluster past its head job: `status`, `scale`, `stop`, `clean`,
+//! `adapt`. None of them opens a connection to a compute node: the head job's control preload
+//! publishes `status.json` in its job directory and takes requests as files in its
+//! `requests/` folder (the directory is the owner's alone), and PBS is asked through
+//! qsub/qstat/qdel.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::{AdaptArgs, CleanArgs, JobArgs, ProfileArgs, ScaleArgs, StatusArgs};
+use crate::error::Error;
+use crate::output::{self, Output};
+use crate::render::artifact::Artifact;
+
+use super::state::{self, Cluster};
+use super::{Note, Outcome, Session, join, pbs};
+
+/// What `status` reports of one cluster.
+#[derive(Debug, Serialize)]
+struct Report {
+    job_id: String,
+    job_dir: Utf8PathBuf,
+    /// PBS's state letter of the head job, `null` once PBS no longer knows it.
+    state: Option<String>,
+    /// The head job's `ended` mark: its exit status and reason.
+    ended: Option<String>,
+    scheduler: Option<String>,
+    dashboard: Option<String>,
+    ssh_tunnel: Option<String>,
+    workers: Option<u64>,
+    adaptive_target: Option<u64>,
+    /// Seconds since the head job last wrote status.json.
+    status_age_s: Option<u64>,
+    /// Worker jobs: id, PBS state and the names of their registered workers.
+    worker_jobs: Vec<WorkerJob>,
+    /// The head job's own workers.
+    head_workers: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct WorkerJob {
+    job_id: String,
+    state: Option<String>,
+    workers: Vec<String>,
+}
+
+pub(super) fn read_json(path: &Utf8Path) -> Option<Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+pub(super) fn ended(dir: &Utf8Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("ended")).ok()?;
+    Some(text.lines().collect::<Vec<_>>().join(", "))
+}
+
+fn names(status: &Value, job: &str) -> Vec<String> {
+    status["jobs"][job]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
+    let status = read_json(&cluster.job_dir.join("status.json")).unwrap_or(Value::Null);
+    let age = status["time"].as_f64().and_then(|t| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs_f64();
+        Some((now - t).max(0.0) as u64)
+    });
+    let address = status["address"].as_str().map(String::from);
+    let host = address
+        .as_deref()
+        .and_then(|a| a.split_once("://"))
+        .and_then(|(_, hp)| hp.rsplit_once(':'))
+        .map(|(h, _)| h.to_string());
+    let port = status["dashboard"].as_u64();
+    let dashboard = host
+        .as_ref()
+        .zip(port)
+        .map(|(h, p)| format!("http://{h}:{p}/status"));
+    let ssh_tunnel = host
+        .as_ref()
+        .zip(port)
+        .map(|(h, p)| format!("ssh -L 8787:{h}:{p} LOGIN-NODE, then http://localhost:8787/status"));
+    let worker_jobs = cluster
+        .worker_jobs
+        .iter()
+        .map(|id| WorkerJob {
+            job_id: id.clone(),
+            state: states.get(id).cloned(),
+            workers: names(&status, id.split('.').next().unwrap_or(id)),
+        })
+        .collect();
+    Report {
+        job_id: cluster.job_id.clone(),
+        job_dir: cluster.job_dir.clone(),
+        state: states.get(&cluster.job_id).cloned(),
+        ended: ended(&cluster.job_dir),
+        scheduler: address,
+        dashboard,
+        ssh_tunnel,
+        workers: status["workers"].as_u64(),
+        adaptive_target: status["adaptive_target"].as_u64(),
+        status_age_s: age,
+        worker_jobs,
+        head_workers: names(&status, "head"),
+    }
+}
+
+/// `submit`'s record of a new cluster, with a worker job script of the same profile that
+/// joins it (what `scale --add` and `adapt` submit).
+pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Result<(), Error> {
+    let mut ctx = session.ctx.clone();
+    join::set(&mut ctx, job_dir);
+    let text = session.renderer().render(Artifact::Workers, &ctx)?;
+    let parent = job_dir.parent().unwrap_or(Utf8Path::new("."));
+    let script = parent.join(format!("dask-pbs.{job_id}.workers.sh"));
+    output::write_all(
+        &[Output {
+            path: script.clone(),
+            text,
+            executable: true,
+        }],
+        true,
+    )?;
+    state::save(&Cluster {
+        job_id: job_id.to_string(),
+        job_dir: job_dir.to_path_buf(),
+        workers_script: Some(script),
+        worker_jobs: Vec::new(),
+    })
+}
+
+fn all_ids(clusters: &[Cluster]) -> Vec<String> {
+    clusters
+        .iter()
+        .flat_map(|c| std::iter::once(c.job_id.clone()).chain(c.worker_jobs.iter().cloned()))
+        .collect()
+}
+
+pub fn status(args: &StatusArgs) -> Result<Outcome, Error> {
+    let clusters = match &args.job_id {
+        Some(id) => vec![state::load(id)?],
+        None => state::load_all()?,
+    };
+    let states = pbs::states(&all_ids(&clusters))?;
+    let reports: Vec<Report> = clusters.iter().map(|c| report(c, &states)).collect();
+    if args.json {
+        let text = serde_json::to_string_pretty(&reports)
+            .map_err(|e| Error::failure(format!("cannot write JSON: {e}")))?;
+        return Ok(Outcome::text(text + "\n"));
+    }
+    let mut out = String::new();
+    for r in &reports {
+        out.push_str(&text_report(r));
+    }
+    if reports.is_empty() {
+        out.push_str("no clusters recorded (dask-pbs submit records them)\n");
+    }
+    Ok(Outcome::text(out))
+}
+
+fn state_word(state: Option<&str>) -> &str {
+    state.unwrap_or("ended (PBS no longer knows it)")
+}
+
+fn text_report(r: &Report) -> String {
+    let mut s = format!(
+        "{}  {}  {}\n",
+        r.job_id,
+        state_word(r.state.as_deref()),
+        r.job_dir
+    );
+    if let Some(ended) = &r.ended {
+        s.push_str(&format!("  ended: {ended}\n"));
+    }
+    if let Some(address) = &r.scheduler {
+        s.push_str(&format!("  scheduler: {address}\n"));
+    }
+    if let (Some(d), Some(t)) = (&r.dashboard, &r.ssh_tunnel) {
+        s.push_str(&format!("  dashboard: {d}  (from your machine: {t})\n"));
+    }
+    let age = r
+        .status_age_s
+        .map(|a| format!(" (as of {a} s ago)"))
+        .unwrap_or_default();
+    match r.workers {
+        Some(n) => s.push_str(&format!("  workers: {n}{age}\n")),
+        None => s.push_str("  workers: unknown (no status.json yet)\n"),
+    }
+    s.push_str(&format!("    head job: {} workers\n", r.head_workers.len()));
+    for w in &r.worker_jobs {
+        s.push_str(&format!(
+            "    worker job {}  {}: {} workers\n",
+            w.job_id,
+            state_word(w.state.as_deref()),
+            w.workers.len()
+        ));
+    }
+    s
+}
+
+/// Writes a request for the head job's control preload; returns the path of its answer.
+fn request(cluster: &Cluster, body: &Value) -> Result<Utf8PathBuf, Error> {
+    let dir = cluster.job_dir.join("requests");
+    if !dir.is_dir() {
+        return Err(Error::failure(format!(
+            "{dir} does not exist: the head job {} has not started its scheduler (or is not a dask-pbs cluster)",
+            cluster.job_id
+        )));
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let name = format!("{stamp}-{}", std::process::id());
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, body.to_string()).map_err(|e| Error::io("write", &tmp, e))?;
+    let path = dir.join(format!("{name}.json"));
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io("write", &path, e))?;
+    Ok(dir.join(format!("{name}.done")))
+}
+
+/// Waits up to `limit` for `path` to appear; its JSON.
+fn wait_answer(path: &Utf8Path, limit: Duration) -> Option<Value> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(v) = read_json(path) {
+            return Some(v);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    None
+}
+
+pub fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
+    let mut cluster = state::load(&args.job_id)?;
+    if let Some(n) = args.remove {
+        return remove(&mut cluster, n);
+    }
+    let n = args.add.unwrap_or(0);
+    let script = workers_script(&cluster, args)?;
+    let ids = add(&mut cluster, &script, n)?;
+    let mut outcome = Outcome::text(ids.iter().map(|i| format!("{i}\n")).collect::<String>());
+    outcome.notes.push(Note::Info(format!(
+        "submitted {n} worker job(s) of {script} to cluster {}",
+        cluster.job_id
+    )));
+    Ok(outcome)
+}
+
+/// The worker job script: rendered from `--profile` (and overrides) joining the cluster, or
+/// the one `submit` rendered with the head job's profile.
+fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Utf8PathBuf, Error> {
+    let Some(profile) = &args.profile else {
+        return cluster.workers_script.clone().ok_or_else(|| {
+            Error::input(format!(
+                "cluster {} has no worker job script recorded: pass --profile P (and its overrides)",
+                cluster.job_id
+            ))
+        });
+    };
+    let profile_args = ProfileArgs {
+        profile: profile.clone(),
+        places: args.places.clone(),
+        overrides: args.overrides.clone(),
+    };
+    let mut session = Session::load(&profile_args, &[Artifact::Workers])?;
+    join::set(&mut session.ctx, &cluster.job_dir);
+    let text = session.renderer().render(Artifact::Workers, &session.ctx)?;
+    let path = submit_dir(cluster).join(format!(
+        "dask-pbs.{}.workers-{}.sh",
+        cluster.job_id, session.loaded.profile.name
+    ));
+    output::write_all(
+        &[Output {
+            path: path.clone(),
+            text,
+            executable: true,
+        }],
+        true,
+    )?;
+    Ok(path)
+}
+
+fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
+    cluster
+        .job_dir
+        .parent()
+        .map(Utf8Path::to_path_buf)
+        .unwrap_or_else(|| Utf8PathBuf::from("."))
+}
+
+/// Submits `n` worker jobs of `script` from the head job's directory, recording each.
+pub(super) fn add(cluster: &mut Cluster, script: &Utf8Path, n: u32) -> Result<Vec<String>, Error> {
+    if let Some(why) = ended(&cluster.job_dir) {
+        return Err(Error::input(format!(
+            "cluster {} has ended ({why}): nothing to add workers to",
+            cluster.job_id
+        )));
+    }
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let id = pbs::qsub(script, &submit_dir(cluster))?;
+        cluster.worker_jobs.push(id.clone());
+        state::save(cluster)?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Retires the workers of the newest `n` worker jobs through the scheduler, then ends them.
+pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
+    let states = pbs::states(&cluster.worker_jobs)?;
+    let live: Vec<String> = cluster
+        .worker_jobs
+        .iter()
+        .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
+        .cloned()
+        .collect();
+    let chosen: Vec<String> = live.iter().rev().take(n as usize).cloned().collect();
+    if chosen.len() < n as usize {
+        return Err(Error::input(format!(
+            "cluster {} has {} worker job(s) queued or running, fewer than {n}",
+            cluster.job_id,
+            live.len()
+        )));
+    }
+    let answer_path = request(
+        cluster,
+        &serde_json::json!({"op": "retire", "jobs": chosen}),
+    )?;
+    let answer = wait_answer(&answer_path, Duration::from_secs(120)).ok_or_else(|| {
+        Error::failure(format!(
+            "the head job {} did not answer the retire request within 120 s (is it running? dask-pbs status {})",
+            cluster.job_id, cluster.job_id
+        ))
+    })?;
+    if let Some(e) = answer["error"].as_str() {
+        return Err(Error::failure(format!(
+            "the scheduler could not retire the workers: {e}"
+        )));
+    }
+    // Their workers gone, the jobs end by themselves (status 0); qdel only what is left.
+    let over = |ids: &[String]| -> Result<bool, Error> {
+        let states = pbs::states(ids)?;
+        Ok(ids
+            .iter()
+            .all(|id| pbs::is_over(states.get(id).map(String::as_str))))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !over(&chosen)? && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    pbs::qdel(&chosen)?;
+    cluster.worker_jobs.retain(|id| !chosen.contains(id));
+    state::save(cluster)?;
+    let mut outcome = Outcome::text(chosen.iter().map(|i| format!("{i}\n")).collect::<String>());
+    outcome.notes.push(Note::Info(format!(
+        "retired {} worker(s) of {} job(s) and ended those jobs",
+        answer["retired"].as_u64().unwrap_or(0),
+        chosen.len()
+    )));
+    Ok(outcome)
+}
+
+pub fn stop(args: &JobArgs) -> Result<Outcome, Error> {
+    let cluster = state::load(&args.job_id)?;
+    let mut outcome = Outcome::default();
+    if ended(&cluster.job_dir).is_none() {
+        match request(&cluster, &serde_json::json!({"op": "stop"})) {
+            Ok(_) => {
+                let done = wait_for(|| cluster.job_dir.join("ended").exists(), 60);
+                if !done {
+                    outcome.notes.push(Note::Warning(format!(
+                        "the head job did not end within 60 s of the stop request; deleting it with {}",
+                        pbs::tool("qdel")
+                    )));
+                    pbs::qdel(std::slice::from_ref(&cluster.job_id))?;
+                }
+            }
+            // Not started yet: there is no scheduler to ask; PBS removes the queued job.
+            Err(_) => pbs::qdel(std::slice::from_ref(&cluster.job_id))?,
+        }
+    }
+    let states = pbs::states(&cluster.worker_jobs)?;
+    let left: Vec<String> = cluster
+        .worker_jobs
+        .iter()
+        .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
+        .cloned()
+        .collect();
+    pbs::qdel(&left)?;
+    outcome.notes.push(Note::Info(format!(
+        "cluster {} stopped; {} worker job(s) deleted",
+        cluster.job_id,
+        left.len()
+    )));
+    Ok(outcome)
+}
+
+fn wait_for(done: impl Fn() -> bool, seconds: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    done()
+}
+
+pub fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
+    let clusters = state::load_all()?;
+    let states = pbs::states(&all_ids(&clusters))?;
+    let mut outcome = Outcome::default();
+    for cluster in clusters {
+        let over = std::iter::once(&cluster.job_id)
+            .chain(&cluster.worker_jobs)
+            .all(|id| pbs::is_over(states.get(id).map(String::as_str)));
+        if !over {
+            continue;
+        }
+        let failed = ended(&cluster.job_dir).is_none_or(|e| !e.starts_with("status=0"));
+        let mut dirs = vec![cluster.job_dir.clone()];
+        let parent = submit_dir(&cluster);
+        dirs.extend(
+            cluster
+                .worker_jobs
+                .iter()
+                .map(|id| parent.join(format!("dask-pbs.{id}"))),
+        );
+        for dir in &dirs {
+            remove_dir(dir, failed && !args.all)?;
+        }
+        state::forget(&cluster.job_id)?;
+        outcome.notes.push(Note::Info(format!(
+            "cleaned cluster {}{}",
+            cluster.job_id,
+            if failed && !args.all {
+                " (it failed: its logs/ are kept; --all removes them)"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(outcome)
+}
+
+/// Removes `dir`, or everything in it but `logs/` when `keep_logs`.
+fn remove_dir(dir: &Utf8Path, keep_logs: bool) -> Result<(), Error> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    if !keep_logs {
+        return std::fs::remove_dir_all(dir).map_err(|e| Error::io("remove", dir, e));
+    }
+    for entry in entries.filter_map(Result::ok) {
+        if entry.file_name() == "logs" {
+            continue;
+        }
+        let path = entry.path();
+        let gone = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        gone.map_err(|e| Error::io("remove", path.display(), e))?;
+    }
+    Ok(())
+}
+
+pub fn adapt(args: &AdaptArgs) -> Result<Outcome, Error> {
+    super::adapt::run(args)
+}

@@ -1,0 +1,121 @@
+//! The user's clusters, one small JSON file each under `$XDG_STATE_HOME/dask-pbs/clusters/`
+//! (default `~/.local/state/dask-pbs/clusters/`): the head job's id and directory and the
+//! worker jobs added to it, so the lifecycle commands take a job id. One file per cluster, so
+//! two commands on two clusters never rewrite each other's record.
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+use super::process_env;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Cluster {
+    /// The head job's id, as qsub printed it.
+    pub job_id: String,
+    /// The head job's directory (`dask-pbs.JOBID` under the directory it was submitted from).
+    pub job_dir: Utf8PathBuf,
+    /// A worker job script joining this cluster, rendered at submit time (what `scale --add`
+    /// submits when given no profile).
+    #[serde(default)]
+    pub workers_script: Option<Utf8PathBuf>,
+    /// Worker jobs submitted by `scale` and `adapt`, oldest first.
+    #[serde(default)]
+    pub worker_jobs: Vec<String>,
+}
+
+/// The directory of the cluster records.
+pub fn dir() -> Result<Utf8PathBuf, Error> {
+    let base = process_env("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(Utf8PathBuf::from)
+        .or_else(|| {
+            process_env("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| Utf8PathBuf::from(h).join(".local/state"))
+        })
+        .ok_or_else(|| {
+            Error::failure(
+                "neither XDG_STATE_HOME nor HOME is set: no place for the cluster records",
+            )
+        })?;
+    Ok(base.join("dask-pbs").join("clusters"))
+}
+
+fn file_of(dir: &Utf8Path, job_id: &str) -> Result<Utf8PathBuf, Error> {
+    if job_id.is_empty() || job_id.contains('/') || job_id.starts_with('.') {
+        return Err(Error::input(format!(
+            "{job_id:?} is not a PBS job id (e.g. 1234.server)"
+        )));
+    }
+    Ok(dir.join(format!("{job_id}.json")))
+}
+
+pub fn save(cluster: &Cluster) -> Result<(), Error> {
+    let dir = dir()?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+    let path = file_of(&dir, &cluster.job_id)?;
+    let text = serde_json::to_string_pretty(cluster)
+        .map_err(|e| Error::failure(format!("cannot write the cluster record: {e}")))?;
+    let tmp = dir.join(format!(".{}.tmp", cluster.job_id));
+    std::fs::write(&tmp, text + "\n").map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io("write", &path, e))
+}
+
+/// The record of `job_id`; a job id without its server suffix (`1234`) matches `1234.srv`.
+pub fn load(job_id: &str) -> Result<Cluster, Error> {
+    let all = load_all()?;
+    let found: Vec<Cluster> = all
+        .into_iter()
+        .filter(|c| c.job_id == job_id || c.job_id.split('.').next() == Some(job_id))
+        .collect();
+    match found.len() {
+        1 => Ok(found.into_iter().next().unwrap_or_else(|| unreachable!())),
+        0 => Err(Error::input(format!(
+            "no cluster {job_id} in {} (clusters are recorded by `dask-pbs submit`; `dask-pbs status` lists them)",
+            dir()?
+        ))),
+        _ => Err(Error::input(format!(
+            "{job_id} names several clusters: give the whole job id"
+        ))),
+    }
+}
+
+/// Every recorded cluster, by job id.
+pub fn load_all() -> Result<Vec<Cluster>, Error> {
+    let dir = dir()?;
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut clusters = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| Error::io("read", path.display(), e))?;
+        let cluster: Cluster = serde_json::from_str(&text).map_err(|e| {
+            Error::input(format!(
+                "{}:{}:{}: not a dask-pbs cluster record: {e} (remove the file to forget that cluster)",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        clusters.push(cluster);
+    }
+    clusters.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+    Ok(clusters)
+}
+
+pub fn forget(job_id: &str) -> Result<(), Error> {
+    let dir = dir()?;
+    let path = file_of(&dir, job_id)?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("remove", &path, e)),
+    }
+}
