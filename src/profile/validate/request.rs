@@ -318,6 +318,23 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_themselves_are_allowed() {
+        // The boundaries: 8 GPUs of an 8-GPU node, the queue's longest walltime, ngpus equal
+        // to the node's GPUs on a node-chunk queue.
+        let mut profile = sophia();
+        let queue = profile.queue().unwrap().clone();
+        profile.job.select = 8;
+        assert!(select_problem(&profile, &queue).is_none());
+        profile.job.walltime = "24:00:00".parse().unwrap();
+        assert!(walltime_problem(&profile, &queue).is_none());
+        profile.job.queue = Some("by-node".into());
+        profile.job.select = 1;
+        let plan = Plan::new(&profile);
+        assert!(chunk_count_problem(&profile, &plan, "ngpus", 8).is_none());
+        assert!(chunk_count_problem(&profile, &plan, "ngpus", 9).is_some());
+    }
+
+    #[test]
     fn a_job_wide_request_is_for_one_node() {
         let mut profile = sophia();
         profile.job.request = RequestKind::JobWide;
