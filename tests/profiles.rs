@@ -738,6 +738,41 @@ const CASES: &[Case] = &[
         ],
         "RAPIDS 25.08 supports CUDA 12.0-12.9; `>=11.8` names 11.8",
     ),
+    // --- routing queues and queue notes (issue 18 items 1, 3, 4, 13)
+    case(
+        &["check", "--profile", "polaris", "-A", "X", "-q", "prod", "-n", "10", "-t", "06:00:00"],
+        "job.walltime (from command-line flag --walltime): prod is a routing queue and sends 10 nodes to small (10 to 24 nodes, 00:05:00 to 03:00:00), which does not take walltime 06:00:00; fit that row's limits (or choose a size another row takes)",
+    ),
+    case(
+        &["check", "--profile", "polaris", "-A", "X", "-q", "prod", "-n", "30", "-t", "12:00:00"],
+        "prod is a routing queue and sends 30 nodes to medium (25 to 99 nodes, 00:05:00 to 06:00:00), which does not take walltime 12:00:00",
+    ),
+    file(
+        "description: d\nextends: pbs-cpu\nsystem:\n  queues:\n    r:\n      chunk: node\n      chunks: {min: 1, max: 9}\n      walltime: [\"00:01:00\", \"02:00:00\"]\n      routes:\n        - {name: a, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"]}\n        - {name: b, chunks: [4], walltime: [\"03:00:00\", \"01:00:00\"]}\njob: {queue: r, select: 2}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "none of its destinations takes 2 nodes: a (1 nodes, 00:01:00 to 01:00:00) or b (4 nodes, 03:00:00 to 01:00:00); choose a size one of them takes",
+    ),
+    file(
+        "description: d\nextends: pbs-cpu\nsystem:\n  queues:\n    r:\n      chunk: node\n      chunks: {min: 1, max: 9}\n      walltime: [\"00:01:00\", \"02:00:00\"]\n      routes:\n        - {name: b, chunks: [4], walltime: [\"03:00:00\", \"01:00:00\"]}\njob: {queue: r}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "queue b: walltime minimum 03:00:00 is above its maximum 01:00:00",
+    ),
+    warns(
+        &["check", "--profile", "sophia", "-A", "X", "-q", "bigmem", "-n", "1"],
+        "dask-pbs: warning: queue bigmem: ALCF lists bigmem as unavailable until further notice",
+    ),
+    warns(
+        &["check", "--profile", "derecho", "-A", "X", "--env", "/e", "-q", "develop"],
+        "dask-pbs: warning: queue develop: unverified: NCAR's docs disagree",
+    ),
+    warns(
+        &["check", "--profile", "polaris", "-A", "X", "--env", "/e", "-q", "preemptable"],
+        "add job.directives [\"-r y\"] to have PBS rerun the job",
+    ),
+    warns(
+        &["check", "--profile", "derecho", "-A", "X", "--env", "/e", "-q", "preempt"],
+        "dask-pbs: warning: queue preempt: preemptable: the job may be killed",
+    ),
 ];
 
 /// Runs a case; returns its stderr.
@@ -1351,4 +1386,16 @@ fn the_environment_is_one_choice_so_a_venv_profile_over_a_conda_one_needs_no_nul
             .contains("conda activate /home/user/envs/rapids-25.06")
     );
     assert!(!run.stdout.contains("/opt/venvs/dask/bin/activate"));
+}
+
+#[test]
+fn a_job_that_fits_a_row_of_a_routing_queue_passes() {
+    for (n, t) in [("10", "03:00:00"), ("30", "06:00:00"), ("100", "24:00:00")] {
+        let run = dask_pbs(&[
+            "check", "--profile", "polaris", "-A", "X", "--env", "/e", "-q", "prod", "-n", n, "-t", t,
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.starts_with(&format!("ok: {n} nodes")), "{}", run.stdout);
+        assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    }
 }

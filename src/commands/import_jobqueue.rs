@@ -232,6 +232,8 @@ impl Builder<'_> {
             chunk: ChunkKind::Node,
             chunks: Chunks::Range { min: 1, max: 10000 },
             walltime: [Walltime::from_seconds(1), c.walltime],
+            routes: Vec::new(),
+            note: None,
         };
         // With no queue in the config the job has no `-q`; a site still lists one queue, the
         // server's default, for `--queue default` (`-q default`).

@@ -194,6 +194,36 @@ pub struct Queue {
     pub chunks: Chunks,
     /// Shortest and longest walltime, `[min, max]`.
     pub walltime: [Walltime; 2],
+    /// A routing queue's destinations (Polaris `prod`: `small`, `medium`, `large`): the job
+    /// must fit one row's chunk counts and walltimes, or every destination rejects it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<Route>,
+    /// Printed as a warning whenever a job chooses the queue (unavailable, unverified,
+    /// preemptable); the site's own words, with their source in the profile comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One destination of a routing queue: its name (for messages; it cannot be submitted to
+/// directly), the chunk counts and the walltimes it takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub name: String,
+    pub chunks: Chunks,
+    pub walltime: [Walltime; 2],
+}
+
+impl Route {
+    /// "small (10 to 24 nodes, 00:05:00 to 03:00:00)".
+    pub fn describe(&self, unit: &str) -> String {
+        let [min, max] = self.walltime;
+        format!(
+            "{} ({} {unit}, {min} to {max})",
+            self.name,
+            self.chunks.describe()
+        )
+    }
 }
 
 /// A scalar written as text: YAML's `64`, `true` and `"a100"` all become the word

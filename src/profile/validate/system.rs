@@ -95,11 +95,14 @@ fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
                 queue.escape_debug()
             ));
         }
-        let [min, max] = limits.walltime;
-        if min > max {
-            found.push(format!(
-                "queue {queue}: walltime minimum {min} is above its maximum {max}"
-            ));
+        let rows = std::iter::once((queue.as_str(), limits.walltime))
+            .chain(limits.routes.iter().map(|r| (r.name.as_str(), r.walltime)));
+        for (name, [min, max]) in rows {
+            if min > max {
+                found.push(format!(
+                    "queue {name}: walltime minimum {min} is above its maximum {max}"
+                ));
+            }
         }
     }
     found
@@ -115,6 +118,8 @@ mod tests {
             chunk: ChunkKind::Node,
             chunks: Chunks::List(vec![1]),
             walltime: [min.parse().unwrap(), max.parse().unwrap()],
+            routes: Vec::new(),
+            note: None,
         }
     }
 
