@@ -773,6 +773,11 @@ const CASES: &[Case] = &[
         &["check", "--profile", "derecho", "-A", "X", "--env", "/e", "-q", "preempt"],
         "dask-pbs: warning: queue preempt: preemptable: the job may be killed",
     ),
+    file(
+        "description: d\nextends: pbs-cpu\nsystem:\n  account_vars: [PBS_ACCOUNT_X, 1BAD]\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "p.yaml:4:17): `1BAD` is not an environment variable name (letters, digits and _, not starting with a digit)",
+    ),
 ];
 
 /// Runs a case; returns its stderr.
@@ -1398,4 +1403,39 @@ fn a_job_that_fits_a_row_of_a_routing_queue_passes() {
         assert!(run.stdout.starts_with(&format!("ok: {n} nodes")), "{}", run.stdout);
         assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     }
+}
+
+/// NCAR's PBS_ACCOUNT_DERECHO / PBS_ACCOUNT_CASPER supersede PBS_ACCOUNT on their own system
+/// only; DASK_PBS_ACCOUNT and -A still come first.
+#[test]
+fn a_sites_own_account_variables_come_before_pbs_account() {
+    let account = |profile: &str, env: &[(&str, &str)], extra: &[&str]| {
+        let mut cli = DaskPbs::bare();
+        for (k, v) in env {
+            cli = cli.env(k, v);
+        }
+        let mut args = vec!["gen", "--profile", profile, "--env", "/x"];
+        args.extend(extra);
+        let run = cli.args(&args).run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with("#PBS -A "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let both = [("PBS_ACCOUNT", "zzz"), ("PBS_ACCOUNT_DERECHO", "abc"), ("PBS_ACCOUNT_CASPER", "cas")];
+    assert_eq!(account("derecho", &both, &[]), "#PBS -A abc");
+    assert_eq!(account("casper", &both, &[]), "#PBS -A cas");
+    assert_eq!(account("polaris", &both, &[]), "#PBS -A zzz");
+    assert_eq!(account("derecho", &[("PBS_ACCOUNT_DERECHO", "abc")], &[]), "#PBS -A abc");
+    let first = [("DASK_PBS_ACCOUNT", "dpa"), ("PBS_ACCOUNT_DERECHO", "abc")];
+    assert_eq!(account("derecho", &first, &[]), "#PBS -A dpa");
+    assert_eq!(account("derecho", &both, &["-A", "flag"]), "#PBS -A flag");
+    let explain = DaskPbs::bare()
+        .env("PBS_ACCOUNT_DERECHO", "abc")
+        .args(["explain", "--profile", "derecho", "--env", "/x"])
+        .run();
+    assert!(explain.stdout.contains("system.account_vars = [\"PBS_ACCOUNT_DERECHO\"]"), "{}", explain.stdout);
+    assert!(explain.stdout.contains("# environment variable PBS_ACCOUNT_DERECHO"), "{}", explain.stdout);
 }

@@ -274,6 +274,7 @@ section! {
         account_required: bool => replace,
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
+        account_vars: Vec<String> => replace,
         queues: Entries<Queue> => by_key,
     }
 }

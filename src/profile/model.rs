@@ -39,6 +39,9 @@ pub struct System {
     pub account_required: bool,
     pub filesystems_required: bool,
     pub keep: Option<String>,
+    /// The site's own default-account variables (NCAR's `PBS_ACCOUNT_DERECHO`), read after
+    /// `DASK_PBS_ACCOUNT` and before `PBS_ACCOUNT`.
+    pub account_vars: Vec<String>,
     pub queues: IndexMap<String, Queue>,
 }
 

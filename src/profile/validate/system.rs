@@ -21,6 +21,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         account_required,
         filesystems_required,
         keep,
+        account_vars,
         queues,
     } = layer;
     let k = SystemLayer::KEYS;
@@ -47,6 +48,18 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
     if let Some(message) = set(&keep).and_then(keep_problem) {
         p.at(k.keep, message);
     }
+    let account_vars = take(account_vars, k.account_vars, p);
+    for var in account_vars.iter().flatten() {
+        if !is_variable_name(var) {
+            p.at(
+                k.account_vars,
+                format!(
+                    "`{}` is not an environment variable name (letters, digits and _, not starting with a digit)",
+                    var.escape_debug()
+                ),
+            );
+        }
+    }
     let queues = take(queues, k.queues, p).map(remaining);
     for message in queues.as_ref().map(queue_problems).unwrap_or_default() {
         p.at(k.queues, message);
@@ -69,8 +82,18 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         account_required: account_required?,
         filesystems_required: filesystems_required?,
         keep: keep?,
+        account_vars: account_vars?,
         queues: queues?,
     })
+}
+
+/// A name the environment can hold and the shell can read: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `qsub -k` takes letters of e, o, d, n.
