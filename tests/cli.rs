@@ -414,7 +414,7 @@ fn explain_gives_every_origin() {
     ));
     assert!(row(
         "job.queue = \"by-gpu\" ",
-        "built-in profile sophia, line 22"
+        "built-in profile sophia, line 29"
     ));
     assert!(
         out.lines()
