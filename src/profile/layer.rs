@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, Word, WorkerKind,
+    CustomLauncher, GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, Word, WorkerKind,
     WorkersPer,
 };
 use crate::walltime::Walltime;
@@ -275,6 +275,9 @@ section! {
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
         account_vars: Vec<String> => replace,
+        launcher: Option<CustomLauncher> => replace,
+        launcher_args: Vec<String> => replace,
+        shell: String => replace,
         queues: Entries<Queue> => by_key,
     }
 }
@@ -305,6 +308,8 @@ section! {
         vars: Entries<Word> => by_key,
         setup: Vec<String> => replace,
         prologue: Vec<String> => replace,
+        tmpdir: Option<String> => replace,
+        proxy: Option<String> => replace,
     }
 }
 

@@ -31,7 +31,15 @@ macro_rules! choice {
 
 choice! {
     /// The MPI launcher of a site: decides the `mpiexec` syntax and the local-rank variable.
-    MpiFlavour { OpenMpi = "openmpi", Mpich = "mpich", CrayPals = "cray-pals" }
+    MpiFlavour {
+        OpenMpi = "openmpi",
+        Mpich = "mpich",
+        CrayPals = "cray-pals",
+        /// HPE (SGI) MPT: `mpiexec -np N`, hosts and ranks per node from PBS's node file.
+        HpeMpt = "hpe-mpt",
+        /// Intel MPI: hydra's options as MPICH, its own `--version`.
+        IntelMpi = "intel-mpi",
+    }
 }
 
 choice! {
@@ -224,6 +232,17 @@ impl Route {
             self.chunks.describe()
         )
     }
+}
+
+/// A launcher a profile defines itself (`system.launcher`): its words up to the program,
+/// with the placeholders `{nranks}`, `{ranks_per_node}`, `{hostfile}`, and the variables
+/// that give a rank its index on its node.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomLauncher {
+    pub words: Vec<String>,
+    #[serde(default)]
+    pub local_rank_vars: Vec<String>,
 }
 
 /// A scalar written as text: YAML's `64`, `true` and `"a100"` all become the word

@@ -116,7 +116,7 @@ fn check(dask: &Dask, p: &mut Problems) {
 
 /// `dask.local_directory` may name environment variables as `$NAME` or `${NAME}` (the worker
 /// expands them on the node); any other `$` or a backtick would be shell code.
-fn variable_problem(dir: &str) -> Option<String> {
+pub(super) fn variable_problem(dir: &str) -> Option<String> {
     let name_len = |s: &str| {
         s.char_indices()
             .take_while(|(i, c)| {

@@ -12,6 +12,7 @@ mod dask;
 mod env;
 mod environment;
 mod job;
+mod launcher;
 mod node;
 mod rapids;
 mod request;
@@ -219,6 +220,7 @@ pub fn resolve(
         node::check(&profile, &mut p);
         workers::check(&profile, &mut p);
     }
+    launcher::check(&profile, &mut p);
     sizes::check(&profile, &mut p);
     environment::check(&profile, demands, &mut p);
     if p.found.is_empty() {

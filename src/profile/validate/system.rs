@@ -22,6 +22,9 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         filesystems_required,
         keep,
         account_vars,
+        launcher,
+        launcher_args,
+        shell,
         queues,
     } = layer;
     let k = SystemLayer::KEYS;
@@ -60,6 +63,12 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
             );
         }
     }
+    let launcher = take(launcher, k.launcher, p);
+    let launcher_args = take(launcher_args, k.launcher_args, p);
+    let shell = take(shell, k.shell, p);
+    if let Some(message) = shell.as_deref().and_then(shell_problem) {
+        p.at(k.shell, message);
+    }
     let queues = take(queues, k.queues, p).map(remaining);
     for message in queues.as_ref().map(queue_problems).unwrap_or_default() {
         p.at(k.queues, message);
@@ -83,17 +92,39 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         filesystems_required: filesystems_required?,
         keep: keep?,
         account_vars: account_vars?,
+        launcher: launcher?,
+        launcher_args: launcher_args?,
+        shell: shell?,
         queues: queues?,
     })
 }
 
 /// A name the environment can hold and the shell can read: `[A-Za-z_][A-Za-z0-9_]*`.
-fn is_variable_name(name: &str) -> bool {
+pub(super) fn is_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The `#!` line: an absolute interpreter path and at most one option word (the kernel passes
+/// the rest as one argument), printable text only.
+fn shell_problem(shell: &str) -> Option<String> {
+    let words: Vec<&str> = shell.split(' ').collect();
+    let plain = |w: &str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._+-".contains(c))
+    };
+    let bash = words[0].starts_with('/') && words[0].rsplit('/').next() == Some("bash");
+    let ok = words.len() <= 2 && bash && words.iter().all(|w| plain(w));
+    (!ok).then(|| {
+        format!(
+            "`{}` is not an interpreter line: the scripts are bash: write bash's absolute path and at most one option, e.g. /bin/bash -l",
+            shell.escape_debug()
+        )
+    })
 }
 
 /// `qsub -k` takes letters of e, o, d, n.
