@@ -778,6 +778,43 @@ const CASES: &[Case] = &[
         &["check", "--profile", "p", "--env", "/e"],
         "p.yaml:4:17): `1BAD` is not an environment variable name (letters, digits and _, not starting with a digit)",
     ),
+    // --- launchers (issue 14 item 3) and the shell, proxy (issue 18 items 7, 8)
+    case(
+        &["check", "--profile", "pbs-cpu", "--env", "/e", "--set", "system.launcher={words: []}"],
+        "system.launcher (from command-line flag --set system.launcher={words: []}): has no words; give the launcher command, e.g. [srun, -n, \"{nranks}\"]",
+    ),
+    case(
+        &["check", "--profile", "pbs-cpu", "--env", "/e", "--set", "system.launcher={words: [srun, -n, \"{ranks}\"], local_rank_vars: [SLURM_LOCALID, 9X]}"],
+        "launcher word `{ranks}` has the unknown placeholder `ranks`; known: {nranks}, {ranks_per_node}, {hostfile}",
+    ),
+    case(
+        &["check", "--profile", "pbs-cpu", "--env", "/e", "--set", "system.launcher={words: [srun], local_rank_vars: [9X]}"],
+        "local-rank variable `9X` is not an environment variable name",
+    ),
+    case(
+        &["check", "--profile", "pbs-cpu", "--env", "/e", "--set", "system.launcher_args=[\"--bind={depth}\"]"],
+        "system.launcher_args (from command-line flag --set system.launcher_args=[\"--bind={depth}\"]): launcher word `--bind={depth}` has the unknown placeholder `depth`",
+    ),
+    case(
+        &["check", "--profile", "polaris", "-A", "X", "--env", "/e", "--set", "system.launcher={words: [mpiexec, -n, \"{nranks}\"]}"],
+        "system.launcher (from command-line flag --set system.launcher={words: [mpiexec, -n, \"{nranks}\"]}): names no local_rank_vars, so the 4 ranks on a node cannot tell themselves apart (each would take GPU 0 and the same name); name the launcher's local-rank variable, or use one rank per node (dask.workers_per: node)",
+    ),
+    case(
+        &["check", "--profile", "polaris", "-A", "X", "--env", "/e", "--set", "system.mpi=hpe-mpt"],
+        "system.mpi is hpe-mpt, whose mpiexec places ranks from PBS's node file: set job.resources.mpiprocs to 4 (the ranks per node), or use one rank per node (dask.workers_per: node)",
+    ),
+    case(
+        &["check", "--profile", "sophia", "-A", "X", "--set", "env.proxy=proxy:3128"],
+        "env.proxy (from command-line flag --set env.proxy=proxy:3128): `proxy:3128` is not a proxy URL; write it as http://host:port",
+    ),
+    case(
+        &["check", "--profile", "sophia", "-A", "X", "--set", "system.shell=/bin/sh"],
+        "system.shell (from command-line flag --set system.shell=/bin/sh): `/bin/sh` is not an interpreter line: the scripts are bash: write bash's absolute path and at most one option, e.g. /bin/bash -l",
+    ),
+    case(
+        &["check", "--profile", "sophia", "-A", "X", "--set", "env.tmpdir=/s/$(id)"],
+        "env.tmpdir (from command-line flag --set env.tmpdir=/s/$(id)): `/s/$(id)` holds shell code",
+    ),
 ];
 
 /// Runs a case; returns its stderr.
@@ -1016,7 +1053,7 @@ fn launcher_and_rank_variable_follow_the_mpi_flavour() {
             .contains("mpiexec -n \"$dask_pbs_nranks\" --ppn 4 --hostfile \"$dask_pbs_hostfile\"")
     );
     assert!(polaris.contains(
-        "for var in DASK_PBS_LOCAL_RANK PMI_LOCAL_RANK PALS_LOCAL_RANKID OMPI_COMM_WORLD_LOCAL_RANK MPI_LOCALRANKID; do"
+        "for var in DASK_PBS_LOCAL_RANK PMI_LOCAL_RANK PALS_LOCAL_RANKID OMPI_COMM_WORLD_LOCAL_RANK MPI_LOCALRANKID MPT_LRANK; do"
     ));
     assert!(
         polaris.contains("#PBS -l place=scatter\n")

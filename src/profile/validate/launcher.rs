@@ -77,10 +77,15 @@ fn word_problem(word: &str) -> Option<String> {
         Err(message) => return Some(message),
     };
     parts.into_iter().find_map(|part| match part {
-        Part::Placeholder(name) if !mpi::PLACEHOLDERS.contains(&name) => Some(format!(
-            "launcher word `{}` has the unknown placeholder {{{name}}}; known: {{nranks}}, {{ranks_per_node}}, {{hostfile}}",
-            word.escape_debug()
-        )),
+        Part::Placeholder(name) if !mpi::PLACEHOLDERS.contains(&name) => {
+            let known: Vec<String> = mpi::PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect();
+            Some(format!(
+                "launcher word `{}` has the unknown placeholder `{}`; known: {}",
+                word.escape_debug(),
+                name.escape_debug(),
+                known.join(", ")
+            ))
+        }
         _ => None,
     })
 }
