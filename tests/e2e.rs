@@ -783,7 +783,10 @@ fn run_with_impi(name: &str, extra: &[&str]) {
     let job = PbsJob::new(name);
     job.nodefile(1);
     let mut args = cpu_args(&venv, 2);
-    let prologue = format!("env.prologue=[\"export PATH={}/bin:$PATH\"]", impi.display());
+    let prologue = format!(
+        "env.prologue=[\"export PATH={}/bin:$PATH\"]",
+        impi.display()
+    );
     args.extend(["--set".to_string(), prologue]);
     // One host starts its ranks without a launcher unless told to use it.
     args.extend(["--set", "dask.launch=mpi"].map(String::from));
@@ -792,8 +795,13 @@ fn run_with_impi(name: &str, extra: &[&str]) {
     let script = job.render("job", &strs(&args));
     let done = job.run(&script, Duration::from_secs(120));
     assert_eq!(done.status, Some(0), "{}", done.output());
-    assert!(done.stdout.contains("RESULT 2 1000000"), "{}", done.output());
-    let launcher = std::fs::read_to_string(job.job_dir().join("logs/launcher.log")).unwrap_or_default();
+    assert!(
+        done.stdout.contains("RESULT 2 1000000"),
+        "{}",
+        done.output()
+    );
+    let launcher =
+        std::fs::read_to_string(job.job_dir().join("logs/launcher.log")).unwrap_or_default();
     assert!(!launcher.contains("cannot tell which MPI"), "{launcher}");
     assert_clean(&job, &done);
 }
@@ -840,7 +848,8 @@ print(\"TMPDIRS\", sorted(set(c.run(lambda: os.environ[\"TMPDIR\"]).values())))'
     assert_eq!(done.status, Some(0), "{}", done.output());
     let tmp = job.submit_dir().join("tmp-tmpdir");
     assert!(
-        done.stdout.contains(&format!("TMPDIRS ['{}']", tmp.display())),
+        done.stdout
+            .contains(&format!("TMPDIRS ['{}']", tmp.display())),
         "{}",
         done.output()
     );
@@ -862,12 +871,25 @@ fn mpt_local_rank_picks_a_gpu_and_no_variable_is_an_error() {
         let job = PbsJob::new("mpt");
         let wrapper = job.render(
             "worker",
-            &["--profile", "polaris", "--env", "/unused", "--set", "system.mpi=hpe-mpt", "--set", "job.resources.mpiprocs=4"],
+            &[
+                "--profile",
+                "polaris",
+                "--env",
+                "/unused",
+                "--set",
+                "system.mpi=hpe-mpt",
+                "--set",
+                "job.resources.mpiprocs=4",
+            ],
         );
         let dir = job.path("jobdir");
         std::fs::create_dir_all(dir.join("logs")).unwrap();
         std::fs::write(dir.join("scheduler.json"), "{}").unwrap();
-        std::fs::write(dir.join("env.sh"), format!("export PATH={}/bin:$PATH\n", venv.display())).unwrap();
+        std::fs::write(
+            dir.join("env.sh"),
+            format!("export PATH={}/bin:$PATH\n", venv.display()),
+        )
+        .unwrap();
         let mut cmd = job.command(
             "bash",
             &[&wrapper.display().to_string(), &dir.display().to_string()],
@@ -882,7 +904,10 @@ fn mpt_local_rank_picks_a_gpu_and_no_variable_is_an_error() {
             .unwrap()
             .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
             .collect();
-        assert!(logs.contains(expected), "{vars:?}: expected {expected} in\n{logs}");
+        assert!(
+            logs.contains(expected),
+            "{vars:?}: expected {expected} in\n{logs}"
+        );
         if vars.is_empty() {
             assert_eq!(out.status.code(), Some(1), "{logs}");
         }

@@ -30,7 +30,16 @@ fn alcf_and_ncar_scripts_start_a_login_shell() {
     let job = render(&["--profile", "pbs-cpu", "--env", "/e"]);
     assert!(job.starts_with("#!/bin/bash\n"), "{job}");
     // Still the module-system fallback for non-login shells.
-    let job = render(&["--profile", "polaris", "-A", "X", "--env", "/e", "--set", "system.shell=/usr/bin/bash"]);
+    let job = render(&[
+        "--profile",
+        "polaris",
+        "-A",
+        "X",
+        "--env",
+        "/e",
+        "--set",
+        "system.shell=/usr/bin/bash",
+    ]);
     assert!(job.starts_with("#!/usr/bin/bash\n") && job.contains("/etc/profile.d/lmod.sh"));
 }
 
@@ -42,12 +51,21 @@ fn polaris_binds_ranks_and_sets_tmpdir() {
         launch_line(&job),
         "mpiexec -n \"$dask_pbs_nranks\" --ppn 4 --hostfile \"$dask_pbs_hostfile\" --depth=8 --cpu-bind depth \"$dask_pbs_dir/dask_start_worker.sh\" \"$dask_pbs_dir\" \\"
     );
-    assert!(job.contains("TMPDIR=$(dask_pbs_expand_tmpdir /tmp)"), "{job}");
-    assert!(job.contains("CONDA_PREFIX TMPDIR; do"), "remote ranks get TMPDIR:\n{job}");
+    assert!(
+        job.contains("TMPDIR=$(dask_pbs_expand_tmpdir /tmp)"),
+        "{job}"
+    );
+    assert!(
+        job.contains("CONDA_PREFIX TMPDIR; do"),
+        "remote ranks get TMPDIR:\n{job}"
+    );
     let derecho = render(&["--profile", "derecho", "-A", "X", "--env", "/e"]);
     assert!(derecho.contains("TMPDIR=$(dask_pbs_expand_tmpdir '${SCRATCH}/temp')"));
     let plain = render(&["--profile", "pbs-cpu", "--env", "/e"]);
-    assert!(!plain.contains("TMPDIR="), "no env.tmpdir, no TMPDIR:\n{plain}");
+    assert!(
+        !plain.contains("TMPDIR="),
+        "no env.tmpdir, no TMPDIR:\n{plain}"
+    );
 }
 
 /// 18.8: ALCF's conda script exports the documented proxy; a site with none says where to run.
@@ -61,7 +79,9 @@ fn alcf_conda_script_uses_the_proxy() {
         );
     }
     let conda = render(&["conda", "--profile", "derecho", "--env", "/e"]);
-    assert!(!conda.contains("proxy=") && conda.contains("# Run it where the internet is reachable"));
+    assert!(
+        !conda.contains("proxy=") && conda.contains("# Run it where the internet is reachable")
+    );
 }
 
 /// 18.12: a CPU environment gets neither RAPIDS' channels nor the CUDA advice.
@@ -72,7 +92,10 @@ fn cpu_conda_has_no_rapids_channels_or_cuda_advice() {
         conda.contains("conda create -y -p /e -c conda-forge python=3.11 dask distributed\n"),
         "{conda}"
     );
-    assert!(!conda.contains("rapidsai") && !conda.contains("nvidia"), "{conda}");
+    assert!(
+        !conda.contains("rapidsai") && !conda.contains("nvidia"),
+        "{conda}"
+    );
     let gpu = render(&["conda", "--profile", "polaris", "--env", "/e"]);
     assert!(gpu.contains("-c rapidsai") && gpu.contains("check with nvidia-smi"));
 }
@@ -89,7 +112,16 @@ fn pbs_cpu_scatters_its_chunks() {
 /// quotes its literal words.
 #[test]
 fn each_launcher_renders_its_documented_syntax() {
-    let base = ["--profile", "polaris", "-A", "X", "--env", "/e", "--set", "system.launcher_args=[]"];
+    let base = [
+        "--profile",
+        "polaris",
+        "-A",
+        "X",
+        "--env",
+        "/e",
+        "--set",
+        "system.launcher_args=[]",
+    ];
     let line = |extra: &[&str]| {
         let mut args: Vec<&str> = base.to_vec();
         args.extend(extra);
@@ -98,7 +130,12 @@ fn each_launcher_renders_its_documented_syntax() {
         l[..l.find(" \"$dask_pbs_dir/dask_start_worker.sh\"").unwrap()].to_string()
     };
     assert_eq!(
-        line(&["--set", "system.mpi=hpe-mpt", "--set", "job.resources.mpiprocs=4"]),
+        line(&[
+            "--set",
+            "system.mpi=hpe-mpt",
+            "--set",
+            "job.resources.mpiprocs=4"
+        ]),
         "mpiexec -np \"$dask_pbs_nranks\""
     );
     assert_eq!(
@@ -106,15 +143,36 @@ fn each_launcher_renders_its_documented_syntax() {
         "mpiexec -n \"$dask_pbs_nranks\" -ppn 4 -f \"$dask_pbs_hostfile\""
     );
     assert_eq!(
-        line(&["--set", "system.launcher={words: [srun, -n, \"{nranks}\", \"--ntasks-per-node={ranks_per_node}\", \"--x=a b\"], local_rank_vars: [SLURM_LOCALID]}"]),
+        line(&[
+            "--set",
+            "system.launcher={words: [srun, -n, \"{nranks}\", \"--ntasks-per-node={ranks_per_node}\", \"--x=a b\"], local_rank_vars: [SLURM_LOCALID]}"
+        ]),
         "srun -n \"$dask_pbs_nranks\" --ntasks-per-node=4 '--x=a b'"
     );
     // The profile's own launcher's variables only, and no flavour check of its --version.
-    let job = render(&[&base[..], &["--set", "system.launcher={words: [srun], local_rank_vars: [SLURM_LOCALID]}"]].concat());
+    let job = render(
+        &[
+            &base[..],
+            &[
+                "--set",
+                "system.launcher={words: [srun], local_rank_vars: [SLURM_LOCALID]}",
+            ],
+        ]
+        .concat(),
+    );
     assert!(job.contains("for var in DASK_PBS_LOCAL_RANK SLURM_LOCALID; do"));
-    assert!(!job.contains("found=") && job.contains("the profile's own launcher"), "{job}");
+    assert!(
+        !job.contains("found=") && job.contains("the profile's own launcher"),
+        "{job}"
+    );
     // One rank per node needs no variable.
     ok(&[
-        "check", "--profile", "pbs-cpu", "--env", "/e", "--set", "system.launcher={words: [srun, -n, \"{nranks}\"]}",
+        "check",
+        "--profile",
+        "pbs-cpu",
+        "--env",
+        "/e",
+        "--set",
+        "system.launcher={words: [srun, -n, \"{nranks}\"]}",
     ]);
 }

@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
 use super::types::{
-    CustomLauncher, GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, Word, WorkerKind,
-    WorkersPer,
+    CustomLauncher, GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, Word,
+    WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 

@@ -5,7 +5,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::types::{
-    CustomLauncher, GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security, WorkerKind, WorkersPer,
+    CustomLauncher, GpuOrder, Launch, MpiFlavour, Protocol, Queue, RequestKind, Security,
+    WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 

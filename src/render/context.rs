@@ -123,7 +123,11 @@ impl Mpi {
             // The profile's own launcher: its variables only, guessing none.
             Some(custom) => (
                 custom.words.clone(),
-                [vec![mpi::LOCAL_RANK_VAR.to_string()], custom.local_rank_vars.clone()].concat(),
+                [
+                    vec![mpi::LOCAL_RANK_VAR.to_string()],
+                    custom.local_rank_vars.clone(),
+                ]
+                .concat(),
                 Vec::new(),
             ),
             None => (

@@ -2,8 +2,8 @@
 
 use indexmap::IndexMap;
 
-use super::words::{is_identifier, text_problem};
 use super::dask::variable_problem;
+use super::words::{is_identifier, text_problem};
 use super::{Problems, take};
 use crate::profile::layer::{EnvLayer, remaining};
 use crate::profile::model::Env;

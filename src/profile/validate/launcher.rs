@@ -13,7 +13,10 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     let system = &profile.system;
     if let Some(custom) = &system.launcher {
         if custom.words.is_empty() {
-            p.at(k.launcher, "has no words; give the launcher command, e.g. [srun, -n, \"{nranks}\"]");
+            p.at(
+                k.launcher,
+                "has no words; give the launcher command, e.g. [srun, -n, \"{nranks}\"]",
+            );
         }
         for message in custom.words.iter().filter_map(|w| word_problem(w)) {
             p.at(k.launcher, message);
@@ -33,7 +36,12 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     for message in system.launcher_args.iter().filter_map(|w| word_problem(w)) {
         p.at(k.launcher_args, message);
     }
-    if profile.job.queue.as_ref().is_none_or(|q| system.queues.contains_key(q)) {
+    if profile
+        .job
+        .queue
+        .as_ref()
+        .is_none_or(|q| system.queues.contains_key(q))
+    {
         layout_rules(profile, &k, p);
     }
 }
@@ -78,7 +86,10 @@ fn word_problem(word: &str) -> Option<String> {
     };
     parts.into_iter().find_map(|part| match part {
         Part::Placeholder(name) if !mpi::PLACEHOLDERS.contains(&name) => {
-            let known: Vec<String> = mpi::PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect();
+            let known: Vec<String> = mpi::PLACEHOLDERS
+                .iter()
+                .map(|p| format!("{{{p}}}"))
+                .collect();
             Some(format!(
                 "launcher word `{}` has the unknown placeholder `{}`; known: {}",
                 word.escape_debug(),
