@@ -955,6 +955,18 @@ const CASES: &[Case] = &[
         ],
         "env.tmpdir (from command-line flag --set env.tmpdir=/s/$(id)): `/s/$(id)` holds shell code",
     ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher={words: [\"{nranks}\"]}",
+        ],
+        "the first word `{nranks}` must be the launcher program (a name or path: letters, digits and /._+-)",
+    ),
 ];
 
 /// Runs a case; returns its stderr.

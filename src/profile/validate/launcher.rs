@@ -2,6 +2,7 @@
 //! fill only the placeholders the job knows, and ranks on one node can tell themselves apart.
 
 use super::Problems;
+use super::words::text_problem;
 use crate::mpi::{self, Part};
 use crate::plan::Plan;
 use crate::profile::layer::SystemKeys;
@@ -16,6 +17,17 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             p.at(
                 k.launcher,
                 "has no words; give the launcher command, e.g. [srun, -n, \"{nranks}\"]",
+            );
+        }
+        if let Some(program) = custom.words.first()
+            && !is_program(program)
+        {
+            p.at(
+                k.launcher,
+                format!(
+                    "the first word `{}` must be the launcher program (a name or path: letters, digits and /._+-)",
+                    program.escape_debug()
+                ),
             );
         }
         for message in custom.words.iter().filter_map(|w| word_problem(w)) {
@@ -78,8 +90,20 @@ fn layout_rules(profile: &Profile, k: &SystemKeys, p: &mut Problems) {
     }
 }
 
+/// `srun`, `/opt/pbs/bin/mpiexec`: a word the shell runs as a command, nothing it expands.
+fn is_program(word: &str) -> bool {
+    !word.is_empty()
+        && !word.starts_with('-')
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._+-".contains(c))
+}
+
 /// A launcher word whose placeholders the job cannot fill.
 fn word_problem(word: &str) -> Option<String> {
+    if let Some(message) = text_problem(word) {
+        return Some(message.to_string());
+    }
     let parts = match mpi::split_word(word) {
         Ok(parts) => parts,
         Err(message) => return Some(message),
