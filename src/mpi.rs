@@ -15,6 +15,7 @@ const ALL_LOCAL_RANK_VARS: &[&str] = &[
     "PMI_LOCAL_RANK",
     "PALS_LOCAL_RANKID",
     "MPI_LOCALRANKID",
+    "MPT_LRANK",
 ];
 
 /// The local rank of a rank the job starts itself (one host, no launcher); the wrapper reads
@@ -81,17 +82,46 @@ const CRAY_PALS: Launcher = Launcher {
     hostfile_slots: false,
 };
 
+// HPE MPT's mpiexec (mpiexec_mpt) takes its hosts and the ranks of each from PBS's node
+// file (`mpiprocs` of each chunk), not from a hostfile: validation requires mpiprocs to be
+// the ranks per node. MPT_LRANK is MPT's local rank (LAMMPS' GPU package docs: "MPT_LRANK
+// (HPE MPI)"; NAS's HECC pages launch with `mpiexec -np N`).
+const HPE_MPT: Launcher = Launcher {
+    launch: &["mpiexec", "-np", "{nranks}"],
+    local_rank_vars: &["MPT_LRANK"],
+    hostfile_slots: false,
+};
+
+// Intel MPI's mpiexec is hydra's (Intel MPI Library developer reference: `-n`, `-ppn`, `-f`);
+// it sets MPI_LOCALRANKID.
+const INTEL_MPI: Launcher = Launcher {
+    launch: &[
+        "mpiexec",
+        "-n",
+        "{nranks}",
+        "-ppn",
+        "{ranks_per_node}",
+        "-f",
+        "{hostfile}",
+    ],
+    local_rank_vars: &["MPI_LOCALRANKID"],
+    hostfile_slots: false,
+};
+
 /// What `mpiexec --version` prints, by flavour: the job checks the `mpiexec` on PATH against
 /// the profile's `system.mpi` before launching (a PALS line run by OpenMPI's mpiexec would
 /// otherwise read as a worker failure). Intel MPI's mpiexec is hydra's and takes MPICH's
-/// options, so it counts as `mpich`. OpenMPI 4 prints "mpiexec (OpenRTE) 4.1.4" and its
+/// options, so the two accept each other (`compatible`); Intel's mark comes before hydra's.
+/// HPE MPT's marks are unverified (no MPT here to ask). OpenMPI 4 prints "mpiexec (OpenRTE) 4.1.4" and its
 /// open-mpi.org address; OpenMPI 5 "mpiexec (Open MPI) 5.0.x".
 pub const VERSION_MARKS: &[(&str, MpiFlavour)] = &[
     ("Open MPI", MpiFlavour::OpenMpi),
     ("OpenRTE", MpiFlavour::OpenMpi),
     ("open-mpi.org", MpiFlavour::OpenMpi),
+    ("Intel(R) MPI", MpiFlavour::IntelMpi),
     ("HYDRA", MpiFlavour::Mpich),
-    ("Intel(R) MPI", MpiFlavour::Mpich),
+    ("HPE MPT", MpiFlavour::HpeMpt),
+    ("SGI MPT", MpiFlavour::HpeMpt),
     ("PALS", MpiFlavour::CrayPals),
     ("Cray", MpiFlavour::CrayPals),
 ];
@@ -102,8 +132,26 @@ pub fn launcher(flavour: MpiFlavour) -> &'static Launcher {
         MpiFlavour::OpenMpi => &OPENMPI,
         MpiFlavour::Mpich => &MPICH,
         MpiFlavour::CrayPals => &CRAY_PALS,
+        MpiFlavour::HpeMpt => &HPE_MPT,
+        MpiFlavour::IntelMpi => &INTEL_MPI,
     }
 }
+
+/// Whether an mpiexec of flavour `found` runs the launch line of flavour `wanted`: MPICH's
+/// and Intel MPI's hydra take the same options and set the same local-rank variable.
+pub fn compatible(wanted: MpiFlavour, found: MpiFlavour) -> bool {
+    use MpiFlavour::{IntelMpi, Mpich};
+    wanted == found || matches!((wanted, found), (Mpich, IntelMpi) | (IntelMpi, Mpich))
+}
+
+/// Every flavour, for tests and messages.
+pub const FLAVOURS: &[MpiFlavour] = &[
+    MpiFlavour::OpenMpi,
+    MpiFlavour::Mpich,
+    MpiFlavour::CrayPals,
+    MpiFlavour::HpeMpt,
+    MpiFlavour::IntelMpi,
+];
 
 impl Launcher {
     /// The local-rank variables in the order the wrapper should try them.
@@ -165,12 +213,19 @@ mod tests {
         assert_eq!(pals.all_local_rank_vars()[1], "PMI_LOCAL_RANK");
         let hydra = launcher(MpiFlavour::Mpich);
         assert!(hydra.launch.contains(&"-ppn"));
-        assert_eq!(hydra.all_local_rank_vars().len(), 5);
+        assert_eq!(hydra.all_local_rank_vars().len(), 6);
+        let mpt = launcher(MpiFlavour::HpeMpt);
+        assert_eq!(mpt.launch, ["mpiexec", "-np", "{nranks}"]);
+        assert_eq!(mpt.all_local_rank_vars()[1], "MPT_LRANK");
+        let intel = launcher(MpiFlavour::IntelMpi);
+        assert_eq!(intel.all_local_rank_vars()[1], "MPI_LOCALRANKID");
+        assert!(compatible(MpiFlavour::Mpich, MpiFlavour::IntelMpi));
+        assert!(!compatible(MpiFlavour::OpenMpi, MpiFlavour::Mpich));
     }
 
     #[test]
     fn every_placeholder_of_every_launcher_is_known() {
-        for flavour in [MpiFlavour::OpenMpi, MpiFlavour::Mpich, MpiFlavour::CrayPals] {
+        for &flavour in FLAVOURS {
             for word in launcher(flavour).launch {
                 for part in split_word(word).unwrap() {
                     if let Part::Placeholder(name) = part {

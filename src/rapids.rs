@@ -165,6 +165,10 @@ pub fn conda_create(
         if channel == "nvidia" && !wants_nvidia_channel(&rapids.version) {
             continue;
         }
+        // CPU workers install no RAPIDS and no CUDA: their channels add nothing.
+        if !gpu && ["rapidsai", "nvidia"].contains(&channel.as_str()) {
+            continue;
+        }
         create.extend(["-c".into(), channel.clone()]);
     }
     if gpu {

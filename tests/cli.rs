@@ -11,7 +11,7 @@ fn gen_prints_the_job_on_stdout_and_nothing_else() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.starts_with(
-            "#!/bin/bash\n#PBS -N dask\n#PBS -q by-gpu\n#PBS -A X\n#PBS -l select=2\n"
+            "#!/bin/bash -l\n#PBS -N dask\n#PBS -q by-gpu\n#PBS -A X\n#PBS -l select=2\n"
         ),
         "{}",
         run.stdout
@@ -66,7 +66,7 @@ fn interactive_asks_for_the_same_resources_as_the_guide() {
         assert!(out.contains(part), "{part} missing from {out}");
     }
     // A script (gen all writes it executable): shebang, comments, then the one command.
-    assert!(out.starts_with("#!/bin/bash\n"), "{out}");
+    assert!(out.starts_with("#!/bin/bash -l\n"), "{out}");
     let commands: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(commands.len(), 1, "{out}");
     assert!(commands[0].starts_with("qsub -I "));
@@ -414,7 +414,7 @@ fn explain_gives_every_origin() {
     ));
     assert!(row(
         "job.queue = \"by-gpu\" ",
-        "built-in profile sophia, line 22"
+        "built-in profile sophia, line 30"
     ));
     assert!(
         out.lines()
@@ -445,7 +445,7 @@ fn explain_fits_100_columns_with_one_line_per_leaf() {
     assert_eq!(walltime.len(), 1, "{out}");
     assert!(
         walltime[0].starts_with(r#"system.queues.by-gpu.walltime = ["00:05:00", "24:00:00"] "#)
-            && walltime[0].ends_with("# built-in profile sophia, line 17"),
+            && walltime[0].ends_with("# built-in profile sophia, line 18"),
         "{}",
         walltime[0]
     );

@@ -755,3 +755,154 @@ fn h_a_local_directory_with_a_variable_is_expanded_on_the_node() {
     assert!(!entries.is_empty(), "nothing in {}", spill.display());
     assert_clean(&job, &done);
 }
+
+/// Intel MPI's prefix (tests/run.sh installs PyPI impi-rt there), when this run has one.
+fn impi() -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(std::env::var_os("DASK_PBS_E2E_IMPI")?);
+    if dir.join("bin/mpiexec").is_file() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: DASK_PBS_E2E_IMPI has no bin/mpiexec");
+        None
+    }
+}
+
+/// Runs the CPU job through Intel MPI's mpiexec (on PATH through env.prologue only), with
+/// `extra` settings; two workers must come up and compute.
+fn run_with_impi(name: &str, extra: &[&str]) {
+    let Some(venv) = prerequisites() else { return };
+    let Some(impi) = impi() else { return };
+    let _serial = serial();
+    let job = PbsJob::new(name);
+    job.nodefile(1);
+    let mut args = cpu_args(&venv, 2);
+    let prologue = format!(
+        "env.prologue=[\"export PATH={}/bin:$PATH\"]",
+        impi.display()
+    );
+    args.extend(["--set".to_string(), prologue]);
+    // One host starts its ranks without a launcher unless told to use it.
+    args.extend(["--set", "dask.launch=mpi"].map(String::from));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--run".to_string(), payload(2)]);
+    let script = job.render("job", &strs(&args));
+    let done = job.run(&script, Duration::from_secs(120));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(
+        done.stdout.contains("RESULT 2 1000000"),
+        "{}",
+        done.output()
+    );
+    let launcher =
+        std::fs::read_to_string(job.job_dir().join("logs/launcher.log")).unwrap_or_default();
+    assert!(!launcher.contains("cannot tell which MPI"), "{launcher}");
+    assert_clean(&job, &done);
+}
+
+/// Issue 14.3: `system.mpi: intel-mpi` launches through Intel MPI's own mpiexec (`-n -ppn -f`),
+/// which the flavour check recognises.
+#[test]
+fn intel_mpi_launches_the_workers_for_real() {
+    run_with_impi("impi", &["--set", "system.mpi=intel-mpi"]);
+}
+
+/// Issue 14.3: a profile's own launcher (words with placeholders, its local-rank variable)
+/// brings the workers up with no template change.
+#[test]
+fn a_profiles_own_launcher_launches_the_workers_for_real() {
+    run_with_impi(
+        "custom",
+        &[
+            "--set",
+            "system.launcher={words: [mpiexec, -n, \"{nranks}\", -ppn, \"{ranks_per_node}\", -f, \"{hostfile}\"], local_rank_vars: [MPI_LOCALRANKID]}",
+        ],
+    );
+}
+
+/// Issue 18.6: env.tmpdir (with variables expanded on the node) is the workers' TMPDIR, and
+/// Dask spills under it.
+#[test]
+fn tmpdir_is_the_workers_and_dask_spills_under_it() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let job = PbsJob::new("tmpdir");
+    job.nodefile(2);
+    let mut args = cpu_args(&venv, 2);
+    let check = "python -c 'import os; from dask.distributed import Client; \
+c = Client(scheduler_file=os.environ[\"DASK_SCHEDULER_FILE\"]); \
+print(\"TMPDIRS\", sorted(set(c.run(lambda: os.environ[\"TMPDIR\"]).values())))'";
+    args.extend([
+        "--set".to_string(),
+        "env.tmpdir=${PBS_O_WORKDIR}/tmp-$PBS_JOBNAME".to_string(),
+        "--run".to_string(),
+        check.to_string(),
+    ]);
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    let tmp = job.submit_dir().join("tmp-tmpdir");
+    assert!(
+        done.stdout
+            .contains(&format!("TMPDIRS ['{}']", tmp.display())),
+        "{}",
+        done.output()
+    );
+    assert!(tmp.join("dask-scratch-space").is_dir(), "{}", done.output());
+    assert_clean(&job, &done);
+}
+
+/// Issue 14.3: MPT's MPT_LRANK gives a rank its GPU; with no local-rank variable at all and
+/// several ranks a node, the wrapper stops with an error instead of giving every rank GPU 0.
+#[test]
+fn mpt_local_rank_picks_a_gpu_and_no_variable_is_an_error() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = serial();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("MPT_LRANK", "2")], "CUDA_VISIBLE_DEVICES=1"),
+        (&[], "error: no local-rank variable"),
+    ];
+    for (vars, expected) in cases {
+        let job = PbsJob::new("mpt");
+        let wrapper = job.render(
+            "worker",
+            &[
+                "--profile",
+                "polaris",
+                "--env",
+                "/unused",
+                "--set",
+                "system.mpi=hpe-mpt",
+                "--set",
+                "job.resources.mpiprocs=4",
+            ],
+        );
+        let dir = job.path("jobdir");
+        std::fs::create_dir_all(dir.join("logs")).unwrap();
+        std::fs::write(dir.join("scheduler.json"), "{}").unwrap();
+        std::fs::write(
+            dir.join("env.sh"),
+            format!("export PATH={}/bin:$PATH\n", venv.display()),
+        )
+        .unwrap();
+        let mut cmd = job.command(
+            "bash",
+            &[&wrapper.display().to_string(), &dir.display().to_string()],
+            &job.submit_dir(),
+        );
+        cmd.env("HOSTNAME", "node1");
+        for (k, v) in *vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let logs: String = std::fs::read_dir(dir.join("logs"))
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        assert!(
+            logs.contains(expected),
+            "{vars:?}: expected {expected} in\n{logs}"
+        );
+        if vars.is_empty() {
+            assert_eq!(out.status.code(), Some(1), "{logs}");
+        }
+    }
+}

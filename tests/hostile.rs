@@ -68,6 +68,24 @@ const FIELDS: &[(&str, &str, Class)] = &[
     ),
     ("job.node_type", "job: {node_type: {V}}", Class::Checked),
     (
+        "system.account_vars",
+        "system: {account_vars: [{V}]}",
+        // Names read from dask-pbs's own environment, never a shell line; refused unless
+        // a variable name, which any length may be.
+        Class::Quoted,
+    ),
+    ("system.shell", "system: {shell: {V}}", Class::Checked),
+    (
+        "system.launcher",
+        "system: {launcher: {words: [{V}], local_rank_vars: [X]}}",
+        Class::Quoted,
+    ),
+    (
+        "system.launcher_args",
+        "system: {launcher_args: [{V}]}",
+        Class::Quoted,
+    ),
+    (
         "system.queues",
         "system: {queues: {{V}: {chunk: node, chunks: [1], walltime: [\"00:00:01\", \"01:00:00\"]}}}\njob: {queue: {V}}",
         Class::Checked,
@@ -111,6 +129,8 @@ const FIELDS: &[(&str, &str, Class)] = &[
     ("env.vars key", "env: {vars: {{V}: 1}}", Class::Checked),
     ("env.setup", "env: {setup: [{V}]}", Class::Code),
     ("env.prologue", "env: {prologue: [{V}]}", Class::Code),
+    ("env.tmpdir", "env: {tmpdir: {V}}", Class::Quoted),
+    ("env.proxy", "env: {proxy: {V}}", Class::Checked),
     ("rapids.version", "rapids: {version: {V}}", Class::Checked),
     ("rapids.python", "rapids: {python: {V}}", Class::Checked),
     ("rapids.cuda", "rapids: {cuda: {V}}", Class::Checked),
@@ -322,6 +342,8 @@ fn hostile_text_is_never_executed_by_the_job() {
         "env.conda",
         "env.venv",
         "env.vars",
+        "env.tmpdir",
+        "system.launcher_args",
         "dask.local_directory",
         "dask.scheduler_args",
         "dask.worker_args",

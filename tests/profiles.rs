@@ -949,6 +949,235 @@ const CASES: &[Case] = &[
         ],
         "RAPIDS 25.08 supports CUDA 12.0-12.9; `>=11.8` names 11.8",
     ),
+    // --- routing queues and queue notes (issue 18 items 1, 3, 4, 13)
+    case(
+        &[
+            "check",
+            "--profile",
+            "polaris",
+            "-A",
+            "X",
+            "-q",
+            "prod",
+            "-n",
+            "10",
+            "-t",
+            "06:00:00",
+        ],
+        "job.walltime (from command-line flag --walltime): prod is a routing queue and sends 10 nodes to small (10 to 24 nodes, 00:05:00 to 03:00:00), which does not take walltime 06:00:00; fit that row's limits (or choose a size another row takes)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "polaris",
+            "-A",
+            "X",
+            "-q",
+            "prod",
+            "-n",
+            "30",
+            "-t",
+            "12:00:00",
+        ],
+        "prod is a routing queue and sends 30 nodes to medium (25 to 99 nodes, 00:05:00 to 06:00:00), which does not take walltime 12:00:00",
+    ),
+    file(
+        "description: d\nextends: pbs-cpu\nsystem:\n  queues:\n    r:\n      chunk: node\n      chunks: {min: 1, max: 9}\n      walltime: [\"00:01:00\", \"02:00:00\"]\n      routes:\n        - {name: a, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"]}\n        - {name: b, chunks: [4], walltime: [\"03:00:00\", \"01:00:00\"]}\njob: {queue: r, select: 2}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "none of its destinations takes 2 nodes: a (1 nodes, 00:01:00 to 01:00:00) or b (4 nodes, 03:00:00 to 01:00:00); choose a size one of them takes",
+    ),
+    file(
+        "description: d\nextends: pbs-cpu\nsystem:\n  queues:\n    r:\n      chunk: node\n      chunks: {min: 1, max: 9}\n      walltime: [\"00:01:00\", \"02:00:00\"]\n      routes:\n        - {name: b, chunks: [4], walltime: [\"03:00:00\", \"01:00:00\"]}\njob: {queue: r}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "queue b: walltime minimum 03:00:00 is above its maximum 01:00:00",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "-q",
+            "bigmem",
+            "-n",
+            "1",
+        ],
+        "dask-pbs: warning: queue bigmem: ALCF lists bigmem as unavailable until further notice",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "derecho",
+            "-A",
+            "X",
+            "--env",
+            "/e",
+            "-q",
+            "develop",
+        ],
+        "dask-pbs: warning: queue develop: unverified: NCAR's docs disagree",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "polaris",
+            "-A",
+            "X",
+            "--env",
+            "/e",
+            "-q",
+            "preemptable",
+        ],
+        "add job.directives [\"-r y\"] to have PBS rerun the job",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "derecho",
+            "-A",
+            "X",
+            "--env",
+            "/e",
+            "-q",
+            "preempt",
+        ],
+        "dask-pbs: warning: queue preempt: preemptable: the job may be killed",
+    ),
+    file(
+        "description: d\nextends: pbs-cpu\nsystem:\n  account_vars: [PBS_ACCOUNT_X, 1BAD]\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "p.yaml:4:17): `1BAD` is not an environment variable name (letters, digits and _, not starting with a digit)",
+    ),
+    // --- launchers (issue 14 item 3) and the shell, proxy (issue 18 items 7, 8)
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher={words: []}",
+        ],
+        "system.launcher (from command-line flag --set system.launcher={words: []}): has no words; give the launcher command, e.g. [srun, -n, \"{nranks}\"]",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher={words: [srun, -n, \"{ranks}\"], local_rank_vars: [SLURM_LOCALID, 9X]}",
+        ],
+        "launcher word `{ranks}` has the unknown placeholder `ranks`; known: {nranks}, {ranks_per_node}, {hostfile}",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher={words: [srun], local_rank_vars: [9X]}",
+        ],
+        "local-rank variable `9X` is not an environment variable name",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher_args=[\"--bind={depth}\"]",
+        ],
+        "system.launcher_args (from command-line flag --set system.launcher_args=[\"--bind={depth}\"]): launcher word `--bind={depth}` has the unknown placeholder `depth`",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "polaris",
+            "-A",
+            "X",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher={words: [mpiexec, -n, \"{nranks}\"]}",
+        ],
+        "system.launcher (from command-line flag --set system.launcher={words: [mpiexec, -n, \"{nranks}\"]}): names no local_rank_vars, so the 4 ranks on a node cannot tell themselves apart (each would take GPU 0 and the same name); name the launcher's local-rank variable, or use one rank per node (dask.workers_per: node)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "polaris",
+            "-A",
+            "X",
+            "--env",
+            "/e",
+            "--set",
+            "system.mpi=hpe-mpt",
+        ],
+        "system.mpi is hpe-mpt, whose mpiexec places ranks from PBS's node file: set job.resources.mpiprocs to 4 (the ranks per node), or use one rank per node (dask.workers_per: node)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "env.proxy=proxy:3128",
+        ],
+        "env.proxy (from command-line flag --set env.proxy=proxy:3128): `proxy:3128` is not a proxy URL; write it as http://host:port",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "system.shell=/bin/sh",
+        ],
+        "system.shell (from command-line flag --set system.shell=/bin/sh): `/bin/sh` is not an interpreter line: the scripts are bash: write bash's absolute path and at most one option, e.g. /bin/bash -l",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "env.tmpdir=/s/$(id)",
+        ],
+        "env.tmpdir (from command-line flag --set env.tmpdir=/s/$(id)): `/s/$(id)` holds shell code",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher={words: [\"{nranks}\"]}",
+        ],
+        "the first word `{nranks}` must be the launcher program (a name or path: letters, digits and /._+-)",
+    ),
 ];
 
 /// Runs a case; returns its stderr.
@@ -1187,7 +1416,7 @@ fn launcher_and_rank_variable_follow_the_mpi_flavour() {
             .contains("mpiexec -n \"$dask_pbs_nranks\" --ppn 4 --hostfile \"$dask_pbs_hostfile\"")
     );
     assert!(polaris.contains(
-        "for var in DASK_PBS_LOCAL_RANK PMI_LOCAL_RANK PALS_LOCAL_RANKID OMPI_COMM_WORLD_LOCAL_RANK MPI_LOCALRANKID; do"
+        "for var in DASK_PBS_LOCAL_RANK PMI_LOCAL_RANK PALS_LOCAL_RANKID OMPI_COMM_WORLD_LOCAL_RANK MPI_LOCALRANKID MPT_LRANK; do"
     ));
     assert!(
         polaris.contains("#PBS -l place=scatter\n")
@@ -1577,4 +1806,86 @@ fn workers_share_the_memory_the_job_asks_pbs_for_not_the_node_s() {
     assert!(job.contains("--memory-limit 64000MiB"), "{job}");
     let job = ok(&["gen", "--profile", "sophia-node", "-A", "X"]);
     assert!(job.contains("--memory-limit 128GiB"), "{job}");
+}
+
+#[test]
+fn a_job_that_fits_a_row_of_a_routing_queue_passes() {
+    for (n, t) in [("10", "03:00:00"), ("30", "06:00:00"), ("100", "24:00:00")] {
+        let run = dask_pbs(&[
+            "check",
+            "--profile",
+            "polaris",
+            "-A",
+            "X",
+            "--env",
+            "/e",
+            "-q",
+            "prod",
+            "-n",
+            n,
+            "-t",
+            t,
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.starts_with(&format!("ok: {n} nodes")),
+            "{}",
+            run.stdout
+        );
+        assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    }
+}
+
+/// NCAR's PBS_ACCOUNT_DERECHO / PBS_ACCOUNT_CASPER supersede PBS_ACCOUNT on their own system
+/// only; DASK_PBS_ACCOUNT and -A still come first.
+#[test]
+fn a_sites_own_account_variables_come_before_pbs_account() {
+    let account = |profile: &str, env: &[(&str, &str)], extra: &[&str]| {
+        let mut cli = DaskPbs::bare();
+        for (k, v) in env {
+            cli = cli.env(k, v);
+        }
+        let mut args = vec!["gen", "--profile", profile, "--env", "/x"];
+        args.extend(extra);
+        let run = cli.args(&args).run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with("#PBS -A "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let both = [
+        ("PBS_ACCOUNT", "zzz"),
+        ("PBS_ACCOUNT_DERECHO", "abc"),
+        ("PBS_ACCOUNT_CASPER", "cas"),
+    ];
+    assert_eq!(account("derecho", &both, &[]), "#PBS -A abc");
+    assert_eq!(account("casper", &both, &[]), "#PBS -A cas");
+    assert_eq!(account("polaris", &both, &[]), "#PBS -A zzz");
+    assert_eq!(
+        account("derecho", &[("PBS_ACCOUNT_DERECHO", "abc")], &[]),
+        "#PBS -A abc"
+    );
+    let first = [("DASK_PBS_ACCOUNT", "dpa"), ("PBS_ACCOUNT_DERECHO", "abc")];
+    assert_eq!(account("derecho", &first, &[]), "#PBS -A dpa");
+    assert_eq!(account("derecho", &both, &["-A", "flag"]), "#PBS -A flag");
+    let explain = DaskPbs::bare()
+        .env("PBS_ACCOUNT_DERECHO", "abc")
+        .args(["explain", "--profile", "derecho", "--env", "/x"])
+        .run();
+    assert!(
+        explain
+            .stdout
+            .contains("system.account_vars = [\"PBS_ACCOUNT_DERECHO\"]"),
+        "{}",
+        explain.stdout
+    );
+    assert!(
+        explain
+            .stdout
+            .contains("# environment variable PBS_ACCOUNT_DERECHO"),
+        "{}",
+        explain.stdout
+    );
 }

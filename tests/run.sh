@@ -35,6 +35,15 @@ elif ! "$venv/bin/python" -c 'import dask_jobqueue' 2>/dev/null; then
 fi
 export DASK_PBS_E2E_VENV=$PWD/$venv
 
+# --- Intel MPI (PyPI impi-rt, ~130 MB) in a prefix of its own, on PATH only in the tests that
+# ask for it (its mpiexec must not shadow OpenMPI's for the others).
+impi=.e2e/impi
+if [[ ! -x $impi/bin/mpiexec ]]; then
+  echo "tests/run.sh: installing Intel MPI (impi-rt) into $impi"
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --prefix "$impi" impi-rt==2021.19.0
+fi
+export DASK_PBS_E2E_IMPI=$PWD/$impi
+
 # --- Rust: warnings are errors.
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

@@ -15,6 +15,7 @@ mod profiles;
 mod properties;
 mod readme;
 mod security;
+mod site_docs;
 mod sites;
 mod submit;
 mod templates;

@@ -181,7 +181,7 @@ fn the_launch_filter_fills_the_launchers_placeholders_with_the_templates_words()
     );
     let run = render(fill, "polaris");
     assert_eq!(
-        run.stdout, "mpiexec -n \"$n\" --ppn 4 --hostfile \"$h dir\"\n",
+        run.stdout, "mpiexec -n \"$n\" --ppn 4 --hostfile \"$h dir\" --depth=8 --cpu-bind depth\n",
         "{}",
         run.stderr
     );

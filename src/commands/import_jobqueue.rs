@@ -237,6 +237,8 @@ impl Builder<'_> {
             walltime: [Walltime::from_seconds(1), c.walltime],
             node_types: Vec::new(),
             submit_as: None,
+            routes: Vec::new(),
+            note: None,
         };
         // With no queue in the config the job has no `-q`; a site still lists one queue, the
         // server's default, for `--queue default` (`-q default`).

@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security, Word,
-    WorkerKind, WorkersPer,
+    CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security,
+    Word, WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -275,6 +275,10 @@ section! {
         account_directive: Option<String> => replace,
         filesystems_required: bool => replace,
         keep: Option<String> => replace,
+        account_vars: Vec<String> => replace,
+        launcher: Option<CustomLauncher> => replace,
+        launcher_args: Vec<String> => replace,
+        shell: String => replace,
         queues: Entries<Queue> => by_key,
         node_types: Entries<NodeType> => by_key,
     }
@@ -307,6 +311,8 @@ section! {
         vars: Entries<Word> => by_key,
         setup: Vec<String> => replace,
         prologue: Vec<String> => replace,
+        tmpdir: Option<String> => replace,
+        proxy: Option<String> => replace,
     }
 }
 

@@ -132,9 +132,8 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
     // Highest layer first; each next one goes under what we have.
     let mut layers: Vec<Layer> = inputs.overrides.layers()?;
     layers.reverse();
-    if let Some(env) = overrides::env_layer(inputs.env) {
-        layers.push(env);
-    }
+    // The environment's layer goes here, once the layers below say which variables to read.
+    let env_at = layers.len();
     if let Some(path) = &inputs.user_defaults {
         let text = catalog::read_file(path)?;
         let layer = parse::parse_layer(&text, &Origin::File(path.clone()))?;
@@ -147,6 +146,14 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
     }
     layers.extend(chain.into_iter().map(|(_, layer)| layer));
     layers.push(defaults_layer()?);
+    let site_vars = layers
+        .iter()
+        .find_map(|l| l.system.as_ref()?.account_vars.as_ref())
+        .map(|vars| vars.value.clone())
+        .unwrap_or_default();
+    if let Some(env) = overrides::env_layer(inputs.env, &site_vars) {
+        layers.insert(env_at, env);
+    }
 
     let mut merged = Layer::default();
     for mut layer in layers {

@@ -5,8 +5,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::types::{
-    GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security, WorkerKind,
-    WorkersPer,
+    CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security,
+    WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -47,6 +47,15 @@ pub struct System {
     pub account_directive: Option<String>,
     pub filesystems_required: bool,
     pub keep: Option<String>,
+    /// The site's own default-account variables (NCAR's `PBS_ACCOUNT_DERECHO`), read after
+    /// `DASK_PBS_ACCOUNT` and before `PBS_ACCOUNT`.
+    pub account_vars: Vec<String>,
+    /// A launcher of the profile's own, used instead of `mpi`'s words and variables.
+    pub launcher: Option<CustomLauncher>,
+    /// Words put after the launcher's own (CPU binding: Polaris' `--depth=8 --cpu-bind depth`).
+    pub launcher_args: Vec<String>,
+    /// The job script's interpreter line after `#!` (`/bin/bash -l`: a login shell).
+    pub shell: String,
     pub queues: IndexMap<String, Queue>,
     /// The site's node types by name; empty: one node shape, the fields above.
     pub node_types: IndexMap<String, NodeType>,
@@ -80,6 +89,12 @@ pub struct Env {
     pub setup: Vec<String>,
     /// Shell lines run before modules and activation (e.g. to put `conda` on PATH).
     pub prologue: Vec<String>,
+    /// TMPDIR for the scheduler and the workers (and Dask's default spill directory);
+    /// `$NAME`/`${NAME}` expanded on the node. `None`: the node's own.
+    pub tmpdir: Option<String>,
+    /// The HTTP(S) proxy compute nodes reach the internet through (ALCF's); `gen conda`
+    /// exports it.
+    pub proxy: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -14,7 +14,8 @@ use crate::error::Error;
 /// The override flags shared by `gen`, `check`, `explain`, `submit`, `render` and `show`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct OverrideArgs {
-    /// Project to charge (-A); also $DASK_PBS_ACCOUNT, then $PBS_ACCOUNT.
+    /// Project to charge (-A); also $DASK_PBS_ACCOUNT, the site's system.account_vars, then
+    /// $PBS_ACCOUNT.
     #[arg(long, short = 'A', value_name = "PROJECT")]
     pub account: Option<String>,
     /// Queue (-q).
@@ -211,9 +212,14 @@ pub fn set_layer(set: &str) -> Result<Layer, Error> {
     parse_layer(&key_yaml(path, value), &origin)
 }
 
-/// `DASK_PBS_ACCOUNT`, then PBS's own `PBS_ACCOUNT`: the first that is set and not empty.
-pub fn env_layer(lookup: &dyn Fn(&str) -> Option<String>) -> Option<Layer> {
-    for var in ["DASK_PBS_ACCOUNT", "PBS_ACCOUNT"] {
+/// `DASK_PBS_ACCOUNT`, then the site's own variables (`site_vars`: NCAR's
+/// `PBS_ACCOUNT_DERECHO`, which its docs say supersedes `PBS_ACCOUNT`), then PBS's own
+/// `PBS_ACCOUNT`: the first that is set and not empty.
+pub fn env_layer(lookup: &dyn Fn(&str) -> Option<String>, site_vars: &[String]) -> Option<Layer> {
+    let vars = std::iter::once("DASK_PBS_ACCOUNT")
+        .chain(site_vars.iter().map(String::as_str))
+        .chain(["PBS_ACCOUNT"]);
+    for var in vars {
         if let Some(value) = lookup(var).filter(|v| !v.is_empty()) {
             let mut layer = Layer::default();
             layer.job_mut().account = Some(Sourced::new(Some(value), Origin::Env(var.to_string())));

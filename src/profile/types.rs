@@ -31,7 +31,15 @@ macro_rules! choice {
 
 choice! {
     /// The MPI launcher of a site: decides the `mpiexec` syntax and the local-rank variable.
-    MpiFlavour { OpenMpi = "openmpi", Mpich = "mpich", CrayPals = "cray-pals" }
+    MpiFlavour {
+        OpenMpi = "openmpi",
+        Mpich = "mpich",
+        CrayPals = "cray-pals",
+        /// HPE (SGI) MPT: `mpiexec -np N`, hosts and ranks per node from PBS's node file.
+        HpeMpt = "hpe-mpt",
+        /// Intel MPI: hydra's options as MPICH, its own `--version`.
+        IntelMpi = "intel-mpi",
+    }
 }
 
 choice! {
@@ -204,6 +212,47 @@ pub struct Queue {
     /// short name the profile and `--queue` use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submit_as: Option<String>,
+    /// A routing queue's destinations (Polaris `prod`: `small`, `medium`, `large`): the job
+    /// must fit one row's chunk counts and walltimes, or every destination rejects it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<Route>,
+    /// Printed as a warning whenever a job chooses the queue (unavailable, unverified,
+    /// preemptable); the site's own words, with their source in the profile comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One destination of a routing queue: its name (for messages; it cannot be submitted to
+/// directly), the chunk counts and the walltimes it takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub name: String,
+    pub chunks: Chunks,
+    pub walltime: [Walltime; 2],
+}
+
+impl Route {
+    /// "small (10 to 24 nodes, 00:05:00 to 03:00:00)".
+    pub fn describe(&self, unit: &str) -> String {
+        let [min, max] = self.walltime;
+        format!(
+            "{} ({} {unit}, {min} to {max})",
+            self.name,
+            self.chunks.describe()
+        )
+    }
+}
+
+/// A launcher a profile defines itself (`system.launcher`): its words up to the program,
+/// with the placeholders `{nranks}`, `{ranks_per_node}`, `{hostfile}`, and the variables
+/// that give a rank its index on its node.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomLauncher {
+    pub words: Vec<String>,
+    #[serde(default)]
+    pub local_rank_vars: Vec<String>,
 }
 
 /// One kind of node of a site: its shape and the chunk resources that ask PBS for it

@@ -43,15 +43,18 @@ pub struct Tool {
 #[derive(Debug, Clone, Serialize)]
 pub struct Mpi {
     /// The launcher's words up to the program, with placeholders (`{nranks}`,
-    /// `{ranks_per_node}`, `{hostfile}`) that the template fills (the `launch` filter).
-    pub launch: Vec<&'static str>,
+    /// `{ranks_per_node}`, `{hostfile}`) that the template fills (the `launch` filter): the
+    /// flavour's (or `system.launcher`'s) words, then `system.launcher_args`.
+    pub launch: Vec<String>,
     /// The variable that gives a rank the job starts itself its local rank.
     pub local_rank_var: &'static str,
     /// Local-rank variables to try, in order.
-    pub local_rank_vars: Vec<&'static str>,
+    pub local_rank_vars: Vec<String>,
     /// Whether the hostfile lines carry `slots=N` (OpenMPI).
     pub hostfile_slots: bool,
-    /// `[text, flavour]`: `mpiexec --version` printing `text` is an mpiexec of `flavour`.
+    /// `[text, flavour]`: `mpiexec --version` printing `text` is an mpiexec of `flavour`
+    /// (a flavour that runs the profile's launch line counts as the profile's); empty for a
+    /// profile's own launcher, which is not checked.
     pub version_marks: Vec<(&'static str, MpiFlavour)>,
 }
 
@@ -118,13 +121,43 @@ impl Context {
 
 impl Mpi {
     fn new(profile: &Profile) -> Mpi {
-        let launcher = mpi::launcher(profile.system.mpi);
+        let system = &profile.system;
+        let launcher = mpi::launcher(system.mpi);
+        let strings = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let (mut launch, local_rank_vars, version_marks) = match &system.launcher {
+            // The profile's own launcher: its variables only, guessing none.
+            Some(custom) => (
+                custom.words.clone(),
+                [
+                    vec![mpi::LOCAL_RANK_VAR.to_string()],
+                    custom.local_rank_vars.clone(),
+                ]
+                .concat(),
+                Vec::new(),
+            ),
+            None => (
+                strings(launcher.launch),
+                strings(&launcher.all_local_rank_vars()),
+                mpi::VERSION_MARKS
+                    .iter()
+                    .map(|&(mark, found)| {
+                        let counts_as = if mpi::compatible(system.mpi, found) {
+                            system.mpi
+                        } else {
+                            found
+                        };
+                        (mark, counts_as)
+                    })
+                    .collect(),
+            ),
+        };
+        launch.extend(system.launcher_args.iter().cloned());
         Mpi {
-            launch: launcher.launch.to_vec(),
+            launch,
             local_rank_var: mpi::LOCAL_RANK_VAR,
-            local_rank_vars: launcher.all_local_rank_vars(),
-            hostfile_slots: launcher.hostfile_slots,
-            version_marks: mpi::VERSION_MARKS.to_vec(),
+            local_rank_vars,
+            hostfile_slots: system.launcher.is_none() && launcher.hostfile_slots,
+            version_marks,
         }
     }
 }

@@ -135,6 +135,11 @@ fn filter_launch(words: Vec<String>, values: Kwargs) -> Result<String, minijinja
         }
         line.push(text);
     }
+    // A launcher need not use every placeholder (MPT takes no hostfile); any other argument
+    // is a template mistake.
+    for name in mpi::PLACEHOLDERS {
+        let _: Result<Value, _> = values.get(name);
+    }
     values.assert_all_used()?;
     Ok(line.join(" "))
 }

@@ -45,6 +45,8 @@ impl DaskPbs {
         for var in [
             "DASK_PBS_ACCOUNT",
             "PBS_ACCOUNT",
+            "PBS_ACCOUNT_DERECHO",
+            "PBS_ACCOUNT_CASPER",
             "DASK_PBS_PROFILE_PATH",
             "DASK_PBS_TEMPLATE_PATH",
             "NO_COLOR",

@@ -2,6 +2,7 @@
 
 use indexmap::IndexMap;
 
+use super::dask::variable_problem;
 use super::words::{is_identifier, text_problem};
 use super::{Problems, take};
 use crate::profile::layer::{EnvLayer, remaining};
@@ -16,6 +17,8 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
         vars,
         setup,
         prologue,
+        tmpdir,
+        proxy,
     } = layer;
     let k = EnvLayer::KEYS;
     let module_use = take(module_use, k.module_use, p);
@@ -50,6 +53,28 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
             p.at(k.vars, message);
         }
     }
+    let tmpdir = take(tmpdir, k.tmpdir, p);
+    if let Some(dir) = tmpdir.as_ref().and_then(|d| d.as_deref()) {
+        let found = path_problems(dir).into_iter().chain(variable_problem(
+            dir,
+            "on the node, before the scheduler starts",
+        ));
+        for message in found {
+            p.at(k.tmpdir, message);
+        }
+    }
+    let proxy = take(proxy, k.proxy, p);
+    if let Some(url) = proxy.as_ref().and_then(|u| u.as_deref())
+        && !url_like(url)
+    {
+        p.at(
+            k.proxy,
+            format!(
+                "`{}` is not a proxy URL; write it as http://host:port",
+                url.escape_debug()
+            ),
+        );
+    }
     if let (Some(Some(_)), Some(Some(_))) = (&conda, &venv) {
         let message = format!(
             "both env.conda (from {}) and env.venv are set; pick one and set the other to null",
@@ -65,6 +90,20 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
         vars: vars?,
         setup: setup?,
         prologue: prologue?,
+        tmpdir: tmpdir?,
+        proxy: proxy?,
+    })
+}
+
+/// `http://proxy.alcf.anl.gov:3128`: a scheme, then host and port characters only.
+fn url_like(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && r.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:/_".contains(c))
     })
 }
 

@@ -12,6 +12,7 @@ mod dask;
 mod env;
 mod environment;
 mod job;
+mod launcher;
 mod node;
 mod node_type;
 mod rapids;
@@ -225,6 +226,7 @@ pub fn resolve(
         node::check(&profile, &mut p);
         workers::check(&profile, &mut p);
     }
+    launcher::check(&profile, &mut p);
     sizes::check(&profile, &mut p);
     environment::check(&profile, demands, &mut p);
     if p.found.is_empty() {

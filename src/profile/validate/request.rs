@@ -5,7 +5,7 @@ use crate::error::Suggestion;
 use crate::plan::{COUNTED, Plan, names_counts};
 use crate::profile::layer::JobLayer;
 use crate::profile::model::Profile;
-use crate::profile::types::{ChunkKind, Queue, RequestKind};
+use crate::profile::types::{ChunkKind, Queue, RequestKind, Route};
 
 pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     let k = JobLayer::KEYS;
@@ -16,11 +16,19 @@ pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     match profile.system.queues.get(name) {
         None => p.at(k.queue, unknown_queue(profile, name)),
         Some(queue) => {
-            if let Some(message) = select_problem(profile, queue) {
-                p.at(k.select, message);
+            let select = select_problem(profile, queue);
+            let walltime = walltime_problem(profile, queue);
+            // The routes are only asked once the job fits the queue's own limits.
+            let route = (select.is_none() && walltime.is_none())
+                .then(|| route_problem(profile, queue))
+                .flatten();
+            for (key, message) in [(k.select, select), (k.walltime, walltime.or(route))] {
+                if let Some(message) = message {
+                    p.at(key, message);
+                }
             }
-            if let Some(message) = walltime_problem(profile, queue) {
-                p.at(k.walltime, message);
+            if let Some(note) = &queue.note {
+                p.note(format!("queue {name}: {note}"));
             }
             let plan = Plan::new(profile);
             for message in chunk_problems(profile, &plan) {
@@ -127,6 +135,51 @@ fn walltime_problem(profile: &Profile, queue: &Queue) -> Option<String> {
         format!(
             "{} allows walltimes from {min} to {max}; got {walltime}",
             profile.job.queue.as_deref().unwrap_or_default()
+        )
+    })
+}
+
+/// A routing queue passes a job to the first destination whose rows it fits; a job that
+/// fits the queue's envelope but no row is rejected by all of them (ALCF: "Job rejected by
+/// all possible destinations", or the job vanishes). Names the row the chunk count selects.
+fn route_problem(profile: &Profile, queue: &Queue) -> Option<String> {
+    if queue.routes.is_empty() {
+        return None;
+    }
+    let (name, select, walltime) = (
+        profile.job.queue.as_deref().unwrap_or_default(),
+        profile.job.select,
+        profile.job.walltime,
+    );
+    let unit = match queue.chunk {
+        ChunkKind::Gpu => "GPUs",
+        ChunkKind::Node => "nodes",
+    };
+    let by_count: Vec<_> = queue
+        .routes
+        .iter()
+        .filter(|r| r.chunks.allows(select))
+        .collect();
+    if by_count
+        .iter()
+        .any(|r| (r.walltime[0]..=r.walltime[1]).contains(&walltime))
+    {
+        return None;
+    }
+    let describe = |rows: &[&Route]| -> String {
+        let text: Vec<String> = rows.iter().map(|r| r.describe(unit)).collect();
+        text.join(" or ")
+    };
+    Some(if by_count.is_empty() {
+        let all: Vec<&Route> = queue.routes.iter().collect();
+        format!(
+            "{name} is a routing queue and none of its destinations takes {select} {unit}: {}; choose a size one of them takes",
+            describe(&all)
+        )
+    } else {
+        format!(
+            "{name} is a routing queue and sends {select} {unit} to {}, which does not take walltime {walltime}; fit that row's limits (or choose a size another row takes)",
+            describe(&by_count)
         )
     })
 }

@@ -23,6 +23,10 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         account_directive,
         filesystems_required,
         keep,
+        account_vars,
+        launcher,
+        launcher_args,
+        shell,
         queues,
         node_types,
     } = layer;
@@ -53,6 +57,24 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
     let keep = take(keep, k.keep, p);
     if let Some(message) = set(&keep).and_then(keep_problem) {
         p.at(k.keep, message);
+    }
+    let account_vars = take(account_vars, k.account_vars, p);
+    for var in account_vars.iter().flatten() {
+        if !is_variable_name(var) {
+            p.at(
+                k.account_vars,
+                format!(
+                    "`{}` is not an environment variable name (letters, digits and _, not starting with a digit)",
+                    var.escape_debug()
+                ),
+            );
+        }
+    }
+    let launcher = take(launcher, k.launcher, p);
+    let launcher_args = take(launcher_args, k.launcher_args, p);
+    let shell = take(shell, k.shell, p);
+    if let Some(message) = shell.as_deref().and_then(shell_problem) {
+        p.at(k.shell, message);
     }
     let queues = take(queues, k.queues, p).map(remaining);
     for message in queues.as_ref().map(queue_problems).unwrap_or_default() {
@@ -85,6 +107,10 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         account_directive: account_directive?,
         filesystems_required: filesystems_required?,
         keep: keep?,
+        account_vars: account_vars?,
+        launcher: launcher?,
+        launcher_args: launcher_args?,
+        shell: shell?,
         queues: queues?,
         node_types: node_types?,
     })
@@ -105,6 +131,34 @@ fn account_directive_problem(directive: &str) -> Option<String> {
         format!(
             "`{}` is not a project directive: use a qsub option like -A or -P, `-W group_list=`, or null for none",
             directive.escape_debug()
+        )
+    })
+}
+
+/// A name the environment can hold and the shell can read: `[A-Za-z_][A-Za-z0-9_]*`.
+pub(super) fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The `#!` line: an absolute interpreter path and at most one option word (the kernel passes
+/// the rest as one argument), printable text only.
+fn shell_problem(shell: &str) -> Option<String> {
+    let words: Vec<&str> = shell.split(' ').collect();
+    let plain = |w: &str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._+-".contains(c))
+    };
+    let bash = words[0].starts_with('/') && words[0].rsplit('/').next() == Some("bash");
+    let ok = words.len() <= 2 && bash && words.iter().all(|w| plain(w));
+    (!ok).then(|| {
+        format!(
+            "`{}` is not an interpreter line: the scripts are bash: write bash's absolute path and at most one option, e.g. /bin/bash -l",
+            shell.escape_debug()
         )
     })
 }
@@ -163,11 +217,14 @@ fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
                 submit.escape_debug()
             ));
         }
-        let [min, max] = limits.walltime;
-        if min > max {
-            found.push(format!(
-                "queue {queue}: walltime minimum {min} is above its maximum {max}"
-            ));
+        let rows = std::iter::once((queue.as_str(), limits.walltime))
+            .chain(limits.routes.iter().map(|r| (r.name.as_str(), r.walltime)));
+        for (name, [min, max]) in rows {
+            if min > max {
+                found.push(format!(
+                    "queue {name}: walltime minimum {min} is above its maximum {max}"
+                ));
+            }
         }
     }
     found
@@ -183,6 +240,8 @@ mod tests {
             chunk: ChunkKind::Node,
             chunks: Chunks::List(vec![1]),
             walltime: [min.parse().unwrap(), max.parse().unwrap()],
+            routes: Vec::new(),
+            note: None,
             node_types: Vec::new(),
             submit_as: None,
         }
