@@ -6,14 +6,14 @@ use camino::Utf8PathBuf;
 use crate::profile::catalog::Catalog;
 use crate::render::TemplateDirs;
 
-pub struct Places {
+pub(crate) struct Places {
     pub catalog: Catalog,
     pub templates: TemplateDirs,
     pub user_defaults: Option<Utf8PathBuf>,
 }
 
 /// `$XDG_CONFIG_HOME/dask-pbs`, default `~/.config/dask-pbs`.
-pub fn config_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<Utf8PathBuf> {
+pub(crate) fn config_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<Utf8PathBuf> {
     if let Some(xdg) = env("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
         return Some(Utf8PathBuf::from(xdg).join("dask-pbs"));
     }
@@ -35,7 +35,7 @@ fn path_list(value: Option<String>) -> Vec<Utf8PathBuf> {
 
 impl Places {
     /// Flags first, then the `DASK_PBS_*_PATH` variables, then the config directory.
-    pub fn new(
+    pub(crate) fn new(
         profile_dirs: &[Utf8PathBuf],
         template_dirs: &[Utf8PathBuf],
         env: &dyn Fn(&str) -> Option<String>,

@@ -20,14 +20,14 @@ const ALL_LOCAL_RANK_VARS: &[&str] = &[
 
 /// The local rank of a rank the job starts itself (one host, no launcher); the wrapper reads
 /// it first.
-pub const LOCAL_RANK_VAR: &str = "DASK_PBS_LOCAL_RANK";
+pub(crate) const LOCAL_RANK_VAR: &str = "DASK_PBS_LOCAL_RANK";
 
 /// The placeholders a launch word may hold.
-pub const PLACEHOLDERS: &[&str] = &["nranks", "ranks_per_node", "hostfile"];
+pub(crate) const PLACEHOLDERS: &[&str] = &["nranks", "ranks_per_node", "hostfile"];
 
 /// One launcher.
 #[derive(Debug)]
-pub struct Launcher {
+pub(crate) struct Launcher {
     /// Words up to (not including) the program it starts, with placeholders.
     pub launch: &'static [&'static str],
     /// The flavour's own local-rank variables, first choice first.
@@ -114,7 +114,7 @@ const INTEL_MPI: Launcher = Launcher {
 /// options, so the two accept each other (`compatible`); Intel's mark comes before hydra's.
 /// HPE MPT's marks are unverified (no MPT here to ask). OpenMPI 4 prints "mpiexec (OpenRTE) 4.1.4" and its
 /// open-mpi.org address; OpenMPI 5 "mpiexec (Open MPI) 5.0.x".
-pub const VERSION_MARKS: &[(&str, MpiFlavour)] = &[
+pub(crate) const VERSION_MARKS: &[(&str, MpiFlavour)] = &[
     ("Open MPI", MpiFlavour::OpenMpi),
     ("OpenRTE", MpiFlavour::OpenMpi),
     ("open-mpi.org", MpiFlavour::OpenMpi),
@@ -127,7 +127,7 @@ pub const VERSION_MARKS: &[(&str, MpiFlavour)] = &[
 ];
 
 /// The launcher of `flavour`.
-pub fn launcher(flavour: MpiFlavour) -> &'static Launcher {
+pub(crate) fn launcher(flavour: MpiFlavour) -> &'static Launcher {
     match flavour {
         MpiFlavour::OpenMpi => &OPENMPI,
         MpiFlavour::Mpich => &MPICH,
@@ -139,13 +139,14 @@ pub fn launcher(flavour: MpiFlavour) -> &'static Launcher {
 
 /// Whether an mpiexec of flavour `found` runs the launch line of flavour `wanted`: MPICH's
 /// and Intel MPI's hydra take the same options and set the same local-rank variable.
-pub fn compatible(wanted: MpiFlavour, found: MpiFlavour) -> bool {
+pub(crate) fn compatible(wanted: MpiFlavour, found: MpiFlavour) -> bool {
     use MpiFlavour::{IntelMpi, Mpich};
     wanted == found || matches!((wanted, found), (Mpich, IntelMpi) | (IntelMpi, Mpich))
 }
 
-/// Every flavour, for tests and messages.
-pub const FLAVOURS: &[MpiFlavour] = &[
+/// Every flavour, for the tests that go through each.
+#[cfg(test)]
+const FLAVOURS: &[MpiFlavour] = &[
     MpiFlavour::OpenMpi,
     MpiFlavour::Mpich,
     MpiFlavour::CrayPals,
@@ -155,7 +156,7 @@ pub const FLAVOURS: &[MpiFlavour] = &[
 
 impl Launcher {
     /// The local-rank variables in the order the wrapper should try them.
-    pub fn all_local_rank_vars(&self) -> Vec<&'static str> {
+    pub(crate) fn all_local_rank_vars(&self) -> Vec<&'static str> {
         let mut vars: Vec<&str> = vec![LOCAL_RANK_VAR];
         vars.extend(self.local_rank_vars);
         vars.extend(
@@ -169,7 +170,7 @@ impl Launcher {
 
 /// Splits a launch word into literal text and placeholder names: `ppr:{n}:node` gives
 /// `[Literal("ppr:"), Placeholder("n"), Literal(":node")]`. An unclosed `{` is an error.
-pub fn split_word(word: &str) -> Result<Vec<Part<'_>>, String> {
+pub(crate) fn split_word(word: &str) -> Result<Vec<Part<'_>>, String> {
     let mut parts = Vec::new();
     let mut rest = word;
     while let Some(open) = rest.find('{') {
@@ -190,7 +191,7 @@ pub fn split_word(word: &str) -> Result<Vec<Part<'_>>, String> {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Part<'a> {
+pub(crate) enum Part<'a> {
     Literal(&'a str),
     Placeholder(&'a str),
 }

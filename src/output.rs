@@ -8,7 +8,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::error::Error;
 
 /// One file to write.
-pub struct Output {
+pub(crate) struct Output {
     pub path: Utf8PathBuf,
     pub text: String,
     pub executable: bool,
@@ -20,7 +20,7 @@ fn occupied(path: &Utf8Path) -> bool {
 }
 
 /// Checks every target before anything is written, so a refusal writes nothing.
-pub fn check_targets(outputs: &[Output], force: bool) -> Result<(), Error> {
+pub(crate) fn check_targets(outputs: &[Output], force: bool) -> Result<(), Error> {
     for out in outputs {
         if let Ok(meta) = std::fs::symlink_metadata(&out.path) {
             if meta.is_dir() {
@@ -42,7 +42,7 @@ pub fn check_targets(outputs: &[Output], force: bool) -> Result<(), Error> {
 
 /// Writes every output; each lands whole or not at all. A symlink at the target is replaced
 /// by the file (the rename acts on the link), so the file it pointed to is never touched.
-pub fn write_all(outputs: &[Output], force: bool) -> Result<(), Error> {
+pub(crate) fn write_all(outputs: &[Output], force: bool) -> Result<(), Error> {
     check_targets(outputs, force)?;
     for out in outputs {
         write_one(out, force)?;
@@ -86,7 +86,7 @@ fn write_one(out: &Output, force: bool) -> Result<(), Error> {
 }
 
 /// Whether a directory has entries (for `gen all --out-dir` without `--force`).
-pub fn is_non_empty_dir(dir: &Utf8Path) -> bool {
+pub(crate) fn is_non_empty_dir(dir: &Utf8Path) -> bool {
     std::fs::read_dir(dir)
         .map(|mut d| d.next().is_some())
         .unwrap_or(false)

@@ -75,7 +75,7 @@ impl Plan {
             .job
             .walltime
             .checked_sub(p.dask.shutdown_margin)
-            .map(|w| w.seconds())
+            .map(super::walltime::Walltime::seconds)
             .unwrap_or(0);
         let worker_memory_limit = p.dask.memory_limit.clone().or_else(|| {
             held_memory(p)

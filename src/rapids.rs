@@ -8,7 +8,7 @@ use crate::profile::model::Rapids;
 type Version = (u32, u32);
 
 #[derive(Debug, PartialEq, Eq)]
-pub struct Release {
+pub(crate) struct Release {
     version: &'static str,
     python: (Version, Version),
     /// Inclusive CUDA ranges; empty where the table gives none (any CUDA is accepted).
@@ -140,20 +140,20 @@ fn show_ranges(ranges: &[(Version, Version)]) -> String {
 }
 
 /// Every release dask-pbs knows, for messages and docs.
-pub fn known_releases() -> Vec<&'static str> {
+pub(crate) fn known_releases() -> Vec<&'static str> {
     RELEASES.iter().map(|r| r.version).collect()
 }
 
 /// Whether the `conda create` line still names `-c nvidia`: the install selector dropped it
 /// from 25.12 on.
-pub fn wants_nvidia_channel(version: &str) -> bool {
+pub(crate) fn wants_nvidia_channel(version: &str) -> bool {
     parse(version).is_some_and(|v| v < (25, 12))
 }
 
 /// The `conda create` command as words: RAPIDS (GPU workers) or plain Dask (CPU workers) at
 /// `prefix` (`PREFIX` when the profile names none), from `rapids`' channels, with the
 /// protocol's `extra` packages.
-pub fn conda_create(
+pub(crate) fn conda_create(
     rapids: &Rapids,
     gpu: bool,
     prefix: Option<&str>,
@@ -197,7 +197,7 @@ fn cuda_spec(spec: &str) -> String {
 /// Why a release, Python and CUDA spec do not go together; the message says what is
 /// supported.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RapidsError {
+pub(crate) enum RapidsError {
     UnknownRelease {
         version: String,
     },
@@ -273,7 +273,7 @@ impl std::fmt::Display for RapidsError {
 impl std::error::Error for RapidsError {}
 
 /// Checks a release, Python and CUDA spec against the support table.
-pub fn check(version: &str, python: &str, cuda: &str) -> Result<(), RapidsError> {
+pub(crate) fn check(version: &str, python: &str, cuda: &str) -> Result<(), RapidsError> {
     let release = RELEASES
         .iter()
         .find(|r| r.version == version)

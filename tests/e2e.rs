@@ -92,7 +92,7 @@ fn a_two_and_four_workers_come_up_and_run_a_payload() {
         args.extend(["--set", "dask.launch=mpi"].map(String::from));
         args.extend(["--run".to_string(), payload(workers)]);
         let script = job.render("job", &strs(&args));
-        let done = job.run(&script, Duration::from_secs(120));
+        let done = job.run(&script, Duration::from_mins(2));
         assert_eq!(done.status, Some(0), "{}", done.output());
         assert!(
             done.stdout.contains(&format!("RESULT {workers} 1000000")),
@@ -139,7 +139,7 @@ fn b_a_failing_payload_fails_the_job_and_stops_the_cluster() {
     job.nodefile(1);
     let mut args = cpu_args(&venv, 2);
     args.extend(["--run".to_string(), "echo payload ran; exit 7".to_string()]);
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(2));
     assert_eq!(done.status, Some(7), "{}", done.output());
     assert!(done.stdout.contains("payload ran"));
     assert!(
@@ -162,7 +162,7 @@ fn c_a_worker_that_cannot_start_fails_the_job_quickly_with_its_log() {
         "--run".into(),
         "true".into(),
     ]);
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(2));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.elapsed < Duration::from_secs(90),
@@ -229,7 +229,7 @@ fn e_without_payload_the_cluster_holds_until_walltime_minus_margin() {
         ]
         .map(String::from),
     );
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(1));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(
         done.stdout.contains(
@@ -313,7 +313,7 @@ fn defect_3_no_dask_on_path_fails_the_job() {
     std::fs::write(empty.join("bin/activate"), "# no dask here\n").unwrap();
     let _ = venv;
     let args = cpu_args(&empty, 2);
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr.contains("dask is not on PATH"),
@@ -352,7 +352,7 @@ fn defect_7_a_killed_scheduler_fails_the_job() {
         .args(["-KILL", &scheduler[0].to_string()])
         .status()
         .unwrap();
-    let done = job.finish(child, Duration::from_secs(60));
+    let done = job.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stdout.contains("the scheduler died (exit status 137)"),
@@ -382,7 +382,7 @@ fn sigterm_from_pbs_stops_the_cluster_and_exits_143() {
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    let done = job.finish(child, Duration::from_secs(60));
+    let done = job.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(143), "{}", done.output());
     assert!(
         done.stdout.contains("shutting down: received SIGTERM"),
@@ -555,7 +555,7 @@ fn sigterm_to_the_whole_job_during_the_payload_gives_the_right_reason() {
             .unwrap();
         std::thread::sleep(Duration::from_millis(50));
     }
-    let done = job.finish(child, Duration::from_secs(60));
+    let done = job.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(143), "{}", done.output());
     assert!(
         done.stdout.contains("shutting down: received SIGTERM"),
@@ -577,7 +577,7 @@ fn a_failing_setup_step_says_which_and_leaves_its_log() {
     job.nodefile(1);
     let mut args = cpu_args(&venv, 2);
     args.extend(["--set", "env.venv=null", "--set", "env.conda=/opt/env"].map(String::from));
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr.contains("error: `conda` is not on PATH (env.conda); load the module that provides it (env.modules) or put it on PATH in env.prologue"),
@@ -598,7 +598,7 @@ fn a_failing_setup_step_says_which_and_leaves_its_log() {
     std::fs::remove_file(job.path("stubs/module")).unwrap();
     let done = job.run(
         &job.render("job", &strs(&cpu_args(&venv, 2))),
-        Duration::from_secs(60),
+        Duration::from_mins(1),
     );
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
@@ -614,7 +614,7 @@ fn a_failing_setup_step_says_which_and_leaves_its_log() {
     job.nodefile(1);
     let mut args = cpu_args(&venv, 2);
     args.extend(["--set", "env.prologue=[\"echo early; false\"]"].map(String::from));
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr
@@ -641,7 +641,7 @@ fn an_mpiexec_of_another_flavour_is_named_before_launching() {
     let mut args = cpu_args(&venv, 2);
     // One host starts its ranks without mpiexec: force the launcher to check it.
     args.extend(["--set", "system.mpi=cray-pals", "--set", "dask.launch=mpi"].map(String::from));
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr.contains("is openmpi's, but the profile's system.mpi is cray-pals: set system.mpi (--set system.mpi=openmpi)"),
@@ -673,7 +673,7 @@ fn a_one_host_job_starts_its_ranks_without_mpiexec() {
     .unwrap();
     let mut args = cpu_args(&venv, 2);
     args.extend(["--run".to_string(), payload(2)]);
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(2));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(
         done.stdout.contains("(one host: without mpiexec)"),
@@ -691,7 +691,7 @@ fn a_one_host_job_starts_its_ranks_without_mpiexec() {
     let job = job.sibling("forced");
     let mut args = cpu_args(&venv, 2);
     args.extend(["--set", "dask.launch=mpi", "--run", "true"].map(String::from));
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(2));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr.contains("a worker could not start"),
@@ -714,7 +714,7 @@ fn launch_local_refuses_an_allocation_of_several_hosts() {
     .unwrap();
     let mut args = cpu_args(&venv, 2);
     args.extend(["--set", "dask.launch=local"].map(String::from));
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr.contains("dask.launch is local, which starts ranks on this host only, but the allocation has 2 hosts"),
@@ -740,7 +740,7 @@ fn h_a_local_directory_with_a_variable_is_expanded_on_the_node() {
         payload(2),
     ]);
     let script = job.render("job", &strs(&args));
-    let done = job.run(&script, Duration::from_secs(120));
+    let done = job.run(&script, Duration::from_mins(2));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(
         done.stdout.contains("RESULT 2 1000000"),
@@ -783,10 +783,10 @@ fn run_with_impi(name: &str, extra: &[&str]) {
     args.extend(["--set".to_string(), prologue]);
     // One host starts its ranks without a launcher unless told to use it.
     args.extend(["--set", "dask.launch=mpi"].map(String::from));
-    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(extra.iter().map(std::string::ToString::to_string));
     args.extend(["--run".to_string(), payload(2)]);
     let script = job.render("job", &strs(&args));
-    let done = job.run(&script, Duration::from_secs(120));
+    let done = job.run(&script, Duration::from_mins(2));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(
         done.stdout.contains("RESULT 2 1000000"),
@@ -837,7 +837,7 @@ print(\"TMPDIRS\", sorted(set(c.run(lambda: os.environ[\"TMPDIR\"]).values())))'
         "--run".to_string(),
         check.to_string(),
     ]);
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(120));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(2));
     assert_eq!(done.status, Some(0), "{}", done.output());
     let tmp = job.submit_dir().join("tmp-tmpdir");
     assert!(

@@ -109,7 +109,7 @@ fn an_unset_variable_in_the_environment_path_names_itself_and_the_key() {
     job.nodefile(1);
     let mut args = site_args("pbs-cpu", &venv, &job);
     args.extend(["--set", "env.venv=$PBS_JOBFS/venv"].map(String::from));
-    let done = job.run(&job.render("job", &strs(&args)), Duration::from_secs(60));
+    let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr

@@ -125,7 +125,7 @@ names = [w['name'] for w in c.scheduler_info(n_workers=-1)['workers'].values() i
 print('RETIRED', len(c.retire_workers(names=names, close_workers=True)))"
     );
     assert!(client(&venv, &head, &retire).contains("RETIRED 2"));
-    let done = worker_job.finish(child, Duration::from_secs(60));
+    let done = worker_job.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(
         done.stdout.contains("every worker of this job exited"),
@@ -152,10 +152,10 @@ print('RETIRED', len(c.retire_workers(names=names, close_workers=True)))"
         "import os; from dask.distributed import Client; \
 Client(scheduler_file=os.environ['SCHEDULER_FILE'], timeout=20).shutdown()",
     );
-    let head_done = head.finish(head_child, Duration::from_secs(60));
+    let head_done = head.finish(head_child, Duration::from_mins(1));
     assert_eq!(head_done.status, Some(0), "{}", head_done.output());
     assert!(head.job_dir().join("ended").is_file(), "no ended mark");
-    let done = second.finish(child, Duration::from_secs(60));
+    let done = second.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
     assert!(head_done.leftovers.is_empty(), "{:?}", head_done.leftovers);
@@ -400,7 +400,7 @@ fn submit_scale_status_remove_stop_under_the_emulated_pbs() {
 
     let run = cli(&head, &["stop", &id]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    wait_until("head job ended", Duration::from_secs(60), || {
+    wait_until("head job ended", Duration::from_mins(1), || {
         head.path(&format!("jobs/{id}.status")).exists()
     });
     let head_status = std::fs::read_to_string(head.path(&format!("jobs/{id}.status"))).unwrap();
@@ -513,7 +513,7 @@ fn adapt_keeps_the_minimum_costs_little_and_killing_it_changes_nothing() {
     );
 
     assert_eq!(cli(&head, &["stop", &id]).code, 0);
-    wait_until("head job ended", Duration::from_secs(60), || {
+    wait_until("head job ended", Duration::from_mins(1), || {
         head.path(&format!("jobs/{id}.status")).exists()
     });
     let left = head.reap_leftovers(Duration::from_secs(20));
@@ -615,9 +615,9 @@ c.shutdown()",
         .unwrap_or_default();
     assert!(!gpu.is_empty() && !gpu.starts_with(&prefix), "{out}");
     assert!(io_worker.starts_with(&prefix), "{out}");
-    let done = head.finish(head_child, Duration::from_secs(60));
+    let done = head.finish(head_child, Duration::from_mins(1));
     assert_eq!(done.status, Some(0), "{}", done.output());
-    let done = io.finish(child, Duration::from_secs(60));
+    let done = io.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }

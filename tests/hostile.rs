@@ -374,7 +374,7 @@ fn hostile_text_is_never_executed_by_the_job() {
                 continue;
             }
             assert_eq!(run.code, 0, "{}", run.stderr);
-            let done = job.run(&job.submit_dir().join("job.sh"), Duration::from_secs(60));
+            let done = job.run(&job.submit_dir().join("job.sh"), Duration::from_mins(1));
             assert!(!done.timed_out, "{field}: hung\n{}", done.output());
             assert!(
                 !marker.exists(),
@@ -450,7 +450,7 @@ fn the_corpus_of_broken_profiles_fails_with_its_message() {
         settings.set_snapshot_path("snapshots/bad_input");
         settings.set_prepend_module_to_snapshot(false);
         settings.bind(|| {
-            insta::assert_snapshot!(name.trim_end_matches(".yaml").to_string(), run.stderr)
+            insta::assert_snapshot!(name.trim_end_matches(".yaml").to_string(), run.stderr);
         });
     }
 }

@@ -1217,7 +1217,7 @@ fn run_case(case: &Case) -> String {
     );
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .map(|e| e.file_name())
         .filter(|n| n != "p.yaml")
         .collect();

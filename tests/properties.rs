@@ -144,7 +144,7 @@ fn quoting_round_trips_through_bash() {
 
 /// The fuzz campaign: random text and random overrides for a fixed time; counts executions.
 #[test]
-#[ignore]
+#[ignore = "a long fuzz campaign, run by hand: DASK_PBS_FUZZ_SECONDS=300 cargo test --release -- --ignored"]
 fn fuzz_parse_and_render() {
     let seconds: u64 = std::env::var("DASK_PBS_FUZZ_SECONDS")
         .ok()

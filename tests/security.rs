@@ -201,16 +201,15 @@ fn cpu_args(venv: &Path, security: &str) -> Vec<String> {
 fn wait_for(path: &Path, limit: Duration, job: &PbsJob) {
     let deadline = Instant::now() + limit;
     while !path.exists() {
-        if Instant::now() > deadline {
-            panic!(
-                "{} never appeared; job output:\n{}{}",
-                path.display(),
-                std::fs::read_to_string(job.submit_dir().join(format!("{}.o", job.name)))
-                    .unwrap_or_default(),
-                std::fs::read_to_string(job.submit_dir().join(format!("{}.e", job.name)))
-                    .unwrap_or_default()
-            );
-        }
+        assert!(
+            Instant::now() <= deadline,
+            "{} never appeared; job output:\n{}{}",
+            path.display(),
+            std::fs::read_to_string(job.submit_dir().join(format!("{}.o", job.name)))
+                .unwrap_or_default(),
+            std::fs::read_to_string(job.submit_dir().join(format!("{}.e", job.name)))
+                .unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -349,7 +348,7 @@ fn intrusion(security: &str, venv: &Path, python: &(PathBuf, Option<PathBuf>)) -
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let script = job.render("job", &args);
     let child = job.spawn(&script);
-    wait_for(&addresses, Duration::from_secs(120), &job);
+    wait_for(&addresses, Duration::from_mins(2), &job);
 
     if security == "tls" {
         let tls = job.job_dir().join("tls");
@@ -390,7 +389,7 @@ fn intrusion(security: &str, venv: &Path, python: &(PathBuf, Option<PathBuf>)) -
         String::from_utf8_lossy(&tried.stderr)
     );
     std::fs::write(&done, "").unwrap();
-    let finished = job.finish(child, Duration::from_secs(60));
+    let finished = job.finish(child, Duration::from_mins(1));
     assert_eq!(finished.status, Some(0), "{}", finished.output());
     assert!(
         finished.stdout.contains("OWNER 2 6"),
@@ -624,7 +623,7 @@ fn without_openssl_the_job_uses_python_cryptography_else_names_dask_security() {
     let mut args = cpu_args(&venv, "tls");
     args.extend(["--run".to_string(), "echo PAYLOAD RAN".to_string()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let done = job.run(&job.render("job", &args), Duration::from_secs(60));
+    let done = job.run(&job.render("job", &args), Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr
@@ -663,7 +662,7 @@ print(\"RESULT\", c.scheduler.address[:6], c.submit(sum, [1, 2]).result())'"
             .to_string(),
     ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let done = job.run(&job.render("job", &args), Duration::from_secs(120));
+    let done = job.run(&job.render("job", &args), Duration::from_mins(2));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(
         done.stdout

@@ -21,7 +21,7 @@ const SCALE_DOWN_AFTER: u32 = 3;
 
 /// How many worker jobs the target asks for: the workers beyond the head job's own, in jobs of
 /// `per_job` workers, within [min, max].
-pub fn wanted_jobs(target: u64, head: u64, per_job: u64, min: u32, max: u32) -> u32 {
+pub(super) fn wanted_jobs(target: u64, head: u64, per_job: u64, min: u32, max: u32) -> u32 {
     let beyond = target.saturating_sub(head);
     let jobs = beyond.div_ceil(per_job.max(1));
     u32::try_from(jobs)
@@ -42,7 +42,7 @@ fn workers_per_job(status: &Value) -> u64 {
         .unwrap_or(1)
 }
 
-pub fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
+pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
     if args.max < args.min {
         return Err(Error::input(format!(
             "--max {} is below --min {}",

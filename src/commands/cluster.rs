@@ -148,7 +148,7 @@ fn all_ids(clusters: &[Cluster]) -> Vec<String> {
         .collect()
 }
 
-pub fn status(args: &StatusArgs) -> Result<Outcome, Error> {
+pub(super) fn status(args: &StatusArgs) -> Result<Outcome, Error> {
     let clusters = match &args.job_id {
         Some(id) => vec![state::load(id)?],
         None => state::load_all()?,
@@ -243,7 +243,7 @@ fn wait_answer(path: &Utf8Path, limit: Duration) -> Option<Value> {
     None
 }
 
-pub fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
+pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
     let mut cluster = state::load(&args.job_id)?;
     if let Some(n) = args.remove {
         return remove(&mut cluster, n);
@@ -340,7 +340,7 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
         cluster,
         &serde_json::json!({"op": "retire", "jobs": chosen}),
     )?;
-    let answer = wait_answer(&answer_path, Duration::from_secs(120)).ok_or_else(|| {
+    let answer = wait_answer(&answer_path, Duration::from_mins(2)).ok_or_else(|| {
         Error::failure(format!(
             "the head job {} did not answer the retire request within 120 s (is it running? dask-pbs status {})",
             cluster.job_id, cluster.job_id
@@ -374,7 +374,7 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
-pub fn stop(args: &JobArgs) -> Result<Outcome, Error> {
+pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
     let cluster = state::load(&args.job_id)?;
     let mut outcome = Outcome::default();
     if ended(&cluster.job_dir).is_none() {
@@ -420,7 +420,7 @@ fn wait_for(done: impl Fn() -> bool, seconds: u64) -> bool {
     done()
 }
 
-pub fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
+pub(super) fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
     let clusters = state::load_all()?;
     let states = pbs::states(&all_ids(&clusters))?;
     let mut outcome = Outcome::default();
@@ -480,6 +480,6 @@ fn remove_dir(dir: &Utf8Path, keep_logs: bool) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn adapt(args: &AdaptArgs) -> Result<Outcome, Error> {
+pub(super) fn adapt(args: &AdaptArgs) -> Result<Outcome, Error> {
     super::adapt::run(args)
 }

@@ -11,7 +11,7 @@ use super::{Note, Outcome, Session};
 
 /// Renders the asked artifacts; returns what goes to stdout (empty when writing files) and
 /// a note per file written or artifact skipped.
-pub fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
+pub(super) fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
     let all = args.artifact == GenTarget::All;
     // Clap requires --out-dir with `all`; this is the other direction.
     if !all && args.out_dir.is_some() {
@@ -115,7 +115,7 @@ fn write_dir(
     Ok(())
 }
 
-pub fn render_user_template(args: &RenderArgs) -> Result<Outcome, Error> {
+pub(super) fn render_user_template(args: &RenderArgs) -> Result<Outcome, Error> {
     let session = Session::load(&args.profile, &[Artifact::Job])?;
     let text = session
         .renderer()

@@ -22,7 +22,7 @@ mod config;
 use config::{Config, Environment};
 
 /// The profile, the keys that could not be mapped (with reasons) and notes for the user.
-pub struct Imported {
+pub(super) struct Imported {
     pub profile: Layer,
     pub unmapped: Vec<(String, String)>,
     /// Comment lines for the top of the printed profile.
@@ -33,7 +33,7 @@ pub struct Imported {
 
 /// Why a file cannot be imported at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImportError {
+pub(super) enum ImportError {
     /// Neither `jobqueue: NAME:` nor a top-level `NAME:` mapping.
     NoSection(String),
     /// dask-jobqueue itself refuses a job without these keys.
@@ -256,7 +256,7 @@ impl Builder<'_> {
 
 /// dask-jobqueue's `resource-spec`, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResourceSpec {
+pub(super) enum ResourceSpec {
     /// `select=N:k=v:…` (PBS Pro chunks), or the one dask-jobqueue builds without a spec.
     Select {
         count: u32,
@@ -298,7 +298,7 @@ fn exact_size(bytes: u64) -> String {
 
 /// A dask-jobqueue configuration's section as a profile layer. `extends`: the site profile
 /// the output is for (standalone when `None`).
-pub fn import(
+pub(super) fn import(
     config: &Value,
     section: &str,
     extends: Option<&str>,
@@ -353,7 +353,7 @@ fn parse(text: &str, path: &Utf8Path) -> Result<(Value, Vec<String>), Error> {
     Ok((value, warnings))
 }
 
-pub fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
+pub(super) fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
     let path = match &args.file {
         Some(p) => p.clone(),
         None => {

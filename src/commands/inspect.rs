@@ -18,7 +18,7 @@ use super::{Outcome, context, load, load_for, places, resolve};
 /// The name `profiles show` gives dask-pbs's own defaults, unless a profile takes it.
 const DEFAULTS_NAME: &str = "defaults";
 
-pub fn check(args: &ProfileArgs) -> Result<Outcome, Error> {
+pub(super) fn check(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load(args)?;
     let plan = Plan::new(&loaded.profile);
     let summary = format!("ok: {}\n", plan.summary(&loaded.profile));
@@ -28,7 +28,7 @@ pub fn check(args: &ProfileArgs) -> Result<Outcome, Error> {
 /// The width `explain` keeps to: a terminal's, with room to spare.
 const EXPLAIN_COLUMNS: usize = 100;
 
-pub fn explain(args: &ProfileArgs) -> Result<Outcome, Error> {
+pub(super) fn explain(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load_for(args, Needs::INSPECT)?;
     let chain: Vec<String> = loaded.chain.iter().map(Origin::to_string).collect();
     let mut text = format!(
@@ -111,7 +111,7 @@ fn cut(text: &str, width: usize) -> String {
     short
 }
 
-pub fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
+pub(super) fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
     let places = places(args);
     let mut rows: Vec<[String; 3]> = Vec::new();
     for row in places.catalog.list() {
@@ -153,7 +153,7 @@ pub fn profiles_list(args: &PlacesArgs) -> Result<String, Error> {
     Ok(text)
 }
 
-pub fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
+pub(super) fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
     let places = places(&args.places);
     // A user's own profile named `defaults` wins, as any profile shadows a built-in.
     if args.profile_name == DEFAULTS_NAME && places.catalog.find(DEFAULTS_NAME, &[]).is_err() {
@@ -178,7 +178,7 @@ pub fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
     Ok(Outcome::of(yaml, &loaded))
 }
 
-pub fn templates_list(args: &PlacesArgs) -> String {
+pub(super) fn templates_list(args: &PlacesArgs) -> String {
     let places = places(args);
     let width = builtin::TEMPLATES
         .iter()
@@ -196,7 +196,7 @@ pub fn templates_list(args: &PlacesArgs) -> String {
     text
 }
 
-pub fn templates_show(name: &str) -> Result<String, Error> {
+pub(super) fn templates_show(name: &str) -> Result<String, Error> {
     builtin::template(name).map(str::to_string).ok_or_else(|| {
         let names: Vec<&str> = builtin::TEMPLATES.iter().map(|(n, _)| *n).collect();
         Error::input(format!(
@@ -206,7 +206,7 @@ pub fn templates_show(name: &str) -> Result<String, Error> {
     })
 }
 
-pub fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
+pub(super) fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load_for(args, Needs::INSPECT)?;
     let ctx = context(args, &loaded);
     let yaml = serde_saphyr::to_string(&ctx)
@@ -215,7 +215,7 @@ pub fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
 }
 
 /// The JSON Schema of a profile file, from the same types the parser uses.
-pub fn schema() -> Result<String, Error> {
+pub(super) fn schema() -> Result<String, Error> {
     let mut schema = schemars::schema_for!(crate::profile::layer::Layer);
     schema.insert("title".into(), "dask-pbs profile".into());
     let text = serde_json::to_string_pretty(&schema)

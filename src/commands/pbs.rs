@@ -11,7 +11,7 @@ use crate::error::Error;
 use super::process_env;
 
 /// The command for `tool` (qsub, qstat, qdel): its DASK_PBS_ variable, else the name on PATH.
-pub fn tool(name: &str) -> String {
+pub(super) fn tool(name: &str) -> String {
     process_env(&format!("DASK_PBS_{}", name.to_uppercase()))
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| name.to_string())
@@ -33,7 +33,7 @@ fn run(name: &str, args: &[&str], cwd: Option<&Utf8Path>) -> Result<std::process
 }
 
 /// Submits `script` from `cwd`; the job id qsub printed.
-pub fn qsub(script: &Utf8Path, cwd: &Utf8Path) -> Result<String, Error> {
+pub(super) fn qsub(script: &Utf8Path, cwd: &Utf8Path) -> Result<String, Error> {
     let out = run("qsub", &[script.as_str()], Some(cwd))?;
     if !out.status.success() {
         return Err(Error::failure(format!(
@@ -53,7 +53,7 @@ pub fn qsub(script: &Utf8Path, cwd: &Utf8Path) -> Result<String, Error> {
 }
 
 /// Deletes the jobs; those PBS no longer knows are not an error (they have ended).
-pub fn qdel(ids: &[String]) -> Result<(), Error> {
+pub(super) fn qdel(ids: &[String]) -> Result<(), Error> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -77,7 +77,7 @@ pub fn qdel(ids: &[String]) -> Result<(), Error> {
 
 /// Each job's `job_state` letter (Q, R, E, F, H, ...) as PBS reports it; a job PBS does not
 /// know (ended, out of its history) is absent.
-pub fn states(ids: &[String]) -> Result<BTreeMap<String, String>, Error> {
+pub(super) fn states(ids: &[String]) -> Result<BTreeMap<String, String>, Error> {
     if ids.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -96,7 +96,7 @@ pub fn states(ids: &[String]) -> Result<BTreeMap<String, String>, Error> {
 }
 
 /// `qstat -f -F json`: `{"Jobs": {"ID": {"job_state": "R", ...}}}`.
-pub fn parse_json(text: &str) -> Option<BTreeMap<String, String>> {
+pub(super) fn parse_json(text: &str) -> Option<BTreeMap<String, String>> {
     let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
     let mut found = BTreeMap::new();
     if let Some(jobs) = value.get("Jobs").and_then(|j| j.as_object()) {
@@ -111,7 +111,7 @@ pub fn parse_json(text: &str) -> Option<BTreeMap<String, String>> {
 
 /// `qstat -f`: `Job Id: ID` then indented `key = value` lines (long values continue on lines
 /// indented with a tab).
-pub fn parse_plain(text: &str) -> BTreeMap<String, String> {
+pub(super) fn parse_plain(text: &str) -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
     let mut current: Option<String> = None;
     for line in text.lines() {
@@ -127,7 +127,7 @@ pub fn parse_plain(text: &str) -> BTreeMap<String, String> {
 }
 
 /// Whether PBS's state letter means the job will not run (any more).
-pub fn is_over(state: Option<&str>) -> bool {
+pub(super) fn is_over(state: Option<&str>) -> bool {
     matches!(state, None | Some("F" | "X"))
 }
 

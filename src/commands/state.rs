@@ -11,7 +11,7 @@ use crate::error::Error;
 use super::process_env;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Cluster {
+pub(super) struct Cluster {
     /// The head job's id, as qsub printed it.
     pub job_id: String,
     /// The head job's directory (`dask-pbs.JOBID` under the directory it was submitted from).
@@ -26,7 +26,7 @@ pub struct Cluster {
 }
 
 /// The directory of the cluster records.
-pub fn dir() -> Result<Utf8PathBuf, Error> {
+pub(super) fn dir() -> Result<Utf8PathBuf, Error> {
     let base = process_env("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(Utf8PathBuf::from)
@@ -52,7 +52,7 @@ fn file_of(dir: &Utf8Path, job_id: &str) -> Result<Utf8PathBuf, Error> {
     Ok(dir.join(format!("{job_id}.json")))
 }
 
-pub fn save(cluster: &Cluster) -> Result<(), Error> {
+pub(super) fn save(cluster: &Cluster) -> Result<(), Error> {
     let dir = dir()?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
     let path = file_of(&dir, &cluster.job_id)?;
@@ -64,7 +64,7 @@ pub fn save(cluster: &Cluster) -> Result<(), Error> {
 }
 
 /// The record of `job_id`; a job id without its server suffix (`1234`) matches `1234.srv`.
-pub fn load(job_id: &str) -> Result<Cluster, Error> {
+pub(super) fn load(job_id: &str) -> Result<Cluster, Error> {
     let all = load_all()?;
     let found: Vec<Cluster> = all
         .into_iter()
@@ -83,7 +83,7 @@ pub fn load(job_id: &str) -> Result<Cluster, Error> {
 }
 
 /// Every recorded cluster, by job id.
-pub fn load_all() -> Result<Vec<Cluster>, Error> {
+pub(super) fn load_all() -> Result<Vec<Cluster>, Error> {
     let dir = dir()?;
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(Vec::new());
@@ -110,7 +110,7 @@ pub fn load_all() -> Result<Vec<Cluster>, Error> {
     Ok(clusters)
 }
 
-pub fn forget(job_id: &str) -> Result<(), Error> {
+pub(super) fn forget(job_id: &str) -> Result<(), Error> {
     let dir = dir()?;
     let path = file_of(&dir, job_id)?;
     match std::fs::remove_file(&path) {

@@ -12,7 +12,7 @@ use crate::render::artifact::Artifact;
 
 use super::{Outcome, Session, process_env};
 
-pub fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
+pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let session = Session::load(&args.profile, &[Artifact::Job])?;
     let text = session.renderer().render(Artifact::Job, &session.ctx)?;
     let loaded = &session.loaded;

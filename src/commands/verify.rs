@@ -35,7 +35,7 @@ fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
     Ok(files)
 }
 
-pub fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
+pub(super) fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
     let dir = &args.dir;
     let mut profile_dirs = vec![dir.clone()];
     profile_dirs.extend(args.places.profile_dirs.iter().cloned());

@@ -105,7 +105,7 @@ mod merge {
     use indexmap::IndexMap;
 
     /// The child's value, when it has one, replaces the parent's whole.
-    pub fn replace<T>(child: &mut Option<Sourced<T>>, parent: Option<Sourced<T>>) {
+    pub(super) fn replace<T>(child: &mut Option<Sourced<T>>, parent: Option<Sourced<T>>) {
         if child.is_none() {
             *child = parent;
         }
@@ -114,7 +114,7 @@ mod merge {
     /// Maps merge key by key: the child adds keys and overrides the ones it names; a child's
     /// `null` entry (`None`) stays in the merged map to hide the parent's, and is dropped when
     /// the profile resolves (`remaining`).
-    pub fn by_key<V>(
+    pub(super) fn by_key<V>(
         child: &mut Option<Sourced<IndexMap<String, V>>>,
         parent: Option<Sourced<IndexMap<String, V>>>,
     ) {
@@ -137,12 +137,12 @@ mod per_entry {
     use crate::profile::origin::Origin;
     use serde::Serialize;
 
-    pub mod replace {
-        use super::*;
+    pub(super) mod replace {
+        use super::{Entry, Origin, Serialize, Sourced};
 
-        pub fn stamp<T>(_: &mut T, _: &Origin) {}
+        pub(crate) fn stamp<T>(_: &mut T, _: &Origin) {}
 
-        pub fn explain<T: Serialize>(key: &str, field: &Sourced<T>, out: &mut Vec<Entry>) {
+        pub(crate) fn explain<T: Serialize>(key: &str, field: &Sourced<T>, out: &mut Vec<Entry>) {
             out.push(Entry {
                 key: key.to_string(),
                 value: serde_json::to_value(&field.value).unwrap_or(serde_json::Value::Null),
@@ -151,16 +151,20 @@ mod per_entry {
         }
     }
 
-    pub mod by_key {
-        use super::*;
+    pub(super) mod by_key {
+        use super::{Entries, Entry, Origin, Serialize, Sourced};
 
-        pub fn stamp<V>(map: &mut Entries<V>, origin: &Origin) {
+        pub(crate) fn stamp<V>(map: &mut Entries<V>, origin: &Origin) {
             for entry in map.values_mut() {
                 entry.origin = origin.clone();
             }
         }
 
-        pub fn explain<V: Serialize>(key: &str, field: &Sourced<Entries<V>>, out: &mut Vec<Entry>) {
+        pub(crate) fn explain<V: Serialize>(
+            key: &str,
+            field: &Sourced<Entries<V>>,
+            out: &mut Vec<Entry>,
+        ) {
             if field.value.is_empty() {
                 return super::replace::explain(key, field, out);
             }

@@ -123,7 +123,12 @@ impl Mpi {
     fn new(profile: &Profile) -> Mpi {
         let system = &profile.system;
         let launcher = mpi::launcher(system.mpi);
-        let strings = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let strings = |words: &[&str]| {
+            words
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect::<Vec<_>>()
+        };
         let (mut launch, local_rank_vars, version_marks) = match &system.launcher {
             // The profile's own launcher: its variables only, guessing none.
             Some(custom) => (

@@ -121,7 +121,7 @@ fn filter_launch(words: Vec<String>, values: Kwargs) -> Result<String, minijinja
         for part in mpi::split_word(word).map_err(invalid)? {
             match part {
                 mpi::Part::Literal(literal) => {
-                    text.push_str(&quote::quote(literal).map_err(|e| invalid(e.to_string()))?)
+                    text.push_str(&quote::quote(literal).map_err(|e| invalid(e.to_string()))?);
                 }
                 mpi::Part::Placeholder(name) => {
                     let value: Value = values.get(name).map_err(|_| {

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 /// The result of one run of `dask-pbs`.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -14,19 +14,19 @@ pub struct Run {
 
 /// A `dask-pbs` invocation with no user configuration leaking in from this machine: HOME and
 /// XDG_CONFIG_HOME point into a temp dir, the DASK_PBS_* and PBS_ACCOUNT variables are unset.
-pub struct DaskPbs {
+pub(crate) struct DaskPbs {
     cmd: Command,
-    _home: tempfile::TempDir,
+    home_dir: tempfile::TempDir,
 }
 
 /// The Python environment every test user has set in their defaults file: built-in profiles
 /// name none, and the job needs one (`DaskPbs::bare` starts without it).
-pub const TEST_ENV: &str = "/home/user/envs/rapids-25.06";
+pub(crate) const TEST_ENV: &str = "/home/user/envs/rapids-25.06";
 
 impl DaskPbs {
     /// A user whose defaults file sets `env.conda` to `TEST_ENV`, as the README tells users
     /// to do once.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let cli = DaskPbs::bare();
         let config = cli.home().join("config/dask-pbs");
         std::fs::create_dir_all(&config).expect("config dir");
@@ -39,7 +39,7 @@ impl DaskPbs {
     }
 
     /// A user with no configuration at all.
-    pub fn bare() -> Self {
+    pub(crate) fn bare() -> Self {
         let home = tempfile::tempdir().expect("temp home");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dask-pbs"));
         for var in [
@@ -56,14 +56,17 @@ impl DaskPbs {
         cmd.env("HOME", home.path())
             .env("XDG_CONFIG_HOME", home.path().join("config"))
             .stdin(Stdio::null());
-        DaskPbs { cmd, _home: home }
+        DaskPbs {
+            cmd,
+            home_dir: home,
+        }
     }
 
-    pub fn home(&self) -> &Path {
-        self._home.path()
+    pub(crate) fn home(&self) -> &Path {
+        self.home_dir.path()
     }
 
-    pub fn args<I, S>(mut self, args: I) -> Self
+    pub(crate) fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -72,22 +75,22 @@ impl DaskPbs {
         self
     }
 
-    pub fn arg_path(mut self, path: &Path) -> Self {
+    pub(crate) fn arg_path(mut self, path: &Path) -> Self {
         self.cmd.arg(path);
         self
     }
 
-    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
         self.cmd.env(key, value);
         self
     }
 
-    pub fn cwd(mut self, dir: &Path) -> Self {
+    pub(crate) fn cwd(mut self, dir: &Path) -> Self {
         self.cmd.current_dir(dir);
         self
     }
 
-    pub fn run(mut self) -> Run {
+    pub(crate) fn run(mut self) -> Run {
         let out = self.cmd.output().expect("dask-pbs runs");
         Run {
             code: out.status.code().unwrap_or(-1),
@@ -98,28 +101,28 @@ impl DaskPbs {
 }
 
 /// Runs `dask-pbs ARGS` hermetically.
-pub fn dask_pbs<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+pub(crate) fn dask_pbs<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
     DaskPbs::new().args(args).run()
 }
 
 /// Runs and expects exit 0; returns stdout.
-pub fn ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+pub(crate) fn ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
     let run = dask_pbs(args);
     assert_eq!(run.code, 0, "dask-pbs failed: {}", run.stderr);
     run.stdout
 }
 
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn in_ci() -> bool {
+pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Whether `tool` is on PATH. In CI a missing tool fails the test: tests never skip silently
 /// there. Elsewhere the test says it is skipping.
-pub fn have_tool(tool: &str, why: &str) -> bool {
+pub(crate) fn have_tool(tool: &str, why: &str) -> bool {
     let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {tool}"))
@@ -137,12 +140,12 @@ pub fn have_tool(tool: &str, why: &str) -> bool {
 }
 
 /// `bash -n` and `shellcheck` on a shell script's text; panics with the findings.
-pub fn assert_shell_clean(name: &str, text: &str) {
+pub(crate) fn assert_shell_clean(name: &str, text: &str) {
     assert_shell_clean_except(name, text, &[]);
 }
 
 /// Like `assert_shell_clean`, ignoring the named shellcheck codes.
-pub fn assert_shell_clean_except(name: &str, text: &str, ignored: &[&str]) {
+pub(crate) fn assert_shell_clean_except(name: &str, text: &str, ignored: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use super::common::{have_tool, in_ci, repo_root};
 
 /// The Dask venv of tests/run.sh, or `None` (skip) outside CI when it is missing.
-pub fn dask_venv() -> Option<PathBuf> {
+pub(crate) fn dask_venv() -> Option<PathBuf> {
     let venv = std::env::var_os("DASK_PBS_E2E_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".e2e/venv"));
@@ -36,19 +36,19 @@ pub fn dask_venv() -> Option<PathBuf> {
 }
 
 /// Everything an end-to-end test needs, or `None` (skip) outside CI.
-pub fn prerequisites() -> Option<PathBuf> {
+pub(crate) fn prerequisites() -> Option<PathBuf> {
     if !have_tool("mpiexec", "end-to-end runs launch workers with OpenMPI") {
         return None;
     }
     dask_venv()
 }
 
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     let out = Command::new("hostname").output().expect("hostname");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-pub struct PbsJob {
+pub(crate) struct PbsJob {
     /// Shared by `sibling` jobs: one HOME and one submit directory.
     pub root: std::sync::Arc<tempfile::TempDir>,
     pub job_id: String,
@@ -57,7 +57,7 @@ pub struct PbsJob {
     pub interactive: bool,
 }
 
-pub struct Finished {
+pub(crate) struct Finished {
     pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -68,7 +68,7 @@ pub struct Finished {
 }
 
 impl Finished {
-    pub fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         format!("--- stdout\n{}--- stderr\n{}", self.stdout, self.stderr)
     }
 }
@@ -77,7 +77,7 @@ static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new
 
 impl PbsJob {
     /// A job with `mpiprocs` lines for this host in its node file.
-    pub fn new(name: &str) -> PbsJob {
+    pub(crate) fn new(name: &str) -> PbsJob {
         let root = tempfile::Builder::new()
             .prefix("dask-pbs-e2e-")
             .tempdir()
@@ -107,28 +107,28 @@ impl PbsJob {
     }
 
     /// Another job submitted from the same directory by the same user.
-    pub fn sibling(&self, name: &str) -> PbsJob {
+    pub(crate) fn sibling(&self, name: &str) -> PbsJob {
         PbsJob::with_root(self.root.clone(), name)
     }
 
-    pub fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.root.path().join(rel)
     }
 
-    pub fn submit_dir(&self) -> PathBuf {
+    pub(crate) fn submit_dir(&self) -> PathBuf {
         self.path("submit")
     }
 
-    pub fn job_dir(&self) -> PathBuf {
+    pub(crate) fn job_dir(&self) -> PathBuf {
         self.submit_dir().join(format!("dask-pbs.{}", self.job_id))
     }
 
-    pub fn module_log(&self) -> String {
+    pub(crate) fn module_log(&self) -> String {
         std::fs::read_to_string(self.path("module.log")).unwrap_or_default()
     }
 
     /// Writes `$PBS_NODEFILE`: this host `mpiprocs` times, as PBS does for one chunk.
-    pub fn nodefile(&self, mpiprocs: usize) -> PathBuf {
+    pub(crate) fn nodefile(&self, mpiprocs: usize) -> PathBuf {
         let path = self.path("nodefile");
         let host = hostname();
         std::fs::write(&path, format!("{host}\n").repeat(mpiprocs)).unwrap();
@@ -136,7 +136,7 @@ impl PbsJob {
     }
 
     /// The environment PBS gives the job, and nothing from the test's own.
-    pub fn command(&self, program: &str, args: &[&str], cwd: &Path) -> Command {
+    pub(crate) fn command(&self, program: &str, args: &[&str], cwd: &Path) -> Command {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(cwd).env_clear();
         let home = self.path("home");
@@ -190,7 +190,7 @@ impl PbsJob {
     }
 
     /// Renders the job with `dask-pbs gen job ARGS` into the submit directory.
-    pub fn render(&self, artifact: &str, args: &[&str]) -> PathBuf {
+    pub(crate) fn render(&self, artifact: &str, args: &[&str]) -> PathBuf {
         let file = dask_pbs::render::artifact::Artifact::ALL
             .iter()
             .find(|a| a.name() == artifact)
@@ -207,12 +207,12 @@ impl PbsJob {
     }
 
     /// Runs `script` as PBS would (spooled copy, bash, from $HOME) until it exits or `limit`.
-    pub fn run(&self, script: &Path, limit: Duration) -> Finished {
+    pub(crate) fn run(&self, script: &Path, limit: Duration) -> Finished {
         let child = self.spawn(script);
         self.finish(child, limit)
     }
 
-    pub fn spawn(&self, script: &Path) -> Child {
+    pub(crate) fn spawn(&self, script: &Path) -> Child {
         let spooled = self.path("spool").join(format!("{}.SC", self.job_id));
         std::fs::copy(script, &spooled).unwrap();
         let spooled = spooled.display().to_string();
@@ -227,7 +227,7 @@ impl PbsJob {
         cmd.spawn().expect("bash starts")
     }
 
-    pub fn finish(&self, mut child: Child, limit: Duration) -> Finished {
+    pub(crate) fn finish(&self, mut child: Child, limit: Duration) -> Finished {
         let start = Instant::now();
         let mut timed_out = false;
         let status = loop {
@@ -256,7 +256,7 @@ impl PbsJob {
     }
 
     /// Processes carrying this job's tag, after waiting up to `grace` for them to go.
-    pub fn reap_leftovers(&self, grace: Duration) -> Vec<String> {
+    pub(crate) fn reap_leftovers(&self, grace: Duration) -> Vec<String> {
         let deadline = Instant::now() + grace;
         loop {
             let found = tagged_processes(&self.tag);
@@ -299,7 +299,7 @@ fn make_executable(path: &Path) {
 }
 
 /// Live (not zombie) processes whose environment holds `DASK_PBS_E2E_TAG=tag`.
-pub fn tagged_processes(tag: &str) -> Vec<(u32, String)> {
+pub(crate) fn tagged_processes(tag: &str) -> Vec<(u32, String)> {
     let needle = format!("DASK_PBS_E2E_TAG={tag}\0");
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -334,6 +334,8 @@ pub fn tagged_processes(tag: &str) -> Vec<(u32, String)> {
 /// has 2 cores, and tests of one binary run in parallel.
 static CLUSTERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    CLUSTERS.lock().unwrap_or_else(|p| p.into_inner())
+pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
+    CLUSTERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -11,7 +11,7 @@ use crate::walltime::Walltime;
 
 /// Where `python` points: which environment the job activates.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Environment {
+pub(super) enum Environment {
     Conda {
         prefix: String,
         why: String,
@@ -26,7 +26,7 @@ pub enum Environment {
 
 /// A section's values, every default applied.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(super) struct Config {
     pub section: String,
     pub name: String,
     pub queue: Option<String>,
@@ -112,7 +112,7 @@ fn canonical(keys: &Map<String, Value>, notes: &mut Vec<String>) -> IndexMap<Str
 }
 
 /// Dask's `parse_bytes`: `109 GB` = 109·10⁹, `2GiB` = 2·2³⁰.
-pub fn parse_bytes(size: &str) -> Option<u64> {
+pub(super) fn parse_bytes(size: &str) -> Option<u64> {
     let s = size.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -143,7 +143,7 @@ pub fn parse_bytes(size: &str) -> Option<u64> {
 
 /// dask-jobqueue's `pbs_format_bytes_ceil`: GB from 10 GiB up, MB from 10 MiB, kB from
 /// 10 KiB, all binary and rounded up.
-pub fn pbs_memory(bytes: u64) -> String {
+pub(super) fn pbs_memory(bytes: u64) -> String {
     let ceil = |unit: u64| bytes.div_ceil(unit);
     if bytes >= 10 << 30 {
         format!("{}GB", ceil(1 << 30))
@@ -157,7 +157,7 @@ pub fn pbs_memory(bytes: u64) -> String {
 }
 
 /// Dask's `nprocesses_nthreads`: all cores up to 4, else the smallest factor ≥ √cores.
-pub fn default_processes(cores: u32) -> u32 {
+pub(super) fn default_processes(cores: u32) -> u32 {
     if cores <= 4 {
         return cores.max(1);
     }
@@ -167,7 +167,7 @@ pub fn default_processes(cores: u32) -> u32 {
 }
 
 /// `python: /opt/envs/x/bin/python` → the environment `/opt/envs/x`, conda or venv.
-pub fn environment(python: Option<&str>) -> Environment {
+pub(super) fn environment(python: Option<&str>) -> Environment {
     let Some(python) = python.map(str::trim) else {
         return Environment::Unknown(
             "`python` is not set, so dask-jobqueue runs the Python it was started from".into(),
@@ -299,7 +299,7 @@ fn shape(k: &IndexMap<String, Value>) -> Result<(u32, u64, u32, Walltime), Impor
 
 impl Config {
     /// Reads a section; the keys that have no dask-pbs counterpart come back with why.
-    pub fn read(
+    pub(super) fn read(
         section: &str,
         keys: &Map<String, Value>,
     ) -> Result<(Config, Vec<(String, String)>), ImportError> {
@@ -503,7 +503,7 @@ impl Config {
 
 /// Keys given twice in the same mapping of a block-style YAML file, as (key, first line,
 /// repeated line), 1-based.
-pub fn duplicate_keys(text: &str) -> Vec<(String, usize, usize)> {
+pub(super) fn duplicate_keys(text: &str) -> Vec<(String, usize, usize)> {
     // One frame per open mapping: its indentation and the keys seen in it.
     let mut frames: Vec<(usize, IndexMap<String, usize>)> = Vec::new();
     let mut found = Vec::new();

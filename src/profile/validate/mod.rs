@@ -29,7 +29,7 @@ use std::fmt;
 
 use camino::Utf8PathBuf;
 
-use super::layer::{Layer, Sourced};
+use super::layer::{DaskLayer, EnvLayer, JobLayer, Layer, RapidsLayer, Sourced, SystemLayer};
 use super::model::Profile;
 use crate::error::Error;
 
@@ -192,11 +192,17 @@ pub fn resolve(
     let mut p = Problems::new(layer);
     let sections = (
         top::resolve(layer, &mut p),
-        system::resolve(layer.system.as_ref().unwrap_or(&Default::default()), &mut p),
-        job::resolve(layer.job.as_ref().unwrap_or(&Default::default()), &mut p),
-        env::resolve(layer.env.as_ref().unwrap_or(&Default::default()), &mut p),
-        rapids::resolve(layer.rapids.as_ref().unwrap_or(&Default::default()), &mut p),
-        dask::resolve(layer.dask.as_ref().unwrap_or(&Default::default()), &mut p),
+        system::resolve(
+            layer.system.as_ref().unwrap_or(&SystemLayer::default()),
+            &mut p,
+        ),
+        job::resolve(layer.job.as_ref().unwrap_or(&JobLayer::default()), &mut p),
+        env::resolve(layer.env.as_ref().unwrap_or(&EnvLayer::default()), &mut p),
+        rapids::resolve(
+            layer.rapids.as_ref().unwrap_or(&RapidsLayer::default()),
+            &mut p,
+        ),
+        dask::resolve(layer.dask.as_ref().unwrap_or(&DaskLayer::default()), &mut p),
     );
     let (Some(top), Some(system), Some(job), Some(env), Some(rapids), Some(dask)) = sections else {
         // A section resolves to nothing only when `take` noted a missing key.

@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 
 use super::job::resource_problems;
 use super::words::is_directive_word;
-use super::{Problems, set, take};
+use super::{Problems, take};
 use crate::profile::layer::{SystemLayer, remaining};
 use crate::profile::model::System;
 use crate::profile::types::{NodeType, Queue};
@@ -31,71 +31,25 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         node_types,
     } = layer;
     let k = SystemLayer::KEYS;
-    let login_host = take(login_host, k.login_host, p);
-    if let Some(Some(host)) = &login_host
-        && !is_directive_word(host, "")
-    {
-        p.at(
-            k.login_host,
-            format!("`{}` is not a host name", host.escape_debug()),
-        );
-    }
-    let gpu_memory = take(gpu_memory, k.gpu_memory, p);
-    let memory_per_node = take(memory_per_node, k.memory_per_node, p);
-    for (key, text) in [
-        (k.gpu_memory, &gpu_memory),
-        (k.memory_per_node, &memory_per_node),
-    ] {
-        if let Some(Err(message)) = set(text).map(size::hardware_bytes) {
-            p.at(key, message);
-        }
-    }
-    let account_directive = take(account_directive, k.account_directive, p);
-    if let Some(message) = set(&account_directive).and_then(account_directive_problem) {
-        p.at(k.account_directive, message);
-    }
-    let keep = take(keep, k.keep, p);
-    if let Some(message) = set(&keep).and_then(keep_problem) {
-        p.at(k.keep, message);
-    }
-    let account_vars = take(account_vars, k.account_vars, p);
-    for var in account_vars.iter().flatten() {
-        if !is_variable_name(var) {
-            p.at(
-                k.account_vars,
-                format!(
-                    "`{}` is not an environment variable name (letters, digits and _, not starting with a digit)",
-                    var.escape_debug()
-                ),
-            );
-        }
-    }
-    let launcher = take(launcher, k.launcher, p);
-    let launcher_args = take(launcher_args, k.launcher_args, p);
-    let shell = take(shell, k.shell, p);
-    if let Some(message) = shell.as_deref().and_then(shell_problem) {
-        p.at(k.shell, message);
-    }
-    let queues = take(queues, k.queues, p).map(remaining);
-    for message in queues.as_ref().map(queue_problems).unwrap_or_default() {
-        p.at(k.queues, message);
-    }
-    let node_types = take(node_types, k.node_types, p).map(remaining);
-    for message in node_types
-        .as_ref()
-        .map(node_type_problems)
-        .unwrap_or_default()
-    {
-        p.at(k.node_types, message);
-    }
     // Every field is taken before any `?`, so each missing one is reported.
+    let login_host = take(login_host, k.login_host, p);
     let gpus_per_node = take(gpus_per_node, k.gpus_per_node, p);
     let cpus_per_node = take(cpus_per_node, k.cpus_per_node, p);
+    let gpu_memory = take(gpu_memory, k.gpu_memory, p);
+    let memory_per_node = take(memory_per_node, k.memory_per_node, p);
     let mpi = take(mpi, k.mpi, p);
     let gpu_order = take(gpu_order, k.gpu_order, p);
     let account_required = take(account_required, k.account_required, p);
+    let account_directive = take(account_directive, k.account_directive, p);
     let filesystems_required = take(filesystems_required, k.filesystems_required, p);
-    Some(System {
+    let keep = take(keep, k.keep, p);
+    let account_vars = take(account_vars, k.account_vars, p);
+    let launcher = take(launcher, k.launcher, p);
+    let launcher_args = take(launcher_args, k.launcher_args, p);
+    let shell = take(shell, k.shell, p);
+    let queues = take(queues, k.queues, p).map(remaining);
+    let node_types = take(node_types, k.node_types, p).map(remaining);
+    let system = System {
         login_host: login_host?,
         gpus_per_node: gpus_per_node?,
         cpus_per_node: cpus_per_node?,
@@ -113,7 +67,58 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         shell: shell?,
         queues: queues?,
         node_types: node_types?,
-    })
+    };
+    check(&system, p);
+    Some(system)
+}
+
+/// The rules on one system value each.
+fn check(system: &System, p: &mut Problems) {
+    let k = SystemLayer::KEYS;
+    if let Some(host) = &system.login_host
+        && !is_directive_word(host, "")
+    {
+        p.at(
+            k.login_host,
+            format!("`{}` is not a host name", host.escape_debug()),
+        );
+    }
+    for (key, text) in [
+        (k.gpu_memory, &system.gpu_memory),
+        (k.memory_per_node, &system.memory_per_node),
+    ] {
+        if let Some(Err(message)) = text.as_deref().map(size::hardware_bytes) {
+            p.at(key, message);
+        }
+    }
+    if let Some(message) = system
+        .account_directive
+        .as_deref()
+        .and_then(account_directive_problem)
+    {
+        p.at(k.account_directive, message);
+    }
+    if let Some(message) = system.keep.as_deref().and_then(keep_problem) {
+        p.at(k.keep, message);
+    }
+    for var in system.account_vars.iter().filter(|v| !is_variable_name(v)) {
+        p.at(
+            k.account_vars,
+            format!(
+                "`{}` is not an environment variable name (letters, digits and _, not starting with a digit)",
+                var.escape_debug()
+            ),
+        );
+    }
+    if let Some(message) = shell_problem(&system.shell) {
+        p.at(k.shell, message);
+    }
+    for message in queue_problems(&system.queues) {
+        p.at(k.queues, message);
+    }
+    for message in node_type_problems(&system.node_types) {
+        p.at(k.node_types, message);
+    }
 }
 
 /// A one-letter qsub option (`-A`, `-P`) or a `-W` attribute ending in `=` (`-W group_list=`).
