@@ -21,40 +21,60 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
         proxy,
     } = layer;
     let k = EnvLayer::KEYS;
+    // Every field is taken before any `?`, so each missing one is reported.
     let module_use = take(module_use, k.module_use, p);
     let modules = take(modules, k.modules, p);
-    let setup = take(setup, k.setup, p);
-    let prologue = take(prologue, k.prologue, p);
-    for (key, lines) in [
-        (k.prologue, &prologue),
-        (k.module_use, &module_use),
-        (k.modules, &modules),
-        (k.setup, &setup),
-    ] {
-        for message in lines.iter().flatten().filter_map(|t| text_problem(t)) {
-            p.at(key, message);
-        }
-    }
     let conda = take(conda, k.conda, p);
     let venv = take(venv, k.venv, p);
-    for (key, path) in [(k.conda, &conda), (k.venv, &venv)] {
-        for message in path.iter().flatten().flat_map(|t| path_problems(t)) {
-            p.at(key, message);
-        }
-    }
-    let vars: Option<IndexMap<String, String>> = take(vars, k.vars, p).map(|v| {
+    let vars = take(vars, k.vars, p).map(|v| {
         remaining(v)
             .into_iter()
             .map(|(name, value)| (name, value.0))
-            .collect()
+            .collect::<IndexMap<String, String>>()
     });
-    for (name, value) in vars.iter().flatten() {
+    let setup = take(setup, k.setup, p);
+    let prologue = take(prologue, k.prologue, p);
+    let tmpdir = take(tmpdir, k.tmpdir, p);
+    let proxy = take(proxy, k.proxy, p);
+    let env = Env {
+        module_use: module_use?,
+        modules: modules?,
+        conda: conda?,
+        venv: venv?,
+        vars: vars?,
+        setup: setup?,
+        prologue: prologue?,
+        tmpdir: tmpdir?,
+        proxy: proxy?,
+    };
+    check(&env, p);
+    Some(env)
+}
+
+/// The rules on one env value each, and the one across two (conda or venv).
+fn check(env: &Env, p: &mut Problems) {
+    let k = EnvLayer::KEYS;
+    for (key, lines) in [
+        (k.prologue, &env.prologue),
+        (k.module_use, &env.module_use),
+        (k.modules, &env.modules),
+        (k.setup, &env.setup),
+    ] {
+        for message in lines.iter().filter_map(|t| text_problem(t)) {
+            p.at(key, message);
+        }
+    }
+    for (key, path) in [(k.conda, &env.conda), (k.venv, &env.venv)] {
+        for message in path.iter().flat_map(|t| path_problems(t)) {
+            p.at(key, message);
+        }
+    }
+    for (name, value) in &env.vars {
         for message in var_problems(name, value) {
             p.at(k.vars, message);
         }
     }
-    let tmpdir = take(tmpdir, k.tmpdir, p);
-    if let Some(dir) = tmpdir.as_ref().and_then(|d| d.as_deref()) {
+    if let Some(dir) = env.tmpdir.as_deref() {
         let found = path_problems(dir).into_iter().chain(variable_problem(
             dir,
             "on the node, before the scheduler starts",
@@ -63,8 +83,7 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
             p.at(k.tmpdir, message);
         }
     }
-    let proxy = take(proxy, k.proxy, p);
-    if let Some(url) = proxy.as_ref().and_then(|u| u.as_deref())
+    if let Some(url) = env.proxy.as_deref()
         && !url_like(url)
     {
         p.at(
@@ -75,24 +94,13 @@ pub(super) fn resolve(layer: &EnvLayer, p: &mut Problems) -> Option<Env> {
             ),
         );
     }
-    if let (Some(Some(_)), Some(Some(_))) = (&conda, &venv) {
+    if env.conda.is_some() && env.venv.is_some() {
         let message = format!(
             "both env.conda (from {}) and env.venv are set; pick one and set the other to null",
             p.whence(k.conda)
         );
         p.at(k.venv, message);
     }
-    Some(Env {
-        module_use: module_use?,
-        modules: modules?,
-        conda: conda?,
-        venv: venv?,
-        vars: vars?,
-        setup: setup?,
-        prologue: prologue?,
-        tmpdir: tmpdir?,
-        proxy: proxy?,
-    })
 }
 
 /// `http://proxy.alcf.anl.gov:3128`: a scheme, then host and port characters only.
