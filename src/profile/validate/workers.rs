@@ -179,6 +179,22 @@ mod tests {
     }
 
     #[test]
+    fn the_notes_count_products_and_stop_at_the_limit_itself() {
+        // 10 workers × 8 threads = 80 on 64 CPUs: a product, not a sum (18).
+        let mut profile = pbs_cpu();
+        profile.dask.workers_per_node = Some(10);
+        profile.dask.nthreads = Some(8);
+        assert!(threads_note(&profile, &Plan::new(&profile)).is_some());
+        // Exactly the node: 4 × 0.25 of it, and 2 × 128 GiB of sophia's 256 GiB held.
+        profile.dask.workers_per_node = Some(4);
+        profile.dask.memory_limit = Some("0.25".into());
+        assert!(memory_note(&profile, &Plan::new(&profile)).is_none());
+        let mut profile = sophia();
+        profile.dask.memory_limit = Some("128GiB".into());
+        assert!(memory_note(&profile, &Plan::new(&profile)).is_none());
+    }
+
+    #[test]
     fn gpu_workers_take_no_workers_per_node() {
         let mut profile = sophia();
         assert!(!cpu_option_on_gpu_workers(&profile));
