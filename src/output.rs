@@ -91,3 +91,15 @@ pub(crate) fn is_non_empty_dir(dir: &Utf8Path) -> bool {
         .map(|mut d| d.next().is_some())
         .unwrap_or(false)
 }
+
+/// The working directory, as the UTF-8 path every path of dask-pbs is.
+pub(crate) fn working_dir() -> Result<Utf8PathBuf, Error> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::failure(format!("cannot read the working directory: {e}")))?;
+    Utf8PathBuf::from_path_buf(cwd).map_err(|p| {
+        Error::failure(format!(
+            "the working directory {} is not UTF-8",
+            p.display()
+        ))
+    })
+}

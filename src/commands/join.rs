@@ -3,6 +3,7 @@
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::Error;
+use crate::output;
 use crate::render::context::Context;
 
 /// The head job's directory named by `path` (the directory, or the `scheduler.json` in it),
@@ -21,14 +22,7 @@ pub(crate) fn head_dir(path: &Utf8Path) -> Result<Utf8PathBuf, Error> {
     if dir.is_absolute() {
         return Ok(dir);
     }
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::failure(format!("cannot read the working directory: {e}")))?;
-    let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| {
-        Error::failure(format!(
-            "the working directory {} is not UTF-8",
-            p.display()
-        ))
-    })?;
+    let cwd = output::working_dir()?;
     let joined = cwd.join(&dir);
     // `./x` and `x/.` name the same directory; keep the text the user would recognise.
     Ok(joined

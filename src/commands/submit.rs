@@ -2,8 +2,6 @@
 
 use std::process::Command;
 
-use camino::Utf8PathBuf;
-
 use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::output::{self, Output};
@@ -16,14 +14,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let session = Session::load(&args.profile, &[Artifact::Job])?;
     let text = session.renderer().render(Artifact::Job, &session.ctx)?;
     let loaded = &session.loaded;
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::failure(format!("cannot read the working directory: {e}")))?;
-    let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| {
-        Error::failure(format!(
-            "the working directory {} is not UTF-8",
-            p.display()
-        ))
-    })?;
+    let cwd = output::working_dir()?;
     // One file per job name, rewritten by each submit: it is what qsub gets.
     let script = cwd.join(format!("{}.dask-pbs.sh", loaded.profile.job.name));
     let qsub = process_env("DASK_PBS_QSUB")
