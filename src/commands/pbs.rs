@@ -36,8 +36,12 @@ fn run(name: &str, args: &[&str], cwd: Option<&Utf8Path>) -> Result<std::process
 pub(super) fn qsub(script: &Utf8Path, cwd: &Utf8Path) -> Result<String, Error> {
     let out = run("qsub", &[script.as_str()], Some(cwd))?;
     if !out.status.success() {
+        let code = out
+            .status
+            .code()
+            .map_or_else(|| "by signal".to_string(), |c| c.to_string());
         return Err(Error::failure(format!(
-            "{} refused {script}: {}",
+            "{} refused {script} (exit {code}): {}",
             tool("qsub"),
             String::from_utf8_lossy(&out.stderr).trim()
         )));

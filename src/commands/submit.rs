@@ -1,14 +1,12 @@
 //! `dask-pbs submit`: render the job into the working directory and hand it to qsub.
 
-use std::process::Command;
-
 use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::output::{self, Output};
 use crate::quote;
 use crate::render::artifact::Artifact;
 
-use super::{Outcome, Session, process_env};
+use super::{Outcome, Session};
 
 pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let session = Session::load(&args.profile, &[Artifact::Job])?;
@@ -17,9 +15,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let cwd = output::working_dir()?;
     // One file per job name, rewritten by each submit: it is what qsub gets.
     let script = cwd.join(format!("{}.dask-pbs.sh", loaded.profile.job.name));
-    let qsub = process_env("DASK_PBS_QSUB")
-        .filter(|q| !q.is_empty())
-        .unwrap_or_else(|| "qsub".into());
+    let qsub = super::pbs::tool("qsub");
     let command = quote::join([qsub.as_str(), script.as_str()]).map_err(Error::input)?;
     if args.dry_run {
         return Ok(Outcome::of(format!("{command}\n"), loaded));
@@ -32,30 +28,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
         }],
         true,
     )?;
-    let out = Command::new(&qsub)
-        .arg(script.as_str())
-        .current_dir(&cwd)
-        .output()
-        .map_err(|e| {
-            Error::failure(format!(
-                "cannot run {qsub}: {e} (set DASK_PBS_QSUB to its path)"
-            ))
-        })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(Error::failure(format!(
-            "{qsub} refused the job (exit {}): {}",
-            out.status
-                .code()
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "by signal".into()),
-            stderr.trim()
-        )));
-    }
-    let job_id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if job_id.is_empty() {
-        return Err(Error::failure(format!("{qsub} printed no job id")));
-    }
+    let job_id = super::pbs::qsub(&script, &cwd)?;
     let job_dir = cwd.join(format!("dask-pbs.{job_id}"));
     super::cluster::record(&session, &job_id, &job_dir)?;
     let security = crate::render::security::Security::new(&loaded.profile);
