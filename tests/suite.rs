@@ -21,6 +21,7 @@ mod readme;
 mod security;
 mod site_docs;
 mod sites;
+mod startup;
 mod submit;
 mod templates;
 mod verify;
