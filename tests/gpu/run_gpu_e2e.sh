@@ -29,6 +29,8 @@
 #    $OUT/jobs.tar.gz every job's output and logs.
 #
 # Environment: OUT (default /tmp/gpu-e2e-out); GPU_E2E_GPUS (force G);
+# GPU_E2E_BEFORE_BIN: a second dask-pbs binary (an earlier build, to compare with) whose jobs
+# run as two more configurations, both layouts with launch auto and security none;
 # GPU_E2E_BUDGET (seconds after which no new round starts, default 360; no run starts 60 s later);
 # DASK_PBS_BIN, GPU_E2E_WHEELS, GPU_E2E_PYTHON (the binary, wheel folder and base python3).
 # DRY=1: a rehearsal on a machine without GPUs: CPU workers (`dask.worker: cpu`, one
@@ -42,6 +44,7 @@ dry=${DRY:-0}
 out=${OUT:-/tmp/gpu-e2e-out}
 budget=${GPU_E2E_BUDGET:-360}
 dask_pbs=${DASK_PBS_BIN:-$root/.device/dask-pbs}
+before_bin=${GPU_E2E_BEFORE_BIN:-}
 wheels=${GPU_E2E_WHEELS:-$root/.device/wheels}
 base_python=${GPU_E2E_PYTHON:-python3}
 work=/tmp/dask-pbs-gpu-e2e
@@ -62,6 +65,7 @@ die() {
 
 # --- 1. The machine and the venv.
 [[ -x $dask_pbs ]] || die "no dask-pbs binary at $dask_pbs (cp target/x86_64-unknown-linux-gnu/release/dask-pbs .device/dask-pbs)"
+[[ -z $before_bin || -x $before_bin ]] || die "GPU_E2E_BEFORE_BIN ($before_bin) is not an executable"
 compgen -G "$wheels/*.whl" >/dev/null || die "no wheels in $wheels"
 host=$(hostname)
 if (( dry )); then
@@ -178,11 +182,12 @@ make_pbs_env() { # DIR JOBID
   done
 }
 
-# Renders and runs the sophia job NAME with LAYOUT (gpu|node), LAUNCH (auto|mpi) and SECURITY
-# (tls|none); checks it; sets `ready` to the job's own "ready in X s" on success.
+# Renders (with BIN, default the dask-pbs under test) and runs the sophia job NAME with LAYOUT
+# (gpu|node), LAUNCH (auto|mpi) and SECURITY (tls|none); checks it; sets `ready` to the job's
+# own "ready in X s" on success.
 ready=""
-run_job() { # NAME LAYOUT LAUNCH SECURITY
-  local name=$1 layout=$2 launch=$3 security=$4
+run_job() { # NAME LAYOUT LAUNCH SECURITY [BIN]
+  local name=$1 layout=$2 launch=$3 security=$4 bin=${5:-$dask_pbs}
   local dir=$work/jobs/$name id="$RANDOM$RANDOM.gpu-pbs" status
   ready=""
   mkdir -p "$dir/home" "$dir/submit" "$dir/spool" "$dir/tmp"
@@ -197,9 +202,9 @@ run_job() { # NAME LAYOUT LAUNCH SECURITY
     sets+=(--set dask.workers_per=node)
   fi
   # The client is rendered from the same settings: it must know dask.security.
-  if ! "$dask_pbs" gen job --profile sophia --account demo --select "$gpus" "${sets[@]}" \
+  if ! "$bin" gen job --profile sophia --account demo --select "$gpus" "${sets[@]}" \
     --run "python3 $dir/submit/dask_client.py" -o "$dir/submit/job.sh" 2>"$dir/gen.err" ||
-    ! "$dask_pbs" gen client --profile sophia --account demo --select "$gpus" "${sets[@]}" \
+    ! "$bin" gen client --profile sophia --account demo --select "$gpus" "${sets[@]}" \
       -o "$dir/submit/dask_client.py" 2>>"$dir/gen.err"; then
     say "  FAIL $name: dask-pbs gen: $(<"$dir/gen.err")"
     return 1
@@ -308,6 +313,7 @@ median_of() {
 # --- 3. The table, written again after each round (a run cut short still leaves one).
 configs=(floor gpu.auto.tls node.auto.tls gpu.mpi.tls node.mpi.tls gpu.auto.none node.auto.none)
 (( mpi_ok )) || configs=(floor gpu.auto.tls node.auto.tls gpu.auto.none node.auto.none)
+[[ -n $before_bin ]] && configs+=(gpu.auto.none.before node.auto.none.before)
 declare -A times=()
 failures=0 rounds=0
 
@@ -315,10 +321,11 @@ describe() {
   case $1 in
     floor) echo "floor: scheduler + one bare \`$( (( dry )) && echo "dask worker --nworkers $gpus" || echo 'dask cuda worker')\`, no TLS" ;;
     *)
-      IFS=. read -r layout launch security <<<"$1"
-      printf 'job, one rank per %s, launch %s%s, %s' "$layout" "$launch" \
+      IFS=. read -r layout launch security variant <<<"$1"
+      printf 'job, one rank per %s, launch %s%s, %s%s' "$layout" "$launch" \
         "$([[ $launch == auto ]] && echo ' (no mpiexec)' || echo ' (PyPI mpiexec)')" \
-        "$([[ $security == tls ]] && echo TLS || echo 'security none')" ;;
+        "$([[ $security == tls ]] && echo TLS || echo 'security none')" \
+        "$([[ $variant == before ]] && echo ', GPU_E2E_BEFORE_BIN')" ;;
   esac
 }
 
@@ -332,18 +339,21 @@ write_results() {
   {
     echo "time to ready on $host ($gpus GPU(s)$( (( dry )) && echo ', DRY: CPU workers')), seconds from start until all $gpus workers registered"
     echo "median of $rounds round(s); job: its own 'ready in X s' (from the script's first line); floor: from launch, polled every 0.1 s"
-    printf '%-64s %7s %8s  %s\n' configuration median "- floor" runs
+    printf '%-82s %7s %8s  %s\n' configuration median "- floor" runs
     for c in "${configs[@]}"; do
       m=$(median_of "${times[$c]:-}")
       d=-
       [[ $c != floor ]] && d=$(difference "$m" "$floor_median")
-      printf '%-64s %7s %8s  %s\n' "$(describe "$c")" "$m" "${d:--}" "${times[$c]:-none}"
+      printf '%-82s %7s %8s  %s\n' "$(describe "$c")" "$m" "${d:--}" "${times[$c]:-none}"
     done
     for layout in gpu node; do
       t=$(median_of "${times[$layout.auto.tls]:-}")
       n=$(median_of "${times[$layout.auto.none]:-}")
       a=$(median_of "${times[$layout.mpi.tls]:-}")
       echo "one rank per $layout: TLS cost (auto, tls - none) $(difference "$t" "$n") s; mpiexec cost (tls, mpi - auto) $(difference "$a" "$t") s"
+      if [[ -n $before_bin ]]; then
+        echo "one rank per $layout: this build - GPU_E2E_BEFORE_BIN (auto, none) $(difference "$n" "$(median_of "${times[$layout.auto.none.before]:-}")") s"
+      fi
     done
     echo "failures: $failures (job runs and floors that failed a check)"
   } >"$out/results.txt"
@@ -365,8 +375,10 @@ for ((r = 1; r <= runs; r++)); do
     if [[ $c == floor ]]; then
       floor "floor.$r" || failures=$((failures + 1))
     else
-      IFS=. read -r layout launch security <<<"$c"
-      run_job "$c.$r" "$layout" "$launch" "$security" || failures=$((failures + 1))
+      IFS=. read -r layout launch security variant <<<"$c"
+      bin=$dask_pbs
+      [[ $variant == before ]] && bin=$before_bin
+      run_job "$c.$r" "$layout" "$launch" "$security" "$bin" || failures=$((failures + 1))
     fi
     [[ -n $ready ]] && times[$c]+="$ready "
   done
