@@ -116,7 +116,15 @@ fn pleiades_node_type_request_for_two_nodes_brings_up_every_worker() {
     job.nodes(&NODES[..2], 1);
     let mut args = site_args("pleiades", &venv, &job, 4);
     args.extend(
-        ["-n", "2", "--set", "system.mpi=openmpi", "--node-type", "bro"].map(String::from),
+        [
+            "-n",
+            "2",
+            "--set",
+            "system.mpi=openmpi",
+            "--node-type",
+            "bro",
+        ]
+        .map(String::from),
     );
     let script = run_ok(&job, &args, 4);
     assert!(script.contains("#PBS -W group_list=a00\n"), "{script}");

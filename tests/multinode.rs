@@ -208,7 +208,10 @@ fn three_nodes_through_mpich_join_and_keep_the_survivors_when_a_nodes_ranks_die(
         "{stderr}"
     );
     std::thread::sleep(Duration::from_secs(3));
-    assert!(child.try_wait().unwrap().is_none(), "the job ended: {stderr}");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the job ended: {stderr}"
+    );
     let mut left = expected_names();
     left.retain(|n| !n.starts_with("e2e-node-2"));
     assert_eq!(worker_names(&venv, &job), left);
@@ -217,7 +220,7 @@ fn three_nodes_through_mpich_join_and_keep_the_survivors_when_a_nodes_ranks_die(
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let done = job.finish(child, Duration::from_secs(60));
+    let done = job.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(143), "{}", done.output());
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }
@@ -257,7 +260,7 @@ fn the_only_rank_lost_on_one_host_ends_the_job_naming_its_workers() {
 
     // The rank's processes: the job gave them their local rank in the environment.
     assert!(job.kill_with_env("DASK_PBS_LOCAL_RANK=0") > 0);
-    let done = job.finish(child, Duration::from_secs(60));
+    let done = job.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
         done.stderr.contains(&format!(
@@ -267,7 +270,8 @@ fn the_only_rank_lost_on_one_host_ends_the_job_naming_its_workers() {
         done.output()
     );
     assert!(
-        done.stderr.contains("every rank the job started has exited"),
+        done.stderr
+            .contains("every rank the job started has exited"),
         "{}",
         done.output()
     );

@@ -220,8 +220,14 @@ exec env -i HOME="$4" USER=e2e LOGNAME=e2e SHELL=/bin/bash LANG=C.UTF-8 PATH=/us
             if spare.is_some_and(|s| cmdline.contains(s)) {
                 continue;
             }
-            if std::fs::read_link(format!("/proc/{pid}/ns/uts")).ok().as_ref() == Some(&ns) {
-                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            if std::fs::read_link(format!("/proc/{pid}/ns/uts"))
+                .ok()
+                .as_ref()
+                == Some(&ns)
+            {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
                 killed += 1;
             }
         }
@@ -236,7 +242,9 @@ exec env -i HOME="$4" USER=e2e LOGNAME=e2e SHELL=/bin/bash LANG=C.UTF-8 PATH=/us
             let mut environ = vec![0];
             environ.extend(std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default());
             if String::from_utf8_lossy(&environ).contains(&needle) {
-                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
                 killed += 1;
             }
         }
