@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # variables and helpers of run_gpu_e2e.sh, which sources this
 # Sourced by tests/gpu/run_gpu_e2e.sh after its timed rounds (issue 15.3, the GPU side): a
 # sophia head job whose GPU workers have the resource GPU=1, and a CPU worker job (pbs-cpu,
 # `gen workers --join`) whose worker has IO=1, both under the PBS emulation. A client routes

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # variables and helpers of run_gpu_e2e.sh, which sources this
 # Sourced by tests/gpu/run_gpu_e2e.sh after its timed rounds (issue 14's done-when, the GPU
 # side): a built-in site other than sophia brings up exactly the GPU workers it asks for.
 # `gadi-gpu -A a00 -n 2` asks Gadi's gpuvolta queue for ngpus=2 with ncpus=24 (job-wide, no
