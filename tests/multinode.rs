@@ -2,17 +2,18 @@
 //! addresses of their own, each node's processes in a UTS namespace of that name, and the
 //! launcher reaching the other nodes through a remote-start agent that gives them the bare
 //! environment of a fresh login (as `ssh` or PBS's `pbs_tmrsh` would). Under it: the ranks on
-//! the other nodes find their environment, get distinct names and local ranks, and join; when
-//! one node is lost after start-up the job says which workers went and what it does next.
+//! the other nodes find their environment (`env.sh`), get their node's name, and join; when a
+//! node is lost, or its ranks die, after start-up the job says which workers went and what it
+//! does next. CPU jobs run one rank per node, so every local rank here is 0.
 //!
-//! What each launcher does when a node's ranks die (seen here, and the job's rule):
-//! - OpenMPI 4.1 (`mpiexec`): loses the node's daemon, ends every rank ("ORTE has lost
-//!   communication with a remote daemon"; `--enable-recovery` hangs instead). MPICH 5.0 and
-//!   Intel MPI 2021 (Hydra): the proxy's loss ends `mpiexec` and every rank, with or without
-//!   `-disable-auto-cleanup`. So the job names the lost workers and ends with status 1 rather
-//!   than hold a cluster with no workers until walltime.
-//! - The job's own start (one host, `dask.launch: auto`): ranks are independent; the job names
-//!   the lost worker and goes on with the others.
+//! What each launcher does (seen here), and so what the job does:
+//! - OpenMPI 4.1: a lost node (its daemon gone) or a dead rank ends every rank ("ORTE has lost
+//!   communication with a remote daemon"; `--enable-recovery` hangs instead). The job names
+//!   the lost workers and ends with status 1 rather than hold an empty cluster until walltime.
+//! - MPICH 5.0 and Intel MPI 2021 (Hydra, launched with `-disable-auto-cleanup`): a node's
+//!   ranks die, its proxy lives: the other ranks go on, and so does the job, naming the lost
+//!   workers. (A lost proxy ends every rank, with the flag or without.)
+//! - The job's own start (one host): its only rank dying ends the job the same way.
 
 use std::time::{Duration, Instant};
 
@@ -175,29 +176,36 @@ fn three_nodes_through_openmpi_join_and_a_lost_node_ends_the_job_naming_its_work
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
 }
 
-/// MPICH (Hydra, `-disable-auto-cleanup`): node 2's ranks die after start-up but its proxy
-/// lives; the job names the two workers lost and goes on with the four others until qdel.
-/// Its `mpiexec` is on PATH through env.prologue only (it must not shadow OpenMPI's).
 #[test]
 fn three_nodes_through_mpich_join_and_keep_the_survivors_when_a_nodes_ranks_die() {
+    hydra_keeps_the_survivors("mpich", "DASK_PBS_E2E_MPICH", "mpich");
+}
+
+#[test]
+fn three_nodes_through_intel_mpi_join_and_keep_the_survivors_when_a_nodes_ranks_die() {
+    hydra_keeps_the_survivors("intel-mpi", "DASK_PBS_E2E_IMPI", "impi");
+}
+
+/// Hydra (MPICH's or Intel MPI's, `-disable-auto-cleanup`): node 2's ranks die after
+/// start-up but its proxy lives; the job names the two workers lost and goes on with the four
+/// others until qdel. The `mpiexec` of `flavour`, installed under `var` (else .e2e/`dir`), is
+/// on PATH through env.prologue only (it must not shadow OpenMPI's for the other tests).
+fn hydra_keeps_the_survivors(flavour: &str, var: &str, dir: &str) {
     let Some(venv) = prerequisites() else { return };
     if !multi_node() {
         return;
     }
-    let Some(prefix) = prefix_of("DASK_PBS_E2E_MPICH", "mpich") else {
+    let Some(prefix) = prefix_of(var, dir) else {
         return;
     };
     let _serial = serial();
-    let job = PbsJob::new("mpich3");
+    let job = PbsJob::new(dir);
     let prologue = format!(
         "env.prologue=[\"export PATH={}/bin:$PATH\"]",
         prefix.display()
     );
-    let mut child = start_three_nodes(
-        &venv,
-        &job,
-        &["--set", "system.mpi=mpich", "--set", &prologue],
-    );
+    let mpi = format!("system.mpi={flavour}");
+    let mut child = start_three_nodes(&venv, &job, &["--set", &mpi, "--set", &prologue]);
 
     assert!(job.kill_on_node("e2e-node-2", Some("hydra_pmi_proxy")) > 0);
     let stderr = stderr_once(&job, "lost 2 worker(s)");
