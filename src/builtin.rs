@@ -68,6 +68,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "_cleanup.sh.j2",
         include_str!("../templates/_cleanup.sh.j2"),
     ),
+    ("_watch.sh.j2", include_str!("../templates/_watch.sh.j2")),
     (
         "_security.sh.j2",
         include_str!("../templates/_security.sh.j2"),

@@ -36,6 +36,9 @@ pub(crate) struct Launcher {
     pub hostfile_slots: bool,
 }
 
+// OpenMPI ends every rank when one dies or a node is lost (OpenMPI 4's
+// orte_abort_on_non_zero_status=0 keeps them on a rank's death, but OpenMPI 5's PRRTE has
+// other names, unverified here): the job then ends with the lost workers named.
 const OPENMPI: Launcher = Launcher {
     // --bind-to none: a Dask worker is a multi-threaded process, not one per core.
     launch: &[
@@ -53,9 +56,13 @@ const OPENMPI: Launcher = Launcher {
     hostfile_slots: true,
 };
 
+// `-disable-auto-cleanup` (MPICH's and Intel MPI's Hydra): when a rank dies, the others go
+// on, so the job keeps its surviving workers (seen with MPICH 5.0.2 and Intel MPI 2021.19;
+// without it Hydra ends every rank). A lost node still ends them all.
 const MPICH: Launcher = Launcher {
     launch: &[
         "mpiexec",
+        "-disable-auto-cleanup",
         "-n",
         "{nranks}",
         "-ppn",
@@ -97,6 +104,7 @@ const HPE_MPT: Launcher = Launcher {
 const INTEL_MPI: Launcher = Launcher {
     launch: &[
         "mpiexec",
+        "-disable-auto-cleanup",
         "-n",
         "{nranks}",
         "-ppn",

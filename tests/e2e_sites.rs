@@ -1,20 +1,20 @@
 //! End-to-end runs of the sites shaped like none of the first built-ins (NCI Gadi's job-wide
 //! request, NASA Pleiades' node types), and of environment paths that name variables, under
 //! the emulated PBS job of `e2e_support`: each job starts exactly the workers it asks for.
-//! The emulation has one host, so each job asks for one node; the multi-node requests are
-//! checked through the binary in tests/sites.rs.
+//! Gadi and Pleiades ask for two nodes and run on two emulated nodes (`e2e_support::NODES`,
+//! ranks on the second started with a bare environment); the others on one host.
 
 use crate::common;
 
 use std::time::Duration;
 
-use crate::e2e_support::{PbsJob, prerequisites};
+use crate::e2e_support::{NODES, PbsJob, multi_node, prerequisites};
 
 use crate::e2e_support::serial;
 
 /// The test venv reached through `~/venv` (so the path names a variable), two single-thread
 /// workers, and the payload that counts them.
-fn site_args(profile: &str, venv: &std::path::Path, job: &PbsJob) -> Vec<String> {
+fn site_args(profile: &str, venv: &std::path::Path, job: &PbsJob, workers: u32) -> Vec<String> {
     std::os::unix::fs::symlink(venv, job.path("home/venv")).unwrap();
     let mut args: Vec<String> = [
         "--profile",
@@ -38,7 +38,7 @@ fn site_args(profile: &str, venv: &std::path::Path, job: &PbsJob) -> Vec<String>
     ]
     .map(String::from)
     .to_vec();
-    args.extend(["--run".to_string(), payload(2)]);
+    args.extend(["--run".to_string(), payload(workers)]);
     args
 }
 
@@ -55,46 +55,81 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-fn run_ok(job: &PbsJob, args: &[String]) -> String {
+fn run_ok(job: &PbsJob, args: &[String], workers: u32) -> String {
     let script = job.render("job", &strs(args));
     let text = std::fs::read_to_string(&script).unwrap();
     let done = job.run(&script, Duration::from_secs(150));
     assert_eq!(done.status, Some(0), "{}", done.output());
-    assert!(done.stdout.contains("RESULT 2"), "{}", done.output());
+    assert!(
+        done.stdout.contains(&format!("RESULT {workers}")),
+        "{}",
+        done.output()
+    );
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
     text
 }
 
+/// Issue 14's done-when: `-A a00 -n 2` asks Gadi for two nodes' cores and memory job-wide
+/// (no `select=`), and the job starts two workers on each of the two nodes, spilling where
+/// the profile's `dask.local_directory` says after expanding it on each node.
 #[test]
-fn gadi_job_wide_request_brings_up_its_workers_spilling_where_the_profile_says() {
+fn gadi_job_wide_request_for_two_nodes_brings_up_every_worker() {
     let Some(venv) = prerequisites() else { return };
+    if !multi_node() {
+        return;
+    }
     let _serial = serial();
     let job = PbsJob::new("gadi");
-    job.nodefile(1);
-    let mut args = site_args("gadi", &venv, &job);
-    // Gadi's $PBS_JOBFS does not exist here; the job's own TMPDIR stands in for it.
-    args.extend(["--set", "dask.local_directory=${TMPDIR}/jobfs"].map(String::from));
-    let script = run_ok(&job, &args);
+    job.nodes(&NODES[..2], 1);
+    let mut args = site_args("gadi", &venv, &job, 4);
+    // Gadi's $PBS_JOBFS is not set on the emulated nodes; $HOME (set on every node) stands in.
+    args.extend(["-n", "2", "--set", "dask.local_directory=${HOME}/jobfs"].map(String::from));
+    let script = run_ok(&job, &args, 4);
     assert!(
-        script.contains("#PBS -P a00\n#PBS -l ncpus=48\n#PBS -l mem=190GB\n"),
+        script.contains("#PBS -P a00\n#PBS -l ncpus=96\n#PBS -l mem=380GB\n"),
         "{script}"
     );
     assert!(!script.contains("select="), "{script}");
+    // Each node's workers say where they spill: under the directory expanded on that node.
+    let jobfs = job.path("home/jobfs").display().to_string();
+    for node in &NODES[..2] {
+        let log = job.job_dir().join(format!("logs/worker.{node}.0.log"));
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        let dirs = log
+            .lines()
+            .filter(|l| l.contains("Local Directory:") && l.contains(&jobfs))
+            .count();
+        assert_eq!(dirs, 2, "{node}:\n{log}");
+    }
 }
 
+/// Issue 14's done-when: `-A s1234 -n 2` on Pleiades is `group_list`, `select=2` with the node
+/// model, and two nodes' workers come up (through OpenMPI here: MPT does not exist here).
 #[test]
-fn pleiades_node_type_request_brings_up_its_workers() {
+fn pleiades_node_type_request_for_two_nodes_brings_up_every_worker() {
     let Some(venv) = prerequisites() else { return };
+    if !multi_node() {
+        return;
+    }
     let _serial = serial();
     let job = PbsJob::new("pleiades");
-    job.nodefile(1);
-    let mut args = site_args("pleiades", &venv, &job);
-    // Pleiades launches with MPT; here the job runs through OpenMPI.
-    args.extend(["--set", "system.mpi=openmpi", "--node-type", "bro"].map(String::from));
-    let script = run_ok(&job, &args);
+    job.nodes(&NODES[..2], 1);
+    let mut args = site_args("pleiades", &venv, &job, 4);
+    args.extend(
+        [
+            "-n",
+            "2",
+            "--set",
+            "system.mpi=openmpi",
+            "--node-type",
+            "bro",
+        ]
+        .map(String::from),
+    );
+    let script = run_ok(&job, &args, 4);
     assert!(script.contains("#PBS -W group_list=a00\n"), "{script}");
     assert!(
-        script.contains("#PBS -l select=1:ncpus=28:model=bro\n"),
+        script.contains("#PBS -l select=2:ncpus=28:model=bro\n"),
         "{script}"
     );
 }
@@ -107,7 +142,7 @@ fn an_unset_variable_in_the_environment_path_names_itself_and_the_key() {
     let _serial = serial();
     let job = PbsJob::new("unset");
     job.nodefile(1);
-    let mut args = site_args("pbs-cpu", &venv, &job);
+    let mut args = site_args("pbs-cpu", &venv, &job, 2);
     args.extend(["--set", "env.venv=$PBS_JOBFS/venv"].map(String::from));
     let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
@@ -134,8 +169,8 @@ fn a_site_shaped_like_no_builtin_brings_up_its_workers() {
     let job = PbsJob::new("campus");
     job.nodefile(1);
     let profile = common::repo_root().join("tests/site_profiles/campus.yaml");
-    let args = site_args(profile.to_str().unwrap(), &venv, &job);
-    let script = run_ok(&job, &args);
+    let args = site_args(profile.to_str().unwrap(), &venv, &job, 2);
+    let script = run_ok(&job, &args, 2);
     assert!(
         script.contains("#PBS -P a00\n#PBS -l ncpus=32\n#PBS -l mem=128GB\n"),
         "{script}"

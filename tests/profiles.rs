@@ -1431,7 +1431,9 @@ fn launcher_and_rank_variable_follow_the_mpi_flavour() {
         "--set",
         "system.mpi=mpich",
     ]);
-    assert!(mpich.contains("mpiexec -n \"$dask_pbs_nranks\" -ppn 2 -f \"$dask_pbs_hostfile\""));
+    assert!(mpich.contains(
+        "mpiexec -disable-auto-cleanup -n \"$dask_pbs_nranks\" -ppn 2 -f \"$dask_pbs_hostfile\""
+    ));
     let derecho = ok(&["gen", "--profile", "derecho", "-A", "X", "-n", "2"]);
     assert!(
         derecho.contains("#PBS -l select=2:ncpus=64:mpiprocs=4:ngpus=4:gpu_type=a100:mem=400GB\n")

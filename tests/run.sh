@@ -44,6 +44,26 @@ if [[ ! -x $impi/bin/mpiexec ]]; then
 fi
 export DASK_PBS_E2E_IMPI=$PWD/$impi
 
+# --- MPICH (PyPI mpich, whose Hydra is the upstream of Intel MPI's) likewise in a prefix.
+mpich=.e2e/mpich
+if [[ ! -x $mpich/bin/mpiexec ]]; then
+  echo "tests/run.sh: installing MPICH into $mpich"
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --prefix "$mpich" mpich==5.0.2
+fi
+export DASK_PBS_E2E_MPICH=$PWD/$mpich
+
+# --- Multi-node emulation (tests/e2e_support NODES): three node names with local addresses
+# of their own (Hydra's proxies connect back to mpiexec by name), each node's processes in a
+# UTS namespace of that name (unshare, as root).
+if ! getent hosts e2e-node-3 >/dev/null; then
+  if (( EUID == 0 )); then
+    echo "tests/run.sh: adding the emulated nodes e2e-node-1..3 to /etc/hosts"
+    printf '127.0.1.11 e2e-node-1\n127.0.1.12 e2e-node-2\n127.0.1.13 e2e-node-3\n' >>/etc/hosts
+  else
+    printf '127.0.1.11 e2e-node-1\n127.0.1.12 e2e-node-2\n127.0.1.13 e2e-node-3\n' | sudo tee -a /etc/hosts >/dev/null
+  fi
+fi
+
 # --- Rust: warnings are errors.
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

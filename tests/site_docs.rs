@@ -138,7 +138,7 @@ fn each_launcher_renders_its_documented_syntax() {
     );
     assert_eq!(
         line(&["--set", "system.mpi=intel-mpi"]),
-        "mpiexec -n \"$dask_pbs_nranks\" -ppn 4 -f \"$dask_pbs_hostfile\""
+        "mpiexec -disable-auto-cleanup -n \"$dask_pbs_nranks\" -ppn 4 -f \"$dask_pbs_hostfile\""
     );
     assert_eq!(
         line(&[

@@ -15,6 +15,7 @@ mod e2e_sites;
 mod elastic;
 mod hostile;
 mod import;
+mod multinode;
 mod profiles;
 mod properties;
 mod readme;

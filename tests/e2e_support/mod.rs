@@ -43,6 +43,33 @@ pub(crate) fn prerequisites() -> Option<PathBuf> {
     dask_venv()
 }
 
+/// The emulated nodes of a multi-node job. Their names resolve to local addresses of their
+/// own (tests/run.sh adds them to /etc/hosts: Hydra's proxies connect back by name), and each
+/// node's processes run in a UTS namespace of that name, started through `rsh-agent`.
+pub(crate) const NODES: [&str; 3] = ["e2e-node-1", "e2e-node-2", "e2e-node-3"];
+
+/// Whether this machine can emulate several nodes: the names resolve, and `unshare --uts`
+/// works (root). Skips outside CI; in CI a missing piece fails.
+pub(crate) fn multi_node() -> bool {
+    let resolves = Command::new("getent")
+        .args(["hosts", NODES[2]])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let unshares = Command::new("unshare")
+        .args(["--uts", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if resolves && unshares {
+        return true;
+    }
+    assert!(
+        !in_ci(),
+        "multi-node emulation unavailable in CI (names resolve: {resolves}, unshare --uts: {unshares}); tests/run.sh sets it up"
+    );
+    eprintln!("SKIPPED: no multi-node emulation (run tests/run.sh as root)");
+    false
+}
+
 pub(crate) fn hostname() -> String {
     let out = Command::new("hostname").output().expect("hostname");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -135,6 +162,95 @@ impl PbsJob {
         path
     }
 
+    /// Writes `$PBS_NODEFILE` for several emulated nodes (`mpiprocs` lines each) and the
+    /// remote-start agent that reaches them; the job then runs on the first. See `NODES`.
+    pub(crate) fn nodes(&self, hosts: &[&str], mpiprocs: usize) -> PathBuf {
+        let path = self.path("nodefile");
+        let lines: String = hosts
+            .iter()
+            .flat_map(|h| std::iter::repeat_n(format!("{h}\n"), mpiprocs))
+            .collect();
+        std::fs::write(&path, lines).unwrap();
+        std::fs::write(self.path("head_host"), hosts[0]).unwrap();
+        let agent = self.path("rsh-agent");
+        std::fs::write(&agent, self.agent_script()).unwrap();
+        make_executable(&agent);
+        path
+    }
+
+    fn head_host(&self) -> Option<String> {
+        std::fs::read_to_string(self.path("head_host")).ok()
+    }
+
+    /// The emulation's `ssh HOST COMMAND...`: COMMAND runs in a UTS namespace named HOST (its
+    /// `hostname`), with the bare environment of a fresh login on another node — not the
+    /// job's — so a rank there finds its environment only through what the job wrote for it.
+    /// The one extra variable is the harness's tag, which finds leftovers; the job never reads
+    /// it. Each node's first process id goes to `node.HOST.pid`, for `kill_node`.
+    fn agent_script(&self) -> String {
+        let home = self.path("home").display().to_string();
+        let root = self.root.path().display().to_string();
+        format!(
+            r#"#!/bin/bash
+# Test emulation of the remote start between a job's nodes (ssh HOST COMMAND...).
+while [[ ${{1:-}} == -* ]]; do shift; done
+host=$1
+shift
+exec unshare --uts /bin/bash -c 'echo $$ >"$3/node.$1.pid"; hostname "$1" || exit 255
+exec env -i HOME="$4" USER=e2e LOGNAME=e2e SHELL=/bin/bash LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin DASK_PBS_E2E_TAG="$5" /bin/bash -c "$2"' agent "$host" "$*" '{root}' '{home}' '{tag}'
+"#,
+            tag = self.tag
+        )
+    }
+
+    /// Every process of emulated node `host` killed at once, as when the node is lost.
+    pub(crate) fn kill_node(&self, host: &str) -> usize {
+        self.kill_on_node(host, None)
+    }
+
+    /// The processes of emulated node `host` killed, but those whose command line holds
+    /// `spare` (the launcher's daemon): the node's ranks die, the node stays.
+    pub(crate) fn kill_on_node(&self, host: &str, spare: Option<&str>) -> usize {
+        let pid = std::fs::read_to_string(self.path(&format!("node.{host}.pid")))
+            .unwrap_or_else(|e| panic!("node {host} never started: {e}"));
+        let ns = std::fs::read_link(format!("/proc/{}/ns/uts", pid.trim()))
+            .unwrap_or_else(|e| panic!("node {host}'s first process is gone: {e}"));
+        let mut killed = 0;
+        for (pid, cmdline) in tagged_processes(&self.tag) {
+            if spare.is_some_and(|s| cmdline.contains(s)) {
+                continue;
+            }
+            if std::fs::read_link(format!("/proc/{pid}/ns/uts"))
+                .ok()
+                .as_ref()
+                == Some(&ns)
+            {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                killed += 1;
+            }
+        }
+        killed
+    }
+
+    /// Kills the job's processes whose environment holds `entry` (`NAME=value`).
+    pub(crate) fn kill_with_env(&self, entry: &str) -> usize {
+        let needle = format!("\0{entry}\0");
+        let mut killed = 0;
+        for (pid, _) in tagged_processes(&self.tag) {
+            let mut environ = vec![0];
+            environ.extend(std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default());
+            if String::from_utf8_lossy(&environ).contains(&needle) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                killed += 1;
+            }
+        }
+        killed
+    }
+
     /// The environment PBS gives the job, and nothing from the test's own.
     pub(crate) fn command(&self, program: &str, args: &[&str], cwd: &Path) -> Command {
         let mut cmd = Command::new(program);
@@ -185,6 +301,17 @@ impl PbsJob {
         for (k, v) in vars {
             cmd.env(k, v);
         }
+        if self.head_host().is_some() {
+            // What PBS's remote start gives a launcher on a real cluster (`pbs_tmrsh`, or ssh
+            // between the job's nodes): here the emulation's agent, named to each launcher the
+            // way a site's MPI module configures it.
+            let agent = self.path("rsh-agent").display().to_string();
+            cmd.env("OMPI_MCA_plm_rsh_agent", &agent)
+                .env("HYDRA_LAUNCHER", "ssh")
+                .env("HYDRA_LAUNCHER_EXEC", &agent)
+                .env("I_MPI_HYDRA_BOOTSTRAP", "ssh")
+                .env("I_MPI_HYDRA_BOOTSTRAP_EXEC", &agent);
+        }
         cmd.stdin(Stdio::null());
         cmd
     }
@@ -216,7 +343,22 @@ impl PbsJob {
         let spooled = self.path("spool").join(format!("{}.SC", self.job_id));
         std::fs::copy(script, &spooled).unwrap();
         let spooled = spooled.display().to_string();
-        let mut cmd = self.command("bash", &[&spooled], &self.path("home"));
+        let mut cmd = match self.head_host() {
+            // The job's shell runs on the first node: a UTS namespace of that name.
+            Some(head) => self.command(
+                "unshare",
+                &[
+                    "--uts",
+                    "/bin/sh",
+                    "-c",
+                    "hostname \"$0\" && exec bash \"$1\"",
+                    &head,
+                    &spooled,
+                ],
+                &self.path("home"),
+            ),
+            None => self.command("bash", &[&spooled], &self.path("home")),
+        };
         let out =
             std::fs::File::create(self.submit_dir().join(format!("{}.o", self.name))).unwrap();
         let err =
