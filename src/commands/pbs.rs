@@ -76,8 +76,8 @@ pub(super) fn qdel(ids: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Each job's `job_state` letter (Q, R, E, F, H, ...) as PBS reports it; a job PBS says it
-/// does not know or has finished is absent. A qstat that fails otherwise (the server cannot
+/// Each job's `job_state` letter (Q, R, E, F, H, ...) as PBS reports it (F also for a job
+/// qstat says has finished); a job PBS does not know (any more) is absent. A qstat that fails otherwise (the server cannot
 /// be reached) is an error: its silence does not mean the jobs have ended.
 pub(super) fn states(ids: &[String]) -> Result<BTreeMap<String, String>, Error> {
     if ids.is_empty() {
@@ -128,15 +128,39 @@ fn ask(json: bool, ids: &[String]) -> Result<Answer, Error> {
     args.extend(ids.iter().map(String::as_str));
     let out = run("qstat", &args, None)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let mut found = if json {
+        parse_json(&stdout)
+    } else {
+        Some(parse_plain(&stdout))
+    };
+    if let Some(found) = &mut found {
+        for id in finished(ids, &stderr) {
+            found.insert(id.clone(), "F".to_string());
+        }
+    }
     Ok(Answer {
-        found: if json {
-            parse_json(&stdout)
-        } else {
-            Some(parse_plain(&stdout))
-        },
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        found,
+        stderr,
         ok: out.status.success(),
     })
+}
+
+/// The ids a server with job history says have finished (`qstat: ID Job has finished, use -x
+/// or -H ...`): state F, as `qstat -x` would print it.
+fn finished<'a>(ids: &'a [String], stderr: &str) -> Vec<&'a String> {
+    ids.iter()
+        .filter(|id| {
+            stderr
+                .lines()
+                .any(|l| l.contains("Job has finished") && names(l, id))
+        })
+        .collect()
+}
+
+/// Whether a stderr line names job `id` (a word of its own: 99.vm is not 999.vm).
+fn names(line: &str, id: &str) -> bool {
+    line.split([' ', ',']).any(|t| t == id)
 }
 
 fn qstat_failed(why: String) -> Error {
@@ -177,12 +201,7 @@ fn unaccounted(
     if !ok && !failed.is_empty() {
         return Err(failed.join("; "));
     }
-    let ended = |id: &str| {
-        stderr
-            .lines()
-            .filter(|l| says_ended(l))
-            .any(|l| l.split([' ', ',']).any(|t| t == id))
-    };
+    let ended = |id: &str| stderr.lines().any(|l| says_ended(l) && names(l, id));
     Ok(ids
         .iter()
         .filter(|id| !found.contains_key(*id) && !ended(id))
@@ -288,6 +307,8 @@ mod tests {
         assert_eq!(found, map(&[("3.vm", "Q")]));
         let stderr = include_str!("../../tests/qstat/mixed.err");
         assert_eq!(unaccounted(&asked, &found, stderr, false), Ok(vec![]));
+        // A server with job history says which have finished: their state is F.
+        assert_eq!(finished(&asked, stderr), vec!["1.vm"]);
         // Unknown ids alone: the JSON has no "Jobs" at all.
         let none = parse_json(include_str!("../../tests/qstat/unknown.json"));
         assert_eq!(none, Some(BTreeMap::new()));
