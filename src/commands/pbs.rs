@@ -165,7 +165,7 @@ fn names(line: &str, id: &str) -> bool {
 
 fn qstat_failed(why: String) -> Error {
     Error::failure(format!(
-        "{} could not tell the state of the cluster's jobs: {why} (nothing was changed; run it again once qstat answers)",
+        "{} could not tell the state of the cluster's jobs: {why} (run the command again once qstat answers)",
         tool("qstat")
     ))
 }
