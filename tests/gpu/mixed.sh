@@ -21,8 +21,10 @@ mixed_run() {
   local head_pid io_pid head_status io_status out problems=() i
   mkdir -p "$dir/home" "$dir/submit" "$dir/tmp"
   for ((i = 0; i < gpus; i++)); do echo "$host"; done >"$dir/nodefile"
-  local common=(--account demo --set 'env.modules=[]' --set "env.venv=$venv" --set dask.startup_timeout=60)
-  local head_sets=(--set dask.security=none --set 'dask.resources={GPU: 1}')
+  # security none on both: a worker job must use its head job's dask.security.
+  local common=(--account demo --set 'env.modules=[]' --set "env.venv=$venv" --set dask.startup_timeout=60
+    --set dask.security=none)
+  local head_sets=(--set 'dask.resources={GPU: 1}')
   (( dry )) && head_sets+=(--set dask.worker=cpu --set dask.device_memory_limit=null --set dask.workers_per=node
     --set "dask.workers_per_node=$gpus" --set dask.nthreads=1 --set dask.memory_limit=2GB)
   if ! "$dask_pbs" gen job --profile sophia --select "$gpus" "${common[@]}" "${head_sets[@]}" \
@@ -47,13 +49,13 @@ mixed_run() {
     if ! mixed_wait_for "$dir/io.o" "joined:" 90; then
       problems+=("the CPU worker job did not join")
     else
-      out=$(DRY=$dry "$venv/bin/python" - "$dir/submit/dask-pbs.$head_id/scheduler.json" 2>&1 <<'PY'
+      out=$("$venv/bin/python" - "$dir/submit/dask-pbs.$head_id/scheduler.json" "$dry" 2>&1 <<'PY'
 import os, sys
 from dask.distributed import Client, get_worker
 
-def on_gpu():
+def on_gpu(dry):
     name = get_worker().name
-    if os.environ.get("DRY") == "1":
+    if dry:
         return name, "dry"
     import cupy
     x = cupy.arange(1_000_000, dtype=cupy.float64)
@@ -64,7 +66,7 @@ def on_io():
     return get_worker().name, os.environ.get("CUDA_VISIBLE_DEVICES", "")
 
 c = Client(scheduler_file=sys.argv[1], timeout=30)
-print("GPU", *c.submit(on_gpu, resources={"GPU": 1}, pure=False).result())
+print("GPU", *c.submit(on_gpu, sys.argv[2] == "1", resources={"GPU": 1}, pure=False).result())
 print("IO", *c.submit(on_io, resources={"IO": 1}, pure=False).result())
 c.shutdown()
 PY
@@ -78,6 +80,8 @@ PY
       say "mixed: client said: $(tr '\n' ';' <<<"$out")"
     fi
   fi
+  # Without the client's shutdown the jobs would hold until their timeout: qdel them.
+  (( ${#problems[@]} == 0 )) || kill -TERM "$head_pid" ${io_pid:+"$io_pid"} 2>/dev/null
   wait "$head_pid"
   head_status=$?
   [[ -n ${io_pid:-} ]] && { wait "$io_pid"; io_status=$?; }
