@@ -568,8 +568,8 @@ fn dask_resources_become_the_workers_resources_and_bad_ones_are_refused() {
 }
 
 /// Issue 15.3 under the emulation: a head job whose workers have `GPU: 1` (an abstract
-/// resource here; the GPU side on a real GPU is not run) and a CPU worker job with `IO: 1`
-/// joining it; tasks asking for each run on the right workers.
+/// resource here; tests/gpu/mixed.sh runs the GPU side on real GPUs) and a CPU worker job
+/// with `IO: 1` joining it; tasks asking for each run on the right workers.
 #[test]
 fn tasks_route_to_the_workers_with_their_resources() {
     let Some(venv) = prerequisites() else { return };
