@@ -56,11 +56,12 @@ export DASK_PBS_E2E_MPICH=$PWD/$mpich
 # of their own (Hydra's proxies connect back to mpiexec by name), each node's processes in a
 # UTS namespace of that name (unshare, as root).
 if ! getent hosts e2e-node-3 >/dev/null; then
+  echo "tests/run.sh: adding the emulated nodes e2e-node-1..3 to /etc/hosts"
+  nodes=$'127.0.1.11 e2e-node-1\n127.0.1.12 e2e-node-2\n127.0.1.13 e2e-node-3'
   if (( EUID == 0 )); then
-    echo "tests/run.sh: adding the emulated nodes e2e-node-1..3 to /etc/hosts"
-    printf '127.0.1.11 e2e-node-1\n127.0.1.12 e2e-node-2\n127.0.1.13 e2e-node-3\n' >>/etc/hosts
+    printf '\n%s\n' "$nodes" >>/etc/hosts
   else
-    printf '127.0.1.11 e2e-node-1\n127.0.1.12 e2e-node-2\n127.0.1.13 e2e-node-3\n' | sudo tee -a /etc/hosts >/dev/null
+    printf '\n%s\n' "$nodes" | sudo tee -a /etc/hosts >/dev/null
   fi
 fi
 

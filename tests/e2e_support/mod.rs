@@ -48,25 +48,32 @@ pub(crate) fn prerequisites() -> Option<PathBuf> {
 /// node's processes run in a UTS namespace of that name, started through `rsh-agent`.
 pub(crate) const NODES: [&str; 3] = ["e2e-node-1", "e2e-node-2", "e2e-node-3"];
 
-/// Whether this machine can emulate several nodes: the names resolve, and `unshare --uts`
-/// works (root). Skips outside CI; in CI a missing piece fails.
+/// Whether this machine can emulate several nodes: the names resolve (tests/run.sh adds them;
+/// in CI their absence fails) and `unshare --uts` works (it needs root, and a container may
+/// refuse it: then the multi-node tests skip, saying so, even in CI).
 pub(crate) fn multi_node() -> bool {
-    let resolves = Command::new("getent")
-        .args(["hosts", NODES[2]])
-        .output()
-        .is_ok_and(|o| o.status.success());
     let unshares = Command::new("unshare")
         .args(["--uts", "true"])
         .status()
         .is_ok_and(|s| s.success());
-    if resolves && unshares {
+    if !unshares {
+        eprintln!(
+            "SKIPPED: `unshare --uts` is refused here (not root, or a container's rule): no multi-node emulation"
+        );
+        return false;
+    }
+    let resolves = Command::new("getent")
+        .args(["hosts", NODES[2]])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if resolves {
         return true;
     }
     assert!(
         !in_ci(),
-        "multi-node emulation unavailable in CI (names resolve: {resolves}, unshare --uts: {unshares}); tests/run.sh sets it up"
+        "the emulated nodes {NODES:?} do not resolve in CI; tests/run.sh adds them to /etc/hosts"
     );
-    eprintln!("SKIPPED: no multi-node emulation (run tests/run.sh as root)");
+    eprintln!("SKIPPED: the emulated nodes {NODES:?} do not resolve (run tests/run.sh as root)");
     false
 }
 
