@@ -398,8 +398,29 @@ fn submit_scale_status_remove_stop_under_the_emulated_pbs() {
             .is_ok_and(|t| t.contains("\"workers\": 2"))
     });
 
+    // A worker job running when the cluster stops ends by itself (status 0), not by qdel.
+    let run = cli(&head, &["scale", &id, "--add", "1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let last_id = run.stdout.trim().to_string();
+    wait_until(
+        "the second worker job's joined line",
+        Duration::from_secs(90),
+        || job_text(&head, &last_id).contains("joined:"),
+    );
+
     let run = cli(&head, &["stop", &id]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 worker job(s) ended by themselves, 0 deleted"),
+        "{}",
+        run.stderr
+    );
+    let last_status =
+        std::fs::read_to_string(head.path(&format!("jobs/{last_id}.status"))).unwrap_or_default();
+    assert_eq!(last_status.trim(), "0", "{}", job_text(&head, &last_id));
+    let deleted = std::fs::read_to_string(head.path("jobs/qdel.log")).unwrap_or_default();
+    assert!(!deleted.contains(&last_id), "qdel'd: {deleted}");
     wait_until("head job ended", Duration::from_mins(1), || {
         head.path(&format!("jobs/{id}.status")).exists()
     });
@@ -416,6 +437,11 @@ fn submit_scale_status_remove_stop_under_the_emulated_pbs() {
     let run = cli(&head, &["clean"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!job_dir.exists(), "clean left {}", job_dir.display());
+    // The retired worker job's directory too, and the one that ended with the cluster.
+    for worker in [&worker_id, &last_id] {
+        let dir = head.submit_dir().join(format!("dask-pbs.{worker}"));
+        assert!(!dir.exists(), "clean left {}", dir.display());
+    }
     assert!(
         cli(&head, &["status"])
             .stdout
@@ -620,4 +646,70 @@ c.shutdown()",
     let done = io.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+}
+
+/// `adapt` waits out a PBS server that does not answer (qstat exits 255 with the recorded
+/// "cannot connect to server" output of tests/qstat/) instead of exiting, and stops when the
+/// cluster has ended. No cluster runs: a record, a status.json and the ended mark are enough.
+#[test]
+fn adapt_waits_out_a_pbs_server_that_does_not_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let job_dir = dir.path().join("dask-pbs.7.vm");
+    std::fs::create_dir_all(&job_dir).unwrap();
+    std::fs::write(
+        job_dir.join("status.json"),
+        r#"{"adaptive_target": 0, "jobs": {"head": ["vm-0"], "8.vm": ["w8-vm-0"]}}"#,
+    )
+    .unwrap();
+    let records = dir.path().join("state/dask-pbs/clusters");
+    std::fs::create_dir_all(&records).unwrap();
+    let record = serde_json::json!({
+        "job_id": "7.vm",
+        "job_dir": job_dir,
+        "workers_script": dir.path().join("workers.sh"),
+        "worker_jobs": ["8.vm"],
+    });
+    std::fs::write(records.join("7.vm.json"), record.to_string()).unwrap();
+    let recorded = common::repo_root().join("tests/qstat");
+    let qstat = dir.path().join("qstat");
+    std::fs::write(
+        &qstat,
+        format!(
+            "#!/bin/sh\ncat '{0}/server-down.json'; cat '{0}/server-down.err' >&2; exit 255\n",
+            recorded.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&qstat, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let err = std::fs::File::create(dir.path().join("adapt.err")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dask-pbs"))
+        .args([
+            "adapt",
+            "7.vm",
+            "--min",
+            "0",
+            "--max",
+            "2",
+            "--interval",
+            "1",
+        ])
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env("DASK_PBS_QSTAT", &qstat)
+        .env("DASK_PBS_QSUB", "/bin/false")
+        .env("DASK_PBS_QDEL", "/bin/false")
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    let alive = child.try_wait().unwrap().is_none();
+    std::fs::write(job_dir.join("ended"), "status=0\nreason=test\n").unwrap();
+    let status = child.wait().unwrap();
+    let stderr = std::fs::read_to_string(dir.path().join("adapt.err")).unwrap();
+    assert!(alive, "adapt exited on qstat's failure: {stderr}");
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect to server") && stderr.contains("trying again in 1s"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the cluster has ended"), "{stderr}");
 }

@@ -72,10 +72,17 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
                 .as_array()
                 .map_or(0, |a| a.len() as u64);
             let want = wanted_jobs(target, head, workers_per_job(&status), args.min, args.max);
-            let states = pbs::states(&cluster.worker_jobs)?;
-            cluster
-                .worker_jobs
-                .retain(|id| !pbs::is_over(states.get(id).map(String::as_str)));
+            // A PBS server that does not answer (a restart, maintenance) is waited out: adapt
+            // changes nothing until it answers again.
+            let states = match pbs::states(&cluster.worker_jobs) {
+                Ok(states) => states,
+                Err(e) => {
+                    eprintln!("dask-pbs: adapt: warning: {e}; trying again in {interval:?}");
+                    std::thread::sleep(interval);
+                    continue;
+                }
+            };
+            cluster.retire_jobs(|id| pbs::is_over(states.get(id).map(String::as_str)));
             let have = cluster.worker_jobs.len() as u32;
             if want > have {
                 lower = 0;

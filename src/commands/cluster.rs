@@ -138,6 +138,7 @@ pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Res
         job_dir: job_dir.to_path_buf(),
         workers_script: Some(script),
         worker_jobs: Vec::new(),
+        past_jobs: Vec::new(),
     })
 }
 
@@ -363,7 +364,7 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
         std::thread::sleep(Duration::from_secs(1));
     }
     pbs::qdel(&chosen)?;
-    cluster.worker_jobs.retain(|id| !chosen.contains(id));
+    cluster.retire_jobs(|id| chosen.iter().any(|c| c == id));
     state::save(cluster)?;
     let mut outcome = Outcome::text(chosen.iter().map(|i| format!("{i}\n")).collect::<String>());
     outcome.notes.push(Note::Info(format!(
@@ -377,6 +378,17 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
 pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
     let cluster = state::load(&args.job_id)?;
     let mut outcome = Outcome::default();
+    // Asked before the stop: once the scheduler closes, many end at once. A PBS server that
+    // does not answer must not keep the scheduler up: it is asked again afterwards.
+    let live: Vec<String> = match pbs::states(&cluster.worker_jobs) {
+        Ok(states) => cluster
+            .worker_jobs
+            .iter()
+            .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
+            .cloned()
+            .collect(),
+        Err(_) => cluster.worker_jobs.clone(),
+    };
     if ended(&cluster.job_dir).is_none() {
         match request(&cluster, &serde_json::json!({"op": "stop"})) {
             Ok(_) => {
@@ -393,20 +405,49 @@ pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
             Err(_) => pbs::qdel(std::slice::from_ref(&cluster.job_id))?,
         }
     }
-    let states = pbs::states(&cluster.worker_jobs)?;
-    let left: Vec<String> = cluster
-        .worker_jobs
-        .iter()
-        .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
-        .cloned()
-        .collect();
-    pbs::qdel(&left)?;
+    let deleted = end_worker_jobs(&live)?;
     outcome.notes.push(Note::Info(format!(
-        "cluster {} stopped; {} worker job(s) deleted",
+        "cluster {} stopped; {} worker job(s) ended by themselves, {} deleted",
         cluster.job_id,
-        left.len()
+        live.len() - deleted.len(),
+        deleted.len()
     )));
     Ok(outcome)
+}
+
+/// How long `stop` lets running worker jobs end by themselves: they read the head job's
+/// `ended` mark every 5 s and exit 0.
+const WORKER_JOBS_END_WITHIN: u64 = 15;
+
+/// Ends the worker jobs `ids` of a cluster whose head has ended: running ones are given
+/// `WORKER_JOBS_END_WITHIN` seconds to end by themselves (a clean exit status in PBS's
+/// accounting, not qdel's 271); queued ones and the rest are deleted. Returns the ids deleted.
+fn end_worker_jobs(ids: &[String]) -> Result<Vec<String>, Error> {
+    let live = |ids: &[String]| -> Result<Vec<String>, Error> {
+        let states = pbs::states(ids)?;
+        Ok(ids
+            .iter()
+            .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
+            .filter(|id| states.get(*id).is_some_and(|s| s == "R"))
+            .cloned()
+            .collect())
+    };
+    let states = pbs::states(ids)?;
+    let queued: Vec<String> = ids
+        .iter()
+        .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
+        .filter(|id| states.get(*id).is_none_or(|s| s != "R"))
+        .cloned()
+        .collect();
+    pbs::qdel(&queued)?;
+    let deadline = Instant::now() + Duration::from_secs(WORKER_JOBS_END_WITHIN);
+    let mut left = live(ids)?;
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_secs(1));
+        left = live(&left)?;
+    }
+    pbs::qdel(&left)?;
+    Ok(queued.into_iter().chain(left).collect())
 }
 
 fn wait_for(done: impl Fn() -> bool, seconds: u64) -> bool {
@@ -438,6 +479,7 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
             cluster
                 .worker_jobs
                 .iter()
+                .chain(&cluster.past_jobs)
                 .map(|id| parent.join(format!("dask-pbs.{id}"))),
         );
         for dir in &dirs {

@@ -23,6 +23,20 @@ pub(super) struct Cluster {
     /// Worker jobs submitted by `scale` and `adapt`, oldest first.
     #[serde(default)]
     pub worker_jobs: Vec<String>,
+    /// Worker jobs retired or seen ended: no longer part of the cluster, but their job
+    /// directories are still there for `clean` to remove.
+    #[serde(default)]
+    pub past_jobs: Vec<String>,
+}
+
+impl Cluster {
+    /// Moves the worker jobs that `gone` picks to `past_jobs`.
+    pub(super) fn retire_jobs(&mut self, gone: impl Fn(&str) -> bool) {
+        let (past, live): (Vec<String>, Vec<String>) =
+            self.worker_jobs.drain(..).partition(|id| gone(id));
+        self.worker_jobs = live;
+        self.past_jobs.extend(past);
+    }
 }
 
 /// The directory of the cluster records.
