@@ -713,3 +713,47 @@ fn adapt_waits_out_a_pbs_server_that_does_not_answer() {
     );
     assert!(stderr.contains("the cluster has ended"), "{stderr}");
 }
+
+/// `scale --add` on a cluster whose head job is still queued submits, and warns that a worker
+/// job starting first waits for the scheduler only so long.
+#[test]
+fn scale_add_warns_when_the_head_job_is_still_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let job_dir = dir.path().join("dask-pbs.7.vm");
+    std::fs::create_dir_all(&job_dir).unwrap();
+    let records = dir.path().join("state/dask-pbs/clusters");
+    std::fs::create_dir_all(&records).unwrap();
+    let workers = dir.path().join("workers.sh");
+    std::fs::write(&workers, "#!/bin/bash\n").unwrap();
+    let record = serde_json::json!({
+        "job_id": "7.vm", "job_dir": job_dir, "workers_script": workers, "worker_jobs": [],
+    });
+    std::fs::write(records.join("7.vm.json"), record.to_string()).unwrap();
+    let stub = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path
+    };
+    let qstat = stub(
+        "qstat",
+        r#"echo '{"pbs_version": "23.06.06", "Jobs": {"7.vm": {"job_state": "Q"}}}'"#,
+    );
+    let qsub = stub("qsub", "echo 9.vm");
+    let run = common::DaskPbs::new()
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env("DASK_PBS_QSTAT", &qstat)
+        .env("DASK_PBS_QSUB", &qsub)
+        .cwd(dir.path())
+        .args(["scale", "7.vm", "--add", "1"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "9.vm\n");
+    assert!(
+        run.stderr
+            .contains("the head job 7.vm is not running yet (state Q)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -257,7 +257,23 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
         "submitted {n} worker job(s) of {script} to cluster {}",
         cluster.job_id
     )));
+    outcome.notes.extend(queued_head_warning(&cluster));
     Ok(outcome)
+}
+
+/// A worker job that starts before its head job waits for the head's scheduler only up to
+/// `dask.startup_timeout`, then ends: say so when the head is still queued. (Best effort: a
+/// qstat that fails says nothing here.)
+fn queued_head_warning(cluster: &Cluster) -> Option<Note> {
+    let states = pbs::states(std::slice::from_ref(&cluster.job_id)).ok()?;
+    let state = states.get(&cluster.job_id)?;
+    // Queued, held or waiting for its start time.
+    matches!(state.as_str(), "Q" | "H" | "W" | "T").then(|| {
+        Note::Warning(format!(
+            "the head job {} is not running yet (state {state}): a worker job that starts before it waits for its scheduler only up to dask.startup_timeout, then ends; add workers once the head job runs",
+            cluster.job_id
+        ))
+    })
 }
 
 /// The worker job script: rendered from `--profile` (and overrides) joining the cluster, or
