@@ -105,8 +105,14 @@ pub(crate) fn hardware_bytes(text: &str) -> Result<u64, String> {
         )
     };
     let (number, unit) = split(text.trim()).ok_or_else(refuse)?;
+    if unit.is_empty() {
+        // No node or GPU has a few hundred bytes: `256` meant 256GB.
+        let t = text.trim();
+        return Err(format!(
+            "`{t}` has no unit, so it would be {t} bytes; write the unit, e.g. `{t}GB` (read as the vendor means it: {t} GiB)"
+        ));
+    }
     let power = match unit.trim_end_matches('b').trim_end_matches('i') {
-        "" => 0,
         "k" => 1,
         "m" => 2,
         "g" => 3,

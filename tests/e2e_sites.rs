@@ -158,6 +158,13 @@ fn an_unset_variable_in_the_environment_path_names_itself_and_the_key() {
         done.output()
     );
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+    // A failed set-up marks the job directory ended too: a worker job would say so at once.
+    let ended = std::fs::read_to_string(job.job_dir().join("ended")).unwrap_or_default();
+    assert!(
+        ended.starts_with("status=1\n"),
+        "{ended:?}\n{}",
+        done.output()
+    );
 }
 
 /// tests/site_profiles/campus.yaml (a site like no built-in) brings up its workers with no

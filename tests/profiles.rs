@@ -863,6 +863,31 @@ const CASES: &[Case] = &[
         ],
         "system.memory_per_node (from command-line flag --set system.memory_per_node=lots): `lots` is not a memory size: use bytes like 40GB or 1TB (read as the vendor means them: 40 GiB, 1 TiB)",
     ),
+    // A size without its unit: the worker's memory limit would have been 0 ("no limit").
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.memory_per_node=256",
+        ],
+        "system.memory_per_node (from command-line flag --set system.memory_per_node=256): `256` has no unit, so it would be 256 bytes; write the unit, e.g. `256GB` (read as the vendor means it: 256 GiB)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "job.resources.mem=250",
+        ],
+        "`mem=250` has no unit, so PBS reads it as 250 bytes; write the unit, e.g. `mem=250gb`",
+    ),
     // --- the Python environment
     bare(
         &["check", "--profile", "sophia", "-A", "X"],

@@ -35,7 +35,7 @@ fn render_all(profile: &str, overrides: &OverrideArgs) -> Result<Vec<String>, St
         defaults_file: None,
     };
     let loaded = load(profile, &inputs).map_err(|e| e.message)?;
-    let ctx = Context::new(loaded.profile, &overrides.to_args());
+    let ctx = Context::new(loaded.profile, profile, &overrides.to_args());
     let renderer = Renderer::new(&TemplateDirs::default());
     Artifact::ALL
         .iter()

@@ -219,7 +219,28 @@ pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {
         regenerate.extend(["--templates".to_string(), dir.to_string()]);
     }
     regenerate.extend(args.overrides.to_args());
-    Context::new(loaded.profile.clone(), &regenerate)
+    Context::new(
+        loaded.profile.clone(),
+        &profile_arg(args, loaded),
+        &regenerate,
+    )
+}
+
+/// The profile as the regenerate line names it: a file given by path as an absolute path (the
+/// line must work from any directory), else its name.
+fn profile_arg(args: &ProfileArgs, loaded: &Loaded) -> String {
+    if !crate::profile::catalog::is_path(&args.profile) {
+        return loaded.profile.name.clone();
+    }
+    let path = camino::Utf8Path::new(&args.profile);
+    let path: camino::Utf8PathBuf = path
+        .components()
+        .filter(|c| *c != camino::Utf8Component::CurDir)
+        .collect();
+    match crate::output::working_dir() {
+        Ok(cwd) if path.is_relative() => cwd.join(path).to_string(),
+        _ => path.to_string(),
+    }
 }
 
 #[cfg(test)]

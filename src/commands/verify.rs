@@ -46,7 +46,8 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
         let loaded = load_alone(&places, file.as_str())?;
         outcome.warn(&loaded);
         let renderer = Renderer::new(&places.templates.for_profile(&loaded.profile));
-        let ctx = Context::new(loaded.profile, &[]);
+        let name = loaded.profile.name.clone();
+        let ctx = Context::new(loaded.profile, &name, &[]);
         compare_profile(dir, &renderer, &ctx, &mut found, &mut outcome)?;
     }
     let Found {

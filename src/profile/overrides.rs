@@ -36,6 +36,9 @@ pub struct OverrideArgs {
     /// Conda environment prefix to activate (sets env.conda).
     #[arg(long, value_name = "PATH")]
     pub env: Option<String>,
+    /// Virtual environment (python3 -m venv) to activate instead (sets env.venv).
+    #[arg(long, value_name = "PATH", conflicts_with = "env")]
+    pub venv: Option<String>,
     /// Payload command run once the cluster is ready (sets run).
     #[arg(long, value_name = "CMD")]
     pub run: Option<String>,
@@ -108,6 +111,13 @@ pub const FLAGS: &[Flag] = &[
         key: "env.conda",
         value: Value::Text,
         clears: &["env.venv"],
+    },
+    Flag {
+        long: "--venv",
+        get: |a| a.venv.clone(),
+        key: "env.venv",
+        value: Value::Text,
+        clears: &["env.conda"],
     },
     text("--run", "run", |a| a.run.clone()),
     text("--rapids", "rapids.version", |a| a.rapids.clone()),

@@ -94,10 +94,12 @@ pub struct Conda {
 }
 
 impl Context {
-    pub fn new(profile: Profile, regenerate_args: &[String]) -> Context {
+    /// `profile_arg` is how the regenerate line names the profile: its name, or the path of
+    /// a profile given as a file.
+    pub fn new(profile: Profile, profile_arg: &str, regenerate_args: &[String]) -> Context {
         let plan = Plan::new(&profile);
         let security = Security::new(&profile);
-        let mut regenerate = vec!["--profile".to_string(), profile.name.clone()];
+        let mut regenerate = vec!["--profile".to_string(), profile_arg.to_string()];
         regenerate.extend(regenerate_args.iter().cloned());
         Context {
             tool: Tool {

@@ -127,6 +127,15 @@ pub(super) fn resource_problems(key: &str, value: &str) -> Vec<String> {
             value.escape_debug()
         ));
     }
+    // PBS reads a size without its unit as bytes (`mem=250` is 250 bytes).
+    if ["mem", "vmem", "pmem", "jobfs"].contains(&key)
+        && !value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_digit())
+    {
+        found.push(format!(
+            "`{key}={value}` has no unit, so PBS reads it as {value} bytes; write the unit, e.g. `{key}={value}gb`"
+        ));
+    }
     if key == "select" || key == "walltime" {
         found.push(format!(
             "`{key}` is set by dask-pbs; use job.select or job.walltime"
