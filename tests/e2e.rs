@@ -15,6 +15,7 @@
 //!  9. no cleanup when mpiexec failed: `c_` (nothing left running)
 //! 10. OpenMPI-only local rank: `defect_10_…`
 
+use crate::common::strs;
 use crate::e2e_support;
 
 use std::time::Duration;
@@ -43,10 +44,6 @@ fn cpu_args(venv: &std::path::Path, workers: u32) -> Vec<String> {
         "--set".into(),
         "dask.startup_timeout=90".into(),
     ]
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 /// A payload that checks the worker count and computes a known sum.
@@ -487,14 +484,7 @@ fn g_a_held_cluster_ends_the_job_when_a_client_shuts_it_down() {
     let script = job.render("job", &strs(&args));
     let client = job.render("client", &strs(&args));
     let child = job.spawn(&script);
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while !std::fs::read_to_string(job.submit_dir().join("held.o"))
-        .unwrap_or_default()
-        .contains("no payload: holding")
-    {
-        assert!(std::time::Instant::now() < deadline, "never ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for(&job, "no payload: holding", Duration::from_secs(90));
     let python = venv.join("bin/python").display().to_string();
     let listed = job
         .command(&python, &[&client.display().to_string()], &job.submit_dir())
@@ -520,11 +510,7 @@ fn g_a_held_cluster_ends_the_job_when_a_client_shuts_it_down() {
 /// Waits until the job's stdout contains `text`.
 fn wait_for(job: &PbsJob, text: &str, limit: Duration) {
     let deadline = std::time::Instant::now() + limit;
-    let out = job.submit_dir().join(format!("{}.o", job.name));
-    while !std::fs::read_to_string(&out)
-        .unwrap_or_default()
-        .contains(text)
-    {
+    while !job.output_of("o").contains(text) {
         assert!(std::time::Instant::now() < deadline, "never saw {text:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -758,31 +744,18 @@ fn h_a_local_directory_with_a_variable_is_expanded_on_the_node() {
     assert_clean(&job, &done);
 }
 
-/// Intel MPI's prefix (tests/run.sh installs PyPI impi-rt there), when this run has one.
-fn impi() -> Option<std::path::PathBuf> {
-    let dir = std::path::PathBuf::from(std::env::var_os("DASK_PBS_E2E_IMPI")?);
-    if dir.join("bin/mpiexec").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: DASK_PBS_E2E_IMPI has no bin/mpiexec");
-        None
-    }
-}
-
 /// Runs the CPU job through Intel MPI's mpiexec (on PATH through env.prologue only), with
 /// `extra` settings; two workers must come up and compute.
 fn run_with_impi(name: &str, extra: &[&str]) {
     let Some(venv) = prerequisites() else { return };
-    let Some(impi) = impi() else { return };
+    let Some(impi) = e2e_support::mpi_prefix("DASK_PBS_E2E_IMPI", "impi") else {
+        return;
+    };
     let _serial = serial();
     let job = PbsJob::new(name);
     job.nodefile(1);
     let mut args = cpu_args(&venv, 2);
-    let prologue = format!(
-        "env.prologue=[\"export PATH={}/bin:$PATH\"]",
-        impi.display()
-    );
-    args.extend(["--set".to_string(), prologue]);
+    args.extend(["--set".to_string(), e2e_support::path_prologue(&impi)]);
     // One host starts its ranks without a launcher unless told to use it.
     args.extend(["--set", "dask.launch=mpi"].map(String::from));
     args.extend(extra.iter().map(std::string::ToString::to_string));

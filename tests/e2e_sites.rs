@@ -5,6 +5,7 @@
 //! ranks on the second started with a bare environment); the others on one host.
 
 use crate::common;
+use crate::common::strs;
 
 use std::time::Duration;
 
@@ -49,10 +50,6 @@ c = Client(scheduler_file=os.environ[\"DASK_SCHEDULER_FILE\"]); \
 n = len(c.scheduler_info(n_workers=-1)[\"workers\"]); \
 assert n == {workers}, n; print(\"RESULT\", n)'"
     )
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 fn run_ok(job: &PbsJob, args: &[String], workers: u32) -> String {

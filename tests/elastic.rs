@@ -5,6 +5,7 @@
 //! at once with a message.
 
 use crate::common;
+use crate::common::strs;
 
 use std::path::Path;
 use std::process::Command;
@@ -34,20 +35,11 @@ fn cpu_args(venv: &Path, workers: u32) -> Vec<String> {
     ]
 }
 
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 /// Waits until the job's stdout or stderr contains `text`.
 fn wait_for(job: &PbsJob, text: &str, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
-        let out = [".o", ".e"]
-            .map(|s| {
-                std::fs::read_to_string(job.submit_dir().join(format!("{}{s}", job.name)))
-                    .unwrap_or_default()
-            })
-            .join("");
+        let out = job.output_of("o") + &job.output_of("e");
         if out.contains(text) {
             return;
         }

@@ -15,10 +15,12 @@
 //!   workers. (A lost proxy ends every rank, with the flag or without.)
 //! - The job's own start (one host): its only rank dying ends the job the same way.
 
+use crate::common::strs;
 use std::time::{Duration, Instant};
 
-use crate::common::repo_root;
-use crate::e2e_support::{NODES, PbsJob, multi_node, prerequisites, serial};
+use crate::e2e_support::{
+    NODES, PbsJob, mpi_prefix, multi_node, path_prologue, prerequisites, serial,
+};
 
 fn cpu_args(venv: &std::path::Path, workers_per_node: u32, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
@@ -51,19 +53,11 @@ fn cpu_args(venv: &std::path::Path, workers_per_node: u32, extra: &[&str]) -> Ve
     args
 }
 
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 /// Waits until the job's output says it is ready; fails with its output if it ends first.
 fn wait_ready(job: &PbsJob, child: &mut std::process::Child) {
     let deadline = Instant::now() + Duration::from_secs(150);
-    let read = |ext: &str| {
-        std::fs::read_to_string(job.submit_dir().join(format!("{}.{ext}", job.name)))
-            .unwrap_or_default()
-    };
     while Instant::now() < deadline {
-        if read("o").contains("dask-pbs: ready:") {
+        if job.output_of("o").contains("dask-pbs: ready:") {
             return;
         }
         if child.try_wait().unwrap().is_some() {
@@ -73,8 +67,8 @@ fn wait_ready(job: &PbsJob, child: &mut std::process::Child) {
     }
     panic!(
         "the job did not become ready\n--- stdout\n{}--- stderr\n{}",
-        read("o"),
-        read("e")
+        job.output_of("o"),
+        job.output_of("e")
     );
 }
 
@@ -133,12 +127,11 @@ fn start_three_nodes(venv: &std::path::Path, job: &PbsJob, extra: &[&str]) -> st
 
 /// The job's stderr once it holds `text`, within 30 s.
 fn stderr_once(job: &PbsJob, text: &str) -> String {
-    let err = job.submit_dir().join(format!("{}.e", job.name));
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut stderr = String::new();
     while Instant::now() < deadline && !stderr.contains(text) {
         std::thread::sleep(Duration::from_millis(300));
-        stderr = std::fs::read_to_string(&err).unwrap_or_default();
+        stderr = job.output_of("e");
     }
     stderr
 }
@@ -195,15 +188,12 @@ fn hydra_keeps_the_survivors(flavour: &str, var: &str, dir: &str) {
     if !multi_node() {
         return;
     }
-    let Some(prefix) = prefix_of(var, dir) else {
+    let Some(prefix) = mpi_prefix(var, dir) else {
         return;
     };
     let _serial = serial();
     let job = PbsJob::new(dir);
-    let prologue = format!(
-        "env.prologue=[\"export PATH={}/bin:$PATH\"]",
-        prefix.display()
-    );
+    let prologue = path_prologue(&prefix);
     let mpi = format!("system.mpi={flavour}");
     let mut child = start_three_nodes(&venv, &job, &["--set", &mpi, "--set", &prologue]);
 
@@ -231,25 +221,6 @@ fn hydra_keeps_the_survivors(flavour: &str, var: &str, dir: &str) {
     let done = job.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(143), "{}", done.output());
     assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
-}
-
-/// An MPI's prefix from tests/run.sh (`var`, else .e2e/`dir`), when this run has one;
-/// required in CI.
-fn prefix_of(var: &str, dir: &str) -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os(var).map_or_else(
-        || repo_root().join(".e2e").join(dir),
-        std::path::PathBuf::from,
-    );
-    if dir.join("bin/mpiexec").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        !crate::common::in_ci(),
-        "{var}: no bin/mpiexec in {}",
-        dir.display()
-    );
-    eprintln!("SKIPPED: no {}", dir.display());
-    None
 }
 
 /// One host, the job's own start (no launcher): when its only rank dies after start-up, the

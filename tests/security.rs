@@ -205,10 +205,8 @@ fn wait_for(path: &Path, limit: Duration, job: &PbsJob) {
             Instant::now() <= deadline,
             "{} never appeared; job output:\n{}{}",
             path.display(),
-            std::fs::read_to_string(job.submit_dir().join(format!("{}.o", job.name)))
-                .unwrap_or_default(),
-            std::fs::read_to_string(job.submit_dir().join(format!("{}.e", job.name)))
-                .unwrap_or_default()
+            job.output_of("o"),
+            job.output_of("e")
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -239,7 +237,7 @@ fn texts(dir: &Path) -> Vec<(PathBuf, String)> {
 /// Another Python session of the owner connects with the job's `export DASK_CONFIG=` line
 /// and nothing else; without it, it is refused like anyone.
 fn owner_sessions_connect_with_the_printed_line(job: &PbsJob, venv: &Path) {
-    let stdout = std::fs::read_to_string(job.submit_dir().join(format!("{}.o", job.name))).unwrap();
+    let stdout = job.output_of("o");
     let config = stdout
         .lines()
         .find_map(|l| {

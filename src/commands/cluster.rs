@@ -338,13 +338,7 @@ pub(super) fn add(cluster: &mut Cluster, script: &Utf8Path, n: u32) -> Result<Ve
 
 /// Retires the workers of the newest `n` worker jobs through the scheduler, then ends them.
 pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
-    let states = pbs::states(&cluster.worker_jobs)?;
-    let live: Vec<String> = cluster
-        .worker_jobs
-        .iter()
-        .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
-        .cloned()
-        .collect();
+    let live = pbs::live(&cluster.worker_jobs, &pbs::states(&cluster.worker_jobs)?);
     let chosen: Vec<String> = live.iter().rev().take(n as usize).cloned().collect();
     if chosen.len() < n as usize {
         return Err(Error::input(format!(
@@ -369,17 +363,7 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
         )));
     }
     // Their workers gone, the jobs end by themselves (status 0); qdel only what is left.
-    let over = |ids: &[String]| -> Result<bool, Error> {
-        let states = pbs::states(ids)?;
-        Ok(ids
-            .iter()
-            .all(|id| pbs::is_over(states.get(id).map(String::as_str))))
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !over(&chosen)? && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_secs(1));
-    }
-    pbs::qdel(&chosen)?;
+    let_end_then_delete(&chosen, 30)?;
     cluster.retire_jobs(|id| chosen.iter().any(|c| c == id));
     state::save(cluster)?;
     let mut outcome = Outcome::text(chosen.iter().map(|i| format!("{i}\n")).collect::<String>());
@@ -396,13 +380,8 @@ pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
     let mut outcome = Outcome::default();
     // Asked before the stop: once the scheduler closes, many end at once. A PBS server that
     // does not answer must not keep the scheduler up: it is asked again afterwards.
-    let live: Vec<String> = match pbs::states(&cluster.worker_jobs) {
-        Ok(states) => cluster
-            .worker_jobs
-            .iter()
-            .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
-            .cloned()
-            .collect(),
+    let live = match pbs::states(&cluster.worker_jobs) {
+        Ok(states) => pbs::live(&cluster.worker_jobs, &states),
         Err(_) => cluster.worker_jobs.clone(),
     };
     if ended(&cluster.job_dir).is_none() {
@@ -435,35 +414,31 @@ pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
 /// `ended` mark every 5 s and exit 0.
 const WORKER_JOBS_END_WITHIN: u64 = 15;
 
-/// Ends the worker jobs `ids` of a cluster whose head has ended: running ones are given
-/// `WORKER_JOBS_END_WITHIN` seconds to end by themselves (a clean exit status in PBS's
-/// accounting, not qdel's 271); queued ones and the rest are deleted. Returns the ids deleted.
+/// Ends the worker jobs `ids` of a cluster whose head has ended: queued ones are deleted at
+/// once, running ones are given `WORKER_JOBS_END_WITHIN` seconds to end by themselves.
+/// Returns the ids deleted.
 fn end_worker_jobs(ids: &[String]) -> Result<Vec<String>, Error> {
-    let live = |ids: &[String]| -> Result<Vec<String>, Error> {
-        let states = pbs::states(ids)?;
-        Ok(ids
-            .iter()
-            .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
-            .filter(|id| states.get(*id).is_some_and(|s| s == "R"))
-            .cloned()
-            .collect())
-    };
     let states = pbs::states(ids)?;
-    let queued: Vec<String> = ids
-        .iter()
-        .filter(|id| !pbs::is_over(states.get(*id).map(String::as_str)))
-        .filter(|id| states.get(*id).is_none_or(|s| s != "R"))
-        .cloned()
-        .collect();
+    let (running, queued): (Vec<String>, Vec<String>) = pbs::live(ids, &states)
+        .into_iter()
+        .partition(|id| states.get(id).is_some_and(|s| s == "R"));
     pbs::qdel(&queued)?;
-    let deadline = Instant::now() + Duration::from_secs(WORKER_JOBS_END_WITHIN);
-    let mut left = live(ids)?;
+    let left = let_end_then_delete(&running, WORKER_JOBS_END_WITHIN)?;
+    Ok(queued.into_iter().chain(left).collect())
+}
+
+/// Gives the jobs `ids` up to `seconds` to end by themselves (a clean exit status in PBS's
+/// accounting, not qdel's 271), asking PBS every second, then deletes those still live.
+/// Returns the ids deleted.
+fn let_end_then_delete(ids: &[String], seconds: u64) -> Result<Vec<String>, Error> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut left = pbs::live(ids, &pbs::states(ids)?);
     while !left.is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_secs(1));
-        left = live(&left)?;
+        left = pbs::live(&left, &pbs::states(&left)?);
     }
     pbs::qdel(&left)?;
-    Ok(queued.into_iter().chain(left).collect())
+    Ok(left)
 }
 
 fn wait_for(done: impl Fn() -> bool, seconds: u64) -> bool {
@@ -482,10 +457,11 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
     let states = pbs::states(&all_ids(&clusters))?;
     let mut outcome = Outcome::default();
     for cluster in clusters {
-        let over = std::iter::once(&cluster.job_id)
+        let ids: Vec<String> = std::iter::once(&cluster.job_id)
             .chain(&cluster.worker_jobs)
-            .all(|id| pbs::is_over(states.get(id).map(String::as_str)));
-        if !over {
+            .cloned()
+            .collect();
+        if !pbs::live(&ids, &states).is_empty() {
             continue;
         }
         let failed = ended(&cluster.job_dir).is_none_or(|e| !e.starts_with("status=0"));

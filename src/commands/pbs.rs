@@ -246,6 +246,14 @@ pub(super) fn is_over(state: Option<&str>) -> bool {
     matches!(state, None | Some("F" | "X"))
 }
 
+/// The ids of `ids` that `states` says may still run (queued, held, running, ...).
+pub(super) fn live(ids: &[String], states: &BTreeMap<String, String>) -> Vec<String> {
+    ids.iter()
+        .filter(|id| !is_over(states.get(*id).map(String::as_str)))
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

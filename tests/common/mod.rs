@@ -112,6 +112,11 @@ pub(crate) fn ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
     run.stdout
 }
 
+/// The `&str`s of owned arguments, for APIs that take `&[&str]`.
+pub(crate) fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -35,6 +35,28 @@ pub(crate) fn dask_venv() -> Option<PathBuf> {
     None
 }
 
+/// An MPI's prefix that tests/run.sh installs (`var`, else .e2e/`dir`), or `None` (skip)
+/// outside CI.
+pub(crate) fn mpi_prefix(var: &str, dir: &str) -> Option<PathBuf> {
+    let dir =
+        std::env::var_os(var).map_or_else(|| repo_root().join(".e2e").join(dir), PathBuf::from);
+    if dir.join("bin/mpiexec").is_file() {
+        return Some(dir);
+    }
+    assert!(!in_ci(), "{var}: no bin/mpiexec in {}", dir.display());
+    eprintln!("SKIPPED: no {}", dir.display());
+    None
+}
+
+/// The `--set` that puts an MPI prefix's `mpiexec` first on the job's PATH, through
+/// env.prologue only (it must not shadow OpenMPI's for the other tests).
+pub(crate) fn path_prologue(prefix: &Path) -> String {
+    format!(
+        "env.prologue=[\"export PATH={}/bin:$PATH\"]",
+        prefix.display()
+    )
+}
+
 /// Everything an end-to-end test needs, or `None` (skip) outside CI.
 pub(crate) fn prerequisites() -> Option<PathBuf> {
     if !have_tool("mpiexec", "end-to-end runs launch workers with OpenMPI") {
@@ -155,6 +177,13 @@ impl PbsJob {
 
     pub(crate) fn job_dir(&self) -> PathBuf {
         self.submit_dir().join(format!("dask-pbs.{}", self.job_id))
+    }
+
+    /// What the job has written so far to its stdout (`o`) or stderr (`e`), as `-k doe` leaves
+    /// them in the submit directory.
+    pub(crate) fn output_of(&self, stream: &str) -> String {
+        std::fs::read_to_string(self.submit_dir().join(format!("{}.{stream}", self.name)))
+            .unwrap_or_default()
     }
 
     pub(crate) fn module_log(&self) -> String {
@@ -394,10 +423,8 @@ exec env -i HOME="$4" USER=e2e LOGNAME=e2e SHELL=/bin/bash LANG=C.UTF-8 PATH=/us
         let leftovers = self.reap_leftovers(Duration::from_millis(500));
         Finished {
             status,
-            stdout: std::fs::read_to_string(self.submit_dir().join(format!("{}.o", self.name)))
-                .unwrap_or_default(),
-            stderr: std::fs::read_to_string(self.submit_dir().join(format!("{}.e", self.name)))
-                .unwrap_or_default(),
+            stdout: self.output_of("o"),
+            stderr: self.output_of("e"),
             elapsed,
             timed_out,
             leftovers,
