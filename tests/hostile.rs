@@ -225,9 +225,24 @@ fn pbs_lines(script: &str) -> Vec<&str> {
     script.lines().filter(|l| l.starts_with("#PBS")).collect()
 }
 
+fn strip_prose(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(object) => {
+            for key in ["description", "examples", "default"] {
+                object.remove(key);
+            }
+            object.values_mut().for_each(strip_prose);
+        }
+        serde_json::Value::Array(values) => values.iter_mut().for_each(strip_prose),
+        _ => {}
+    }
+}
+
 #[test]
 fn every_string_field_has_a_case() {
-    let schema: serde_json::Value = serde_json::from_str(&common::ok(&["schema"])).unwrap();
+    let mut schema: serde_json::Value = serde_json::from_str(&common::ok(&["schema"])).unwrap();
+    // Only the types tell a string field: descriptions and examples mention any word.
+    strip_prose(&mut schema);
     let mut fields = Vec::new();
     for (key, value) in schema["properties"].as_object().unwrap() {
         if value.to_string().contains("\"string\"") {

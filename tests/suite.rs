@@ -19,6 +19,7 @@ mod multinode;
 mod profiles;
 mod properties;
 mod readme;
+mod reference;
 mod security;
 mod site_docs;
 mod sites;

@@ -216,8 +216,7 @@ pub(super) fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
 
 /// The JSON Schema of a profile file, from the same types the parser uses.
 pub(super) fn schema() -> Result<String, Error> {
-    let mut schema = schemars::schema_for!(crate::profile::layer::Layer);
-    schema.insert("title".into(), "dask-pbs profile".into());
+    let schema = crate::profile::schema::schema()?;
     let text = serde_json::to_string_pretty(&schema)
         .map_err(|e| Error::failure(format!("cannot print the schema: {e}")))?;
     Ok(text + "\n")

@@ -198,6 +198,7 @@ macro_rules! section {
             $(
                 $(#[$fmeta])*
                 #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+                #[schemars(transform = super::schema::null_only_if_allowed::<$ty>)]
                 pub $field: Option<Sourced<$ty>>,
             )+
             $($(
@@ -266,102 +267,368 @@ macro_rules! section {
 }
 
 section! {
-    /// `system:` — facts about the machine and its queues.
+    /// Facts about the machine: the node shape, the MPI launcher, what the site's qsub
+    /// requires, its queues and its node types. A site profile sets these once.
     SystemLayer: SystemKeys = "system." {
+        /// The login node you ssh to, for the `ssh -L` dashboard tunnel line the job prints.
+        /// null: no tunnel line. `check`: a host name (letters, digits and `_.+-`).
+        #[schemars(example = &"sophia.alcf.anl.gov")]
         login_host: Option<String> => replace,
+        /// GPUs of one node (0: CPU nodes). A chosen node type's `gpus` replaces it.
+        /// `check`: GPU workers (`dask.worker: cuda`) need at least one, and the GPUs asked
+        /// for on a GPU-chunk queue must fit one node.
+        #[schemars(example = 8)]
         gpus_per_node: u32 => replace,
+        /// CPUs of one node as PBS counts them (ALCF counts hardware threads). A chosen node
+        /// type's `cpus` replaces it. `check` warns when `dask.nthreads` × workers exceed
+        /// the CPUs the job holds on a node.
+        #[schemars(example = 256)]
         cpus_per_node: u32 => replace,
+        /// Memory of one GPU, as the vendor means it: binary units (the `40GB` of an "A100
+        /// 40GB" is 40 GiB); a unit is required. null: unknown. `check`:
+        /// `dask.device_memory_limit` and `dask.rmm_pool_size` must fit in it.
+        #[schemars(example = &"40GB")]
         gpu_memory: Option<String> => replace,
+        /// The node's host memory, binary units like `gpu_memory` (`1TB`, `512GB`). When
+        /// known and `dask.memory_limit` is null, each worker gets its share of the memory the
+        /// job holds on its node as `--memory-limit`. null: unknown. `check`: a `mem=` in
+        /// `job.resources` above it is refused.
+        #[schemars(example = &"512GB")]
         memory_per_node: Option<String> => replace,
+        /// The site's MPI launcher, which decides the `mpiexec` line and the local-rank
+        /// variable tried first: `openmpi` (`mpiexec -np N --map-by ppr:P:node --bind-to none
+        /// --hostfile F`, `OMPI_COMM_WORLD_LOCAL_RANK`), `mpich` and `intel-mpi` (`mpiexec -n
+        /// N -ppn P -f F`, `MPI_LOCALRANKID`), `cray-pals` (`mpiexec -n N --ppn P --hostfile
+        /// F`, `PMI_LOCAL_RANK`), `hpe-mpt` (`mpiexec -np N`, hosts and ranks per node from
+        /// PBS's node file, `MPT_LRANK`). The job checks `mpiexec --version` against it
+        /// (MPICH and Intel MPI accept each other). `check`: with `hpe-mpt` and several ranks
+        /// on a node, `job.resources.mpiprocs` must be the ranks per node.
+        #[schemars(example = &"cray-pals")]
         mpi: MpiFlavour => replace,
+        /// Which GPU a rank takes: local rank *r* takes GPU *r* (`forward`) or GPU *n-1-r*
+        /// (`reverse`, Polaris' affinity script, whose GPU 0 sits by the last cores).
+        #[schemars(example = &"reverse")]
         gpu_order: GpuOrder => replace,
+        /// The site refuses a job without a project. `check` (for `job` and `interactive`):
+        /// `job.account` must be set, from `--account`, `DASK_PBS_ACCOUNT`,
+        /// `system.account_vars`, `PBS_ACCOUNT` or a defaults file.
+        #[schemars(example = true)]
         account_required: bool => replace,
+        /// How `job.account` is written: `-A` (PBS Pro), `-P` (NCI Gadi), `-W ATTR=` (NASA
+        /// Pleiades: `-W group_list=` gives `#PBS -W group_list=s1234`); null: the site takes
+        /// no project directive (the account is not written). `check`: a qsub option letter
+        /// or `-W ATTR=`; `job.directives` may not repeat it.
+        #[schemars(example = &"-P")]
         account_directive: Option<String> => replace,
+        /// The site refuses a job without `-l filesystems=` (ALCF). `check`:
+        /// `job.filesystems` must not be empty.
+        #[schemars(example = true)]
         filesystems_required: bool => replace,
+        /// `qsub -k` letters, written as `#PBS -k` (ALCF requires `doe`). null: no `-k`.
+        /// `check`: letters of `e`, `o`, `d`, `n`.
+        #[schemars(example = &"doe")]
         keep: Option<String> => replace,
+        /// The site's own default-account variables (NCAR: `PBS_ACCOUNT_DERECHO`), read after
+        /// `DASK_PBS_ACCOUNT` and before PBS's `PBS_ACCOUNT`; `explain` names the one used.
+        /// `check`: environment variable names.
+        #[schemars(example = ["PBS_ACCOUNT_DERECHO"])]
         account_vars: Vec<String> => replace,
+        /// A launcher of the profile's own, used instead of `mpi`'s (its `--version` is not
+        /// checked). null: `mpi`'s launcher.
+        #[schemars(example = serde_json::json!({"words": ["srun", "-n", "{nranks}", "--ntasks-per-node", "{ranks_per_node}"], "local_rank_vars": ["SLURM_LOCALID"]}))]
         launcher: Option<CustomLauncher> => replace,
+        /// Words put after the launcher's own, before the worker wrapper: CPU binding
+        /// (Polaris: `[--depth=8, --cpu-bind, depth]`); placeholders as in
+        /// `system.launcher.words`. Each word is shell-quoted. `check`: no NUL, no unknown
+        /// placeholder.
+        #[schemars(example = ["--depth=8", "--cpu-bind", "depth"])]
         launcher_args: Vec<String> => replace,
+        /// The `#!` line of every script: bash's absolute path and at most one option
+        /// (`/bin/bash -l`: a login shell, as ALCF's and NCAR's examples). `check`: a path
+        /// ending in `bash`, one option at most.
+        #[schemars(example = &"/bin/bash -l")]
         shell: String => replace,
+        /// The site's queues by the name `--queue` uses, with their limits, checked before
+        /// anything is rendered. Merged queue by queue over a parent's; a queue given again
+        /// replaces the inherited one whole (repeat all its fields), and `null` removes it.
+        /// `check`: at least one queue; names of letters, digits and `_.+-@`.
+        #[schemars(example = serde_json::json!({"by-gpu": {"chunk": "gpu", "chunks": [1, 2, 4, 8], "walltime": ["00:05:00", "24:00:00"]}}))]
         queues: Entries<Queue> => by_key,
+        /// The site's kinds of node by name (`--node-type NAME`), each with its shape and the
+        /// resources that ask PBS for it. Empty: one node shape, the fields above. Merged like
+        /// `queues`.
+        #[schemars(example = serde_json::json!({"a100x2": {"gpus": 2, "gpu_memory": "40GB", "cpus": 32, "memory": "256GB", "resources": {"gpu_type": "a100"}}}))]
         node_types: Entries<NodeType> => by_key,
     }
 }
 
 section! {
-    /// `job:` — the PBS request.
+    /// The PBS request: queue, size, walltime, project and any other qsub option. The
+    /// command-line flags (`-q`, `-n`, `-t`, `-A`, `--name`, `--node-type`) set these.
     JobLayer: JobKeys = "job." {
+        /// The queue (`-q`, also `--queue`). null: no `-q`; the server's default queue takes
+        /// the job and no queue limit is checked. `check`: a queue of `system.queues`; the job
+        /// must fit its chunk counts, walltimes and, for a routing queue, one route.
+        #[schemars(example = &"by-gpu")]
         queue: Option<String> => replace,
+        /// The node type to run on (also `--node-type`): its GPUs, GPU memory, cores, memory
+        /// and count replace the `system` shape for the request, the worker layout and every
+        /// limit. null: the type whose selecting resources (those every type sets, e.g.
+        /// `gpu_type`) `job.resources` names, else the queue's first, else the `system` shape.
+        /// `check`: a type of `system.node_types` that the queue serves; a selecting resource
+        /// that names no type (`gpu_type=a100`) is refused.
+        #[schemars(example = &"a100_80gb")]
         node_type: Option<String> => replace,
+        /// Number of chunks (`-n`, `--select`): GPUs on a GPU-chunk queue (Sophia's `by-gpu`),
+        /// nodes elsewhere. `check`: a count the queue accepts, within the node type's
+        /// `count`.
+        #[schemars(example = 2)]
         select: u32 => replace,
+        /// How resources are asked for. `select`: `-l select=N:…` with `job.resources` in each
+        /// chunk. `job-wide` (NCI Gadi): no `select`; `-n` still counts nodes (GPUs on a
+        /// GPU-chunk queue, whole nodes beyond one) and dask-pbs writes `-l ncpus=`, `-l ngpus=`
+        /// and `-l mem=` for all of them from the node shape (ncpus = the node's cores per GPU ×
+        /// GPUs on a GPU queue), then each `job.resources` entry as its own `-l` (`jobfs`,
+        /// `storage`). When `job.resources` names `ncpus`, `ngpus` or `mem` itself, they are
+        /// written as given in one `-l k=v,…` line (dask-jobqueue's `resource-spec`) and the job
+        /// is one node. `none`: no resource request at all (one node; dask-jobqueue's
+        /// `job-directives-skip`). `check`: a job-wide request naming its own counts, or
+        /// `none`, is one node; `-l ncpus/ngpus/mem` in `job.directives` beside `select` is
+        /// refused (PBS Pro refuses it).
+        #[schemars(example = &"job-wide")]
         request: RequestKind => replace,
+        /// The walltime (`-l walltime`, also `-t`): `HH:MM:SS`, `MM:SS` or seconds, written as
+        /// `HH:MM:SS`. `check`: within the queue's (or its route's) walltime range.
+        #[schemars(example = &"02:00:00")]
         walltime: Walltime => replace,
+        /// The project the job is charged to (also `-A`/`--account`), written with
+        /// `system.account_directive`. null: none (refused where `system.account_required`).
+        /// `check`: letters, digits and `_.+-`.
+        #[schemars(example = &"MyProject")]
         account: Option<String> => replace,
+        /// File systems the job uses, `-l filesystems=a:b` (ALCF). `check`: names of letters,
+        /// digits and `_`; not empty where `system.filesystems_required`.
+        #[schemars(example = ["home", "eagle"])]
         filesystems: Vec<String> => replace,
+        /// The job name (`-N`, also `--name`). `check`: 1–230 characters of `A-Za-z0-9_.+-`.
+        #[schemars(example = &"my-analysis")]
         name: String => replace,
+        /// Placement (`-l place=`): words of `free`, `pack`, `scatter`, `vscatter`, `excl`,
+        /// `shared`, `exclhost` joined by `:`. null: no `-l place`. `check`: those words only.
+        #[schemars(example = &"scatter:excl")]
         place: Option<String> => replace,
+        /// Chunk resources appended to `select` (`select=1:ncpus=64:ngpus=4:gpu_type=a100`),
+        /// or job-wide resources with `request: job-wide`. Merged key by key over a parent's;
+        /// `null` removes one. `check`: identifier names, values of letters, digits and
+        /// `_.+-/`; `ngpus`, `ncpus` and `mpiprocs` counts that agree with the worker layout
+        /// and fit the node (on a GPU-chunk queue `ngpus` and `mpiprocs` are 1); `mem` and
+        /// `jobfs` with a unit, within the node's memory; never `select` or `walltime`.
+        #[schemars(example = serde_json::json!({"ncpus": 64, "ngpus": 4, "mem": "400GB"}))]
         resources: Entries<Word> => by_key,
+        /// Extra qsub options, one `#PBS` line each. `check`: starts with `-`, holds letters,
+        /// digits, spaces and `_.,:=+@/-` only; options dask-pbs writes itself are refused,
+        /// naming the key or flag to use (`-q`, `-A`, `-N`, `-l select`, `-l walltime`,
+        /// `-l place`, `-l filesystems`, and `-k` where `system.keep` is set).
+        #[schemars(example = ["-l job_priority=regular"])]
         directives: Vec<String> => replace,
     }
 }
 
 section! {
-    /// `env:` — modules and the Python environment.
+    /// What the job sets up before Dask starts: modules, the conda environment or venv,
+    /// variables and extra shell lines.
     EnvLayer: EnvKeys = "env." {
+        /// Directories given to `module use`, before `module load`.
+        #[schemars(example = ["/soft/modulefiles"])]
         module_use: Vec<String> => replace,
+        /// Modules to `module load` (the job sources the module system's init script when the
+        /// batch shell has no `module`).
+        #[schemars(example = ["compilers/openmpi", "conda"])]
         modules: Vec<String> => replace,
+        /// The conda prefix the job activates (also `--env`); `gen conda` creates it. The
+        /// `job`, `start` and `worker` artifacts need `env.conda` or `env.venv`; the built-in
+        /// profiles set neither (pass `--env`, or set it once in your defaults file). May name
+        /// variables of the node's environment — `$USER`, `${PBS_JOBFS}`, a leading `~/` —
+        /// expanded on the node when the job sets up; one that is not set there ends the job
+        /// with a dask-pbs error naming it and the key. (Only `env.conda`, `env.venv`,
+        /// `env.tmpdir` and `dask.local_directory` are expanded.) `check`: set (or `env.venv`),
+        /// not both; no placeholder (`/path/to/…`, `<…>`, `PREFIX`, `CHANGEME`, `...`); no
+        /// `$(…)` or backticks.
+        #[schemars(example = &"~/envs/rapids-25.06")]
         conda: Option<String> => replace,
+        /// A virtualenv the job activates instead of a conda prefix (also `--venv`); expanded
+        /// and checked like `env.conda`.
+        #[schemars(example = &"/home/me/venvs/dask")]
         venv: Option<String> => replace,
+        /// Variables the job exports (also passed to ranks on other nodes). Merged key by key;
+        /// `null` removes one. `check`: identifier names.
+        #[schemars(example = serde_json::json!({"OMP_NUM_THREADS": 1}))]
         vars: Entries<Word> => by_key,
+        /// Extra shell lines, each run with `eval` after activation (lines that must run
+        /// before it go in `env.prologue`).
+        #[schemars(example = ["ulimit -n 65536"])]
         setup: Vec<String> => replace,
+        /// Shell lines run with `eval` before the module system and activation (put `conda`
+        /// on `PATH`, source a site script); dask-jobqueue's `job-script-prologue`. A failing
+        /// line ends the job with a dask-pbs error naming it.
+        #[schemars(example = ["source /etc/profile.d/modules.sh"])]
         prologue: Vec<String> => replace,
+        /// `TMPDIR` of the scheduler and the workers, exported after `env.vars` and created;
+        /// Dask spills under it unless `dask.local_directory` is set. `$NAME`/`${NAME}` are
+        /// expanded on the node (an unset one ends the job with a dask-pbs error). Polaris:
+        /// `/tmp`; NCAR: `${SCRATCH}/temp`. null: the node's own. `check`: no `$(…)` or
+        /// backticks.
+        #[schemars(example = &"${SCRATCH}/temp")]
         tmpdir: Option<String> => replace,
+        /// The proxy compute nodes reach the internet through; `gen conda` exports
+        /// `http_proxy`/`https_proxy` (and the upper-case names) with it. `check`:
+        /// `http://host:port`.
+        #[schemars(example = &"http://proxy.alcf.anl.gov:3128")]
         proxy: Option<String> => replace,
     }
 }
 
 section! {
-    /// `rapids:` — what the `conda` artifact installs.
+    /// What the `conda` artifact installs: the RAPIDS release, Python, CUDA and channels.
+    /// `check` holds them against RAPIDS' support table.
     RapidsLayer: RapidsKeys = "rapids." {
+        /// The RAPIDS release (also `--rapids`). `check`: a release of the support table
+        /// (24.02 … 26.10).
+        #[schemars(example = &"25.06")]
         version: String => replace,
+        /// The Python version (also `--python`). `check`: within the release's Python range.
+        #[schemars(example = &"3.12")]
         python: String => replace,
+        /// The CUDA constraint, as conda writes it (also `--cuda`). `check`: every version it
+        /// names is supported by the release.
+        #[schemars(example = &">=12.0,<=12.8")]
         cuda: String => replace,
+        /// Conda channels, each a `-c`; `nvidia` is dropped from RAPIDS 25.12 on.
+        #[schemars(example = ["rapidsai", "conda-forge", "nvidia"])]
         channels: Vec<String> => replace,
+        /// Also install `ipykernel`, `jupyterlab-nvdashboard`, `dask-labextension` and register
+        /// a Jupyter kernel.
+        #[schemars(example = true)]
         jupyter: bool => replace,
     }
 }
 
 section! {
-    /// `dask:` — the scheduler and the workers.
+    /// The scheduler and the workers: their kind and layout, protocol and security, memory,
+    /// threads, timeouts and extra options.
     DaskLayer: DaskKeys = "dask." {
+        /// `cuda`: `dask cuda worker` (one GPU each); `cpu`: `dask worker`. `check`: GPU
+        /// options (`device_memory_limit`, `rmm_pool_size`, `workers_per: gpu`) are refused
+        /// with `cpu`.
+        #[schemars(example = &"cpu")]
         worker: WorkerKind => replace,
+        /// `gpu`: one MPI rank per GPU (the ALCF recipe); `node`: one rank per node that
+        /// starts all its workers.
+        #[schemars(example = &"node")]
         workers_per: WorkersPer => replace,
+        /// CPU workers: `dask worker --nworkers N` on each node. null: one. `check`: at least
+        /// 1; refused for GPU workers (one per GPU).
+        #[schemars(example = 4)]
         workers_per_node: Option<u32> => replace,
+        /// The Dask comm protocol. `ucx` also sets
+        /// `DASK_DISTRIBUTED_UCXX__CREATE_CUDA_CONTEXT=True` for the scheduler and adds
+        /// `distributed-ucxx` to the conda command (package name unverified on a site).
+        #[schemars(example = &"ucx")]
         protocol: Protocol => replace,
+        /// `tls`: the job makes its own certificate authority and every Dask connection is
+        /// mutual TLS with `require-encryption`, so only you can use the cluster
+        /// (docs/security.md). `none`: plain `tcp://`, open to anyone who can reach the nodes.
+        /// `check`: `protocol: ucx` has no TLS and must say `none` (then a warning).
+        #[schemars(example = &"none")]
         security: Security => replace,
+        /// The network interface of the scheduler and the workers (`--interface`). null:
+        /// Dask's choice. `check`: one word of letters, digits and `_.+-:`.
+        #[schemars(example = &"ib0")]
         interface: Option<String> => replace,
+        /// GPU workers' `--device-memory-limit`: a Dask size (`40GB` = 40·10⁹ bytes, `40GiB`
+        /// = 40·2³⁰, a plain number is bytes), a fraction `0 < x ≤ 1`, or `auto`. null: Dask's
+        /// default. `check`: fits `system.gpu_memory`; at least 1 MiB (a number without its
+        /// unit is bytes).
+        #[schemars(example = &"40GB")]
         device_memory_limit: Option<String> => replace,
+        /// GPU workers' RMM pool (`--rmm-pool-size`): a Dask size or a fraction (no `auto`).
+        /// null: no pool. `check`: fits `system.gpu_memory`; at least 1 MiB.
+        #[schemars(example = &"0.9")]
         rmm_pool_size: Option<String> => replace,
+        /// Host memory per worker (`--memory-limit`): a Dask size, a fraction or `auto`. null:
+        /// each worker's share of the memory the job holds on its node — its `mem=` request
+        /// when `job.resources` has one, else its share of `system.memory_per_node` when that
+        /// is known. `check`: at least 1 MiB; a warning when limits × workers exceed the node.
+        #[schemars(example = &"16GiB")]
         memory_limit: Option<String> => replace,
+        /// Threads per worker (`--nthreads`). null: Dask's default. `check`: a warning when
+        /// threads × workers exceed the CPUs the job holds on a node.
+        #[schemars(example = 8)]
         nthreads: Option<u32> => replace,
+        /// The workers' spill directory (`--local-directory`); `$NAME`/`${NAME}` are expanded
+        /// by each worker on its node. null: under `TMPDIR`. `check`: no `$(…)` or backticks.
+        #[schemars(example = &"$PBS_JOBFS")]
         local_directory: Option<String> => replace,
+        /// The dashboard's port. null: a free port, which the job reports.
+        #[schemars(example = 8787)]
         dashboard_port: Option<u16> => replace,
+        /// Seconds a worker waits without its scheduler before it exits (`--death-timeout`).
+        #[schemars(example = 120)]
         death_timeout: u32 => replace,
+        /// Extra `dask scheduler` options, each word shell-quoted.
+        #[schemars(example = ["--idle-timeout", "3600"])]
         scheduler_args: Vec<String> => replace,
+        /// Extra worker options, each word shell-quoted.
+        #[schemars(example = ["--enable-nvlink"])]
         worker_args: Vec<String> => replace,
+        /// Seconds for the scheduler and every worker to come up; then the job fails with the
+        /// logs' tails. A worker job that starts before its head job waits this long for the
+        /// scheduler. `check`: at least 1.
+        #[schemars(example = 600)]
         startup_timeout: u32 => replace,
+        /// With no payload, the job stops the cluster this long before walltime (a PBS
+        /// duration). When it does not fit the walltime it is shrunk to a tenth of the walltime
+        /// (at least 30 s while that is under half of it), with a warning.
+        #[schemars(example = &"00:10:00")]
         shutdown_margin: Walltime => replace,
+        /// How the worker ranks start. `auto`: when the allocation has one host the job starts
+        /// the ranks itself (same wrapper, local rank in `DASK_PBS_LOCAL_RANK`, same GPU mapping
+        /// and logs; no `mpiexec` start-up), else through the site's launcher. `mpi`: always the launcher (a site that accounts every
+        /// process through it). `local`: always itself; refused at run time on several hosts.
+        #[schemars(example = &"mpi")]
         launch: Launch => replace,
+        /// Abstract worker resources, the workers' `--resources "GPU=1 IO=1"`: tasks submitted
+        /// with `resources={"GPU": 1}` run only on workers that have them (e.g. `{GPU: 1}` on a
+        /// GPU head job, `{IO: 1}` on a CPU worker job that joins it). Merged key by key.
+        /// `check`: identifier names, non-negative numbers.
+        #[schemars(example = serde_json::json!({"GPU": 1}))]
         resources: Entries<Word> => by_key,
     }
 }
 
 section! {
-    /// A whole profile file.
+    /// A dask-pbs profile: a site and a default request, rendered into PBS job scripts.
     Layer: TopKeys = "" {
+        /// One line shown by `profiles list`. `check`: one line, no control characters.
+        #[schemars(example = &"Campus cluster — 2 × A100 nodes")]
         description: String => replace,
+        /// The parent profile, by name or path: its values lie under this file's. Maps
+        /// (`system.queues`, `system.node_types`, `job.resources`, `env.vars`,
+        /// `dask.resources`) merge key by key; everything else is replaced whole. A name skips
+        /// the profiles already in the chain, so your own `sophia.yaml` can extend the built-in
+        /// `sophia`. `check`: the parent exists; no cycle.
+        #[schemars(example = &"sophia")]
         extends: Option<String> => replace,
+        /// The payload (also `--run`): run with `bash -c` once the cluster is ready, with
+        /// `DASK_SCHEDULER_FILE` set; the job exits with its status. null: hold the cluster
+        /// until `walltime - dask.shutdown_margin` or until a client shuts it down.
+        #[schemars(example = &"python analysis.py")]
         run: Option<String> => replace,
+        /// The profile's own template directory, relative to the profile file: its templates
+        /// shadow the built-ins (and `--templates`) for this profile only, so a site
+        /// directory's `verify` renders each profile with its own. `check`: an existing
+        /// directory.
+        #[schemars(example = &"templates")]
         templates: Option<String> => replace,
     }
     sections {

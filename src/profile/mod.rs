@@ -9,6 +9,7 @@ pub mod model;
 pub mod origin;
 pub mod overrides;
 pub mod parse;
+pub mod schema;
 pub mod types;
 pub mod validate;
 

@@ -199,26 +199,40 @@ impl<'de> Deserialize<'de> for Chunks {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
-    /// What one chunk of `select` is on this queue.
+    /// What one chunk of `select` is on this queue: `gpu` (one GPU of a node; every chunk
+    /// on one node, Sophia's `by-gpu`) or `node` (a whole node).
+    #[schemars(example = &"node")]
     pub chunk: ChunkKind,
-    /// The chunk counts the queue accepts.
+    /// The chunk counts the queue accepts: a list or `{min, max}`. `check`: `job.select`
+    /// is one of them.
+    #[schemars(example = [1, 2, 4, 8])]
     pub chunks: Chunks,
-    /// Shortest and longest walltime, `[min, max]`.
+    /// Shortest and longest walltime, `[min, max]` (PBS durations). `check`: `job.walltime`
+    /// is within them; min is not above max.
+    #[schemars(example = ["00:05:00", "24:00:00"])]
     pub walltime: [Walltime; 2],
-    /// The node types (`system.node_types`) the queue serves; empty: the site's one shape.
+    /// The node types (`system.node_types`) the queue serves; the first is the queue's
+    /// default. Empty: the site's one shape. `check`: a node type the queue does not list is
+    /// refused, and so are GPU workers on a queue that lists only CPU node types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = ["a100_80gb", "a100_40gb"])]
     pub node_types: Vec<String>,
     /// The name qsub is given (`v100@pbspl4`, `casper@casper-pbs`) when it differs from the
-    /// short name the profile and `--queue` use.
+    /// short name the profile and `--queue` use. null: the short name. `check`: letters,
+    /// digits and `_.+-@`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"v100@pbspl4")]
     pub submit_as: Option<String>,
     /// A routing queue's destinations (Polaris `prod`: `small`, `medium`, `large`): the job
-    /// must fit one row's chunk counts and walltimes, or every destination rejects it.
+    /// must fit one row's chunk counts and walltimes, or every destination rejects it; `check`
+    /// names the row its size selects.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = serde_json::json!([{"name": "small", "chunks": {"min": 10, "max": 24}, "walltime": ["00:05:00", "03:00:00"]}]))]
     pub routes: Vec<Route>,
     /// Printed as a warning whenever a job chooses the queue (unavailable, unverified,
     /// preemptable); the site's own words, with their source in the profile comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"unavailable until further notice (ALCF, 2026-03)")]
     pub note: Option<String>,
 }
 
@@ -227,8 +241,14 @@ pub struct Queue {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
+    /// The destination queue's name, for messages (it cannot be submitted to directly).
+    #[schemars(example = &"small")]
     pub name: String,
+    /// The chunk counts it takes, as the queue's `chunks`.
+    #[schemars(example = serde_json::json!({"min": 10, "max": 24}))]
     pub chunks: Chunks,
+    /// Its shortest and longest walltime, `[min, max]`.
+    #[schemars(example = ["00:05:00", "03:00:00"])]
     pub walltime: [Walltime; 2],
 }
 
@@ -250,8 +270,15 @@ impl Route {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomLauncher {
+    /// The launcher's words up to the program, with the placeholders `{nranks}`,
+    /// `{ranks_per_node}` and `{hostfile}`; each word is shell-quoted. `check`: not empty;
+    /// the first word a program name or path; no unknown placeholder.
+    #[schemars(example = ["srun", "-n", "{nranks}", "--ntasks-per-node", "{ranks_per_node}"])]
     pub words: Vec<String>,
+    /// The variables that give a rank its index on its node, tried in order (no other is
+    /// guessed). `check`: variable names; empty is refused when several ranks share a node.
     #[serde(default)]
+    #[schemars(example = ["SLURM_LOCALID"])]
     pub local_rank_vars: Vec<String>,
 }
 
@@ -260,22 +287,30 @@ pub struct CustomLauncher {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeType {
-    /// GPUs of one node (0: a CPU node).
+    /// GPUs of one node (0: a CPU node); replaces `system.gpus_per_node` when chosen.
     #[serde(default)]
+    #[schemars(example = 4)]
     pub gpus: u32,
-    /// Memory of one GPU, binary units like `system.gpu_memory`.
+    /// Memory of one of its GPUs, binary units like `system.gpu_memory`. null: unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"80GB")]
     pub gpu_memory: Option<String>,
-    /// CPUs of one node, as PBS counts them.
+    /// CPUs of one node, as PBS counts them; replaces `system.cpus_per_node` when chosen.
+    #[schemars(example = 64)]
     pub cpus: u32,
-    /// The node's host memory, binary units like `system.memory_per_node`.
+    /// The node's host memory, binary units like `system.memory_per_node`. null: unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"512GB")]
     pub memory: Option<String>,
-    /// How many such nodes the site has: the most one job may ask for.
+    /// How many such nodes the site has: the most one job may ask for. null: unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = 64)]
     pub count: Option<u32>,
-    /// Chunk (or job-wide) resources that select this type, put into `job.resources`.
+    /// The chunk (or job-wide) resources that ask PBS for this type (`model: sky_gpu`,
+    /// `gpu_type: a100_80gb`), put into `job.resources` when the type is chosen. `check`:
+    /// chunk resources, as `job.resources`.
     #[serde(default)]
+    #[schemars(example = serde_json::json!({"gpu_type": "a100_80gb"}))]
     pub resources: indexmap::IndexMap<String, Word>,
 }
 
@@ -329,7 +364,10 @@ impl schemars::JsonSchema for Chunks {
                 { "type": "array", "items": { "type": "integer", "minimum": 1 }, "minItems": 1 },
                 {
                     "type": "object",
-                    "properties": { "min": { "type": "integer", "minimum": 1 }, "max": { "type": "integer", "minimum": 1 } },
+                    "properties": {
+                        "min": { "description": "The fewest chunks the queue takes", "type": "integer", "minimum": 1 },
+                        "max": { "description": "The most chunks the queue takes", "type": "integer", "minimum": 1 }
+                    },
                     "required": ["min", "max"],
                     "additionalProperties": false
                 }
