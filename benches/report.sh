@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The benchmark report: every number of the README's "Benchmarks" section, side by side in
-# one run. Prints tables; asserts nothing (benchmarks are not tests).
+# The benchmark report: every number of docs/development.md's "Command speed" table, side by
+# side in one run. Prints tables; asserts nothing (benchmarks are not tests).
 #
 # Usage: benches/report.sh [RUNS]   (after tests/run.sh; installs dask-jobqueue into
 #                                    .e2e/bench-venv on first use; needs hyperfine, GNU time)

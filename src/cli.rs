@@ -1,4 +1,4 @@
-//! The command line (the contract the README's "Command line" section documents): clap
+//! The command line (the contract docs/commands.md documents): clap
 //! definitions only; each command's
 //! work is in `commands`.
 

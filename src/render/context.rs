@@ -1,5 +1,5 @@
 //! The template context: the resolved profile plus every decision, ready-made. Documented
-//! field by field in the README ("Template context"); `dask-pbs templates context` prints it.
+//! field by field in docs/templates.md; `dask-pbs templates context` prints it.
 
 use serde::Serialize;
 

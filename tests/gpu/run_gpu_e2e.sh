@@ -8,9 +8,9 @@
 #   tests/gpu/run_gpu_e2e.sh [RUNS]          RUNS: runs of each configuration (default 3)
 # Needs .device/dask-pbs (the static release build:
 #   cp target/x86_64-unknown-linux-gnu/release/dask-pbs .device/dask-pbs)
-# and .device/wheels/*.whl (README "GPU end-to-end run" lists them). The machine's python3
-# must already hold numpy, pandas, cupy, nvidia-ml-py, psutil, msgpack, cloudpickle, toolz,
-# click, pyyaml, jinja2, pillow, contourpy, narwhals, sortedcontainers, fsspec.
+# and .device/wheels/*.whl (docs/development.md, "The GPU end-to-end run", lists them). The
+# machine's python3 must already hold numpy, pandas, cupy, nvidia-ml-py, psutil, msgpack,
+# cloudpickle, toolz, click, pyyaml, jinja2, pillow, contourpy, narwhals, sortedcontainers, fsspec.
 #
 # What it does, in one go (about 3 to 5 minutes with 2 GPUs):
 # 1. makes a venv from python3 that sees python3's packages (a .pth file) and installs the
