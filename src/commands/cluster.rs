@@ -133,7 +133,7 @@ pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Res
         }],
         true,
     )?;
-    state::save(&Cluster {
+    state::create(&Cluster {
         job_id: job_id.to_string(),
         job_dir: job_dir.to_path_buf(),
         workers_script: Some(script),
@@ -245,13 +245,13 @@ fn wait_answer(path: &Utf8Path, limit: Duration) -> Option<Value> {
 }
 
 pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
-    let mut cluster = state::load(&args.job_id)?;
+    let cluster = state::load(&args.job_id)?;
     if let Some(n) = args.remove {
-        return remove(&mut cluster, n);
+        return remove(&cluster, n);
     }
     let n = args.add.unwrap_or(0);
     let script = workers_script(&cluster, args)?;
-    let ids = add(&mut cluster, &script, n)?;
+    let ids = add(&cluster, &script, n)?;
     let mut outcome = Outcome::text(ids.iter().map(|i| format!("{i}\n")).collect::<String>());
     outcome.notes.push(Note::Info(format!(
         "submitted {n} worker job(s) of {script} to cluster {}",
@@ -318,8 +318,9 @@ fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
         .unwrap_or_else(|| Utf8PathBuf::from("."))
 }
 
-/// Submits `n` worker jobs of `script` from the head job's directory, recording each.
-pub(super) fn add(cluster: &mut Cluster, script: &Utf8Path, n: u32) -> Result<Vec<String>, Error> {
+/// Submits `n` worker jobs of `script` from the head job's directory, recording each as soon
+/// as qsub names it.
+pub(super) fn add(cluster: &Cluster, script: &Utf8Path, n: u32) -> Result<Vec<String>, Error> {
     if let Some(why) = ended(&cluster.job_dir) {
         return Err(Error::input(format!(
             "cluster {} has ended ({why}): nothing to add workers to",
@@ -329,24 +330,42 @@ pub(super) fn add(cluster: &mut Cluster, script: &Utf8Path, n: u32) -> Result<Ve
     let mut ids = Vec::new();
     for _ in 0..n {
         let id = pbs::qsub(script, &submit_dir(cluster))?;
-        cluster.worker_jobs.push(id.clone());
-        state::save(cluster)?;
+        state::update(&cluster.job_id, |c| c.worker_jobs.push(id.clone()))?;
         ids.push(id);
     }
     Ok(ids)
 }
 
-/// Retires the workers of the newest `n` worker jobs through the scheduler, then ends them.
-pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
-    let live = pbs::live(&cluster.worker_jobs, &pbs::states(&cluster.worker_jobs)?);
-    let chosen: Vec<String> = live.iter().rev().take(n as usize).cloned().collect();
-    if chosen.len() < n as usize {
+/// Retires the workers of the newest `n` worker jobs of `cluster` (as just read) through the
+/// scheduler, then ends them.
+pub(super) fn remove(cluster: &Cluster, n: u32) -> Result<Outcome, Error> {
+    let live = live_worker_jobs(cluster)?;
+    if live.len() < n as usize {
         return Err(Error::input(format!(
             "cluster {} has {} worker job(s) queued or running, fewer than {n}",
             cluster.job_id,
             live.len()
         )));
     }
+    retire(cluster, newest(&live, n))
+}
+
+/// The worker jobs of `cluster` that PBS says may still run, oldest first.
+fn live_worker_jobs(cluster: &Cluster) -> Result<Vec<String>, Error> {
+    Ok(pbs::live(
+        &cluster.worker_jobs,
+        &pbs::states(&cluster.worker_jobs)?,
+    ))
+}
+
+/// The newest `n` of `ids` (all of them when fewer).
+pub(super) fn newest(ids: &[String], n: u32) -> Vec<String> {
+    ids.iter().rev().take(n as usize).cloned().collect()
+}
+
+/// Retires the workers of the worker jobs `chosen` through the scheduler, lets the jobs end
+/// and moves them to the record's past jobs.
+pub(super) fn retire(cluster: &Cluster, chosen: Vec<String>) -> Result<Outcome, Error> {
     let answer_path = request(
         cluster,
         &serde_json::json!({"op": "retire", "jobs": chosen}),
@@ -364,8 +383,9 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
     }
     // Their workers gone, the jobs end by themselves (status 0); qdel only what is left.
     let_end_then_delete(&chosen, 30)?;
-    cluster.retire_jobs(|id| chosen.iter().any(|c| c == id));
-    state::save(cluster)?;
+    state::update(&cluster.job_id, |c| {
+        c.retire_jobs(|id| chosen.iter().any(|c| c == id));
+    })?;
     let mut outcome = Outcome::text(chosen.iter().map(|i| format!("{i}\n")).collect::<String>());
     outcome.notes.push(Note::Info(format!(
         "retired {} worker(s) of {} job(s) and ended those jobs",
@@ -399,6 +419,15 @@ pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
             // Not started yet: there is no scheduler to ask; PBS removes the queued job.
             Err(_) => pbs::qdel(std::slice::from_ref(&cluster.job_id))?,
         }
+    }
+    // Worker jobs recorded meanwhile (by a `scale` or an `adapt` beside this command) end too.
+    let mut live = live;
+    if let Ok(now) = state::load(&cluster.job_id) {
+        live.extend(
+            now.worker_jobs
+                .into_iter()
+                .filter(|id| !cluster.worker_jobs.contains(id)),
+        );
     }
     let deleted = end_worker_jobs(&live)?;
     outcome.notes.push(Note::Info(format!(
@@ -461,7 +490,9 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
             .chain(&cluster.worker_jobs)
             .cloned()
             .collect();
-        if !pbs::live(&ids, &states).is_empty() {
+        // Forgotten first, so no `scale` adds to a cluster whose directory is going; a
+        // record changed since it was read is left for the next clean.
+        if !pbs::live(&ids, &states).is_empty() || !state::forget(&cluster)? {
             continue;
         }
         let failed = ended(&cluster.job_dir).is_none_or(|e| !e.starts_with("status=0"));
@@ -477,7 +508,6 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
         for dir in &dirs {
             remove_dir(dir, failed && !args.all)?;
         }
-        state::forget(&cluster.job_id)?;
         outcome.notes.push(Note::Info(format!(
             "cleaned cluster {}{}",
             cluster.job_id,
