@@ -60,10 +60,11 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
     let interval = Duration::from_secs(u64::from(args.interval.max(1)));
     let mut lower = 0;
     loop {
-        if let Some(why) = ended(&first.job_dir) {
+        if let Some(mark) = ended(&first.job_dir) {
             let mut outcome = Outcome::default();
             outcome.notes.push(Note::Info(format!(
-                "the cluster has ended ({why}); adapt stops"
+                "the cluster has ended ({}); adapt stops",
+                mark.summary()
             )));
             return Ok(outcome);
         }

@@ -4,6 +4,7 @@
 
 mod adapt;
 mod cluster;
+mod ended;
 mod gen_cmd;
 mod import_jobqueue;
 mod inspect;
