@@ -899,7 +899,7 @@ fn scale_beside_adapt_loses_no_worker_job() {
     let mut steady = 0;
     wait_until(
         "adapt settles on 2 worker jobs",
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         || {
             let now = recorded()["worker_jobs"].as_array().map_or(0, Vec::len);
             steady = if now == 2 { steady + 1 } else { 0 };

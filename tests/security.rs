@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::in_ci;
 use crate::e2e_support::{PbsJob, prerequisites};
 
 const INTRUDER: &str = "dask-pbs-intruder";
@@ -105,7 +104,9 @@ fn is_root() -> bool {
 /// The intruder's account, created if absent; `None` (skip) when not root.
 fn intruder_account() -> Option<()> {
     if !is_root() {
-        eprintln!("SKIPPED: creating the second user {INTRUDER} needs root (CI runs as root)");
+        common::skip(&format!(
+            "creating the second user {INTRUDER} needs root (tests/run.sh runs as root in CI)"
+        ));
         return None;
     }
     let exists = Command::new("id")
@@ -166,8 +167,7 @@ fn intruder_python(venv: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
         "no Python with Dask that the user {INTRUDER} may run (the venv {} must be readable by others)",
         venv.display()
     );
-    assert!(!in_ci(), "{why}");
-    eprintln!("SKIPPED: {why}");
+    common::skip(&why);
     None
 }
 
@@ -643,7 +643,9 @@ fn without_openssl_the_job_uses_python_cryptography_else_names_dask_security() {
     );
 
     let Some(cryptography) = cryptography_only() else {
-        eprintln!("SKIPPED (half): this machine's python3 has no cryptography to lend the job");
+        common::skip(
+            "the half with Python's cryptography: this machine's python3 has no cryptography, cffi and pycparser to lend the job (tests/run.sh installs python3-cryptography and python3-cffi)",
+        );
         return;
     };
     let job = PbsJob::new("pycerts");
