@@ -190,7 +190,8 @@ fn c_a_worker_that_cannot_start_fails_the_job_quickly_with_its_log() {
     let mut args = cpu_args(&venv, 2);
     args.extend([
         "--set".to_string(),
-        "dask.worker_args=[--nthreads, notanumber]".to_string(),
+        // An option dask-pbs does not write itself (those are refused when repeated).
+        "dask.worker_args=[--worker-port, notanumber]".to_string(),
         "--run".into(),
         "true".into(),
     ]);
