@@ -101,54 +101,12 @@ fn now() -> f64 {
 
 fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
     let status = read_json(&cluster.job_dir.join("status.json")).unwrap_or(Value::Null);
-    let time = status["time"].as_f64();
     let state = states.get(&cluster.job_id).cloned();
     let mark = ended(&cluster.job_dir);
     let over = mark.is_some() || pbs::is_over(state.as_deref());
-    let live = |v: Option<String>| v.filter(|_| !over);
-    let address = status["address"].as_str().map(String::from);
-    let host = address
-        .as_deref()
-        .and_then(|a| a.split_once("://"))
-        .and_then(|(_, hp)| hp.rsplit_once(':'))
-        .map(|(h, _)| h.to_string());
-    let port = status["dashboard"].as_u64();
-    let dashboard = host
-        .as_ref()
-        .zip(port)
-        .map(|(h, p)| format!("http://{h}:{p}/status"));
-    let ssh_tunnel = host
-        .as_ref()
-        .zip(port)
-        .map(|(h, p)| format!("ssh -L 8787:{h}:{p} LOGIN-NODE, then http://localhost:8787/status"));
-    let worker_jobs = cluster
-        .worker_jobs
-        .iter()
-        .map(|id| {
-            let state = states.get(id).cloned();
-            let gone = over || pbs::is_over(state.as_deref());
-            WorkerJob {
-                job_id: id.clone(),
-                workers: if gone {
-                    Vec::new()
-                } else {
-                    names(&status, id.split('.').next().unwrap_or(id))
-                },
-                state,
-            }
-        })
-        .collect();
-    let last_seen = (over && status["workers"].is_u64())
-        .then(|| time.zip(status["workers"].as_u64()))
-        .flatten()
-        .map(|(time, workers)| LastSeen {
-            workers,
-            time,
-            before_end_s: mark
-                .as_ref()
-                .and_then(|m| m.time)
-                .map(|end| (end - time).max(0.0) as u64),
-        });
+    // An ended cluster's last status.json says what was, not what is.
+    let live = if over { &Value::Null } else { &status };
+    let (scheduler, dashboard, ssh_tunnel) = addresses(live);
     Report {
         job_id: cluster.job_id.clone(),
         job_dir: cluster.job_dir.clone(),
@@ -158,24 +116,67 @@ fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
         cause: mark.as_ref().and_then(|m| m.cause.clone()),
         exit_status: mark.as_ref().and_then(|m| m.status),
         ended_by: mark.as_ref().map(Ended::summary),
-        scheduler: live(address),
-        dashboard: live(dashboard),
-        ssh_tunnel: live(ssh_tunnel),
+        scheduler,
+        dashboard,
+        ssh_tunnel,
         workers: if over {
             Some(0)
         } else {
             status["workers"].as_u64()
         },
-        last_seen,
-        adaptive_target: status["adaptive_target"].as_u64().filter(|_| !over),
-        status_age_s: time.map(|t| (now() - t).max(0.0) as u64),
-        worker_jobs,
-        head_workers: if over {
-            Vec::new()
-        } else {
-            names(&status, "head")
-        },
+        last_seen: last_seen(over, &status, mark.as_ref()),
+        adaptive_target: live["adaptive_target"].as_u64(),
+        status_age_s: status["time"].as_f64().map(|t| (now() - t).max(0.0) as u64),
+        worker_jobs: cluster
+            .worker_jobs
+            .iter()
+            .map(|id| worker_job(id, states, live))
+            .collect(),
+        head_workers: names(live, "head"),
     }
+}
+
+/// The scheduler's address, its dashboard and the tunnel to it, from status.json.
+fn addresses(status: &Value) -> (Option<String>, Option<String>, Option<String>) {
+    let address = status["address"].as_str().map(String::from);
+    let host = address
+        .as_deref()
+        .and_then(|a| a.split_once("://"))
+        .and_then(|(_, hp)| hp.rsplit_once(':'))
+        .map(|(h, _)| h.to_string());
+    let at = host.zip(status["dashboard"].as_u64());
+    let dashboard = at.as_ref().map(|(h, p)| format!("http://{h}:{p}/status"));
+    let tunnel = at
+        .map(|(h, p)| format!("ssh -L 8787:{h}:{p} LOGIN-NODE, then http://localhost:8787/status"));
+    (address, dashboard, tunnel)
+}
+
+/// A worker job's state and, while it may run, its workers in `status`.
+fn worker_job(id: &str, states: &BTreeMap<String, String>, status: &Value) -> WorkerJob {
+    let state = states.get(id).cloned();
+    let workers = if pbs::is_over(state.as_deref()) {
+        Vec::new()
+    } else {
+        names(status, id.split('.').next().unwrap_or(id))
+    };
+    WorkerJob {
+        job_id: id.to_string(),
+        state,
+        workers,
+    }
+}
+
+/// Once the cluster is `over`: the workers of its last status.json, and when.
+fn last_seen(over: bool, status: &Value, mark: Option<&Ended>) -> Option<LastSeen> {
+    let time = status["time"].as_f64()?;
+    let workers = status["workers"].as_u64()?;
+    over.then(|| LastSeen {
+        workers,
+        time,
+        before_end_s: mark
+            .and_then(|m| m.time)
+            .map(|end| (end - time).max(0.0) as u64),
+    })
 }
 
 /// `submit`'s record of a new cluster, with a worker job script of the same profile that
