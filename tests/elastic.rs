@@ -428,10 +428,13 @@ fn submit_scale_status_remove_stop_under_the_emulated_pbs() {
     );
     let left = head.reap_leftovers(Duration::from_secs(10));
     assert!(left.is_empty(), "processes left: {left:?}");
-    // Issue 25.5: the stopped cluster shows no live workers, only the last count seen.
+    // Issue 25.5: the stopped cluster shows what ended it and no live workers, only the
+    // last count seen.
     let text = cli(&head, &["status", &id]).stdout;
     assert!(
-        text.contains("workers: none, the cluster has ended (") && !text.contains(" workers\n"),
+        text.contains("ended: by `dask-pbs stop` (exit status 0)")
+            && text.contains("workers: none, the cluster has ended (")
+            && !text.contains(" workers\n"),
         "{text}"
     );
 
