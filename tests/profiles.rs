@@ -1652,7 +1652,8 @@ fn rapids_versions_pick_their_channels_and_cuda() {
 
 #[test]
 fn launcher_and_rank_variable_follow_the_mpi_flavour() {
-    let polaris = ok(&["gen", "--profile", "polaris", "-A", "X"]);
+    // Two nodes: the job launches its ranks through the site's launcher.
+    let polaris = ok(&["gen", "--profile", "polaris", "-A", "X", "-n", "2"]);
     assert!(
         polaris
             .contains("mpiexec -n \"$dask_pbs_nranks\" --ppn 4 --hostfile \"$dask_pbs_hostfile\"")
@@ -1672,6 +1673,8 @@ fn launcher_and_rank_variable_follow_the_mpi_flavour() {
         "X",
         "--set",
         "system.mpi=mpich",
+        "--set",
+        "dask.launch=mpi",
     ]);
     assert!(mpich.contains(
         "mpiexec -disable-auto-cleanup -n \"$dask_pbs_nranks\" -ppn 2 -f \"$dask_pbs_hostfile\""
@@ -1923,7 +1926,7 @@ fn every_sophia_gpu_worker_gets_its_share_of_host_memory_unless_overridden() {
     let job = ok(&["gen", "--profile", "sophia", "-A", "demo"]);
     let worker = job
         .lines()
-        .find(|l| l.starts_with("exec dask cuda worker"))
+        .find(|l| l.trim_start().starts_with("exec dask cuda worker"))
         .expect("the worker line");
     // 1 TiB node, 2 of its 8 GPUs: 256 GiB held, 2 workers.
     assert!(worker.contains("--memory-limit 128GiB"), "{worker}");
@@ -1984,9 +1987,9 @@ fn cpu_workers_on_a_gpu_chunk_queue_count_one_node() {
     assert!(context.contains("\n  nodes: 1\n"), "{context}");
     assert!(context.contains("\n  expected_workers: 2\n"), "{context}");
     let job = ok(&[&["gen"][..], &args[..]].concat());
-    assert!(job.contains("the request was for 1 node(s)"), "{job}");
+    assert!(job.contains("this job's request is for one node"), "{job}");
     assert!(
-        job.contains("dask_pbs_expected_workers=$((nodes * 2))"),
+        job.contains("dask_pbs_expected_workers=$((dask_pbs_nodes * 2))"),
         "{job}"
     );
 }
