@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
 use super::types::{
-    CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security,
-    Word, WorkerKind, WorkersPer,
+    Certificates, CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue,
+    RequestKind, Security, Word, WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -442,7 +442,8 @@ section! {
         #[schemars(example = ["/soft/modulefiles"])]
         module_use: Vec<String> => replace,
         /// Modules to `module load` (the job sources the module system's init script when the
-        /// batch shell has no `module`).
+        /// batch shell has no `module`). `check`: no empty item (as for every list of lines
+        /// and words).
         #[schemars(example = ["compilers/openmpi", "conda"])]
         modules: Vec<String> => replace,
         /// The conda prefix the job activates (also `--env`); `gen conda` creates it. The
@@ -452,8 +453,10 @@ section! {
         /// expanded on the node when the job sets up; one that is not set there ends the job
         /// with a dask-pbs error naming it and the key. (Only `env.conda`, `env.venv`,
         /// `env.tmpdir` and `dask.local_directory` are expanded.) `check`: set (or `env.venv`),
-        /// not both; no placeholder (`/path/to/…`, `<…>`, `PREFIX`, `CHANGEME`, `...`); no
-        /// `$(…)` or backticks.
+        /// not both; absolute, or starting with `~/` or a variable (a relative `--env PATH` is
+        /// resolved against the current directory; a bare name is a conda environment's name,
+        /// with a warning); no placeholder (`/path/to/…`, `<…>`, `PREFIX`, `CHANGEME`, `...`);
+        /// no `$(…)` or backticks.
         #[schemars(example = &"~/envs/rapids-25.06")]
         conda: Option<String> => replace,
         /// A virtualenv the job activates instead of a conda prefix (also `--venv`); expanded
@@ -474,10 +477,10 @@ section! {
         #[schemars(example = ["source /etc/profile.d/modules.sh"])]
         prologue: Vec<String> => replace,
         /// `TMPDIR` of the scheduler and the workers, exported after `env.vars` and created;
-        /// Dask spills under it unless `dask.local_directory` is set. `$NAME`/`${NAME}` are
-        /// expanded on the node (an unset one ends the job with a dask-pbs error). Polaris:
-        /// `/tmp`; NCAR: `${SCRATCH}/temp`. null: the node's own. `check`: no `$(…)` or
-        /// backticks.
+        /// Dask spills under it unless `dask.local_directory` is set. `$NAME`/`${NAME}` and a
+        /// leading `~/` are expanded on the node (an unset variable ends the job with a
+        /// dask-pbs error). Polaris: `/tmp`; NCAR: `${SCRATCH}/temp`. null: the node's own.
+        /// `check`: absolute, or starting with `~/` or a variable; no `$(…)` or backticks.
         #[schemars(example = &"${SCRATCH}/temp")]
         tmpdir: Option<String> => replace,
         /// The proxy compute nodes reach the internet through; `gen conda` exports
@@ -541,6 +544,11 @@ section! {
         /// `check`: `protocol: ucx` has no TLS and must say `none` (then a warning).
         #[schemars(example = &"none")]
         security: Security => replace,
+        /// How a `security: tls` job makes its certificates on the node: `openssl` (the
+        /// command) or `python` (the `cryptography` package of the job's own environment, for
+        /// nodes without openssl).
+        #[schemars(example = &"python")]
+        certificates: Certificates => replace,
         /// The network interface of the scheduler and the workers (`--interface`). null:
         /// Dask's choice. `check`: one word of letters, digits and `_.+-:`.
         #[schemars(example = &"ib0")]
@@ -558,27 +566,39 @@ section! {
         /// Host memory per worker (`--memory-limit`): a Dask size, a fraction or `auto`. null:
         /// each worker's share of the memory the job holds on its node — its `mem=` request
         /// when `job.resources` has one, else its share of `system.memory_per_node` when that
-        /// is known. `check`: at least 1 MiB; a warning when limits × workers exceed the node.
+        /// is known. `check`: limits × workers on a node (or fractions adding up) over the
+        /// node's memory are refused, over the part the job holds a warning; `0` means no
+        /// limit to Dask (a warning); otherwise at least 1 MiB.
         #[schemars(example = &"16GiB")]
         memory_limit: Option<String> => replace,
-        /// Threads per worker (`--nthreads`). null: Dask's default. `check`: a warning when
-        /// threads × workers exceed the CPUs the job holds on a node.
+        /// Threads per worker (`--nthreads`). null: Dask divides the cores among the workers.
+        /// `check`: at least 1; a warning when threads × workers exceed the CPUs the job holds
+        /// on a node.
         #[schemars(example = 8)]
         nthreads: Option<u32> => replace,
         /// The workers' spill directory (`--local-directory`); `$NAME`/`${NAME}` are expanded
-        /// by each worker on its node. null: under `TMPDIR`. `check`: no `$(…)` or backticks.
+        /// by each worker on its node (a leading `~` is not: write `$HOME`). null: under
+        /// `TMPDIR`. `check`: not empty; absolute or starting with a variable; no `$(…)` or
+        /// backticks.
         #[schemars(example = &"$PBS_JOBFS")]
         local_directory: Option<String> => replace,
-        /// The dashboard's port. null: a free port, which the job reports.
+        /// The dashboard's port. null: a free port, which the job reports. `check`: 1024 or
+        /// above (only root may listen below).
         #[schemars(example = 8787)]
         dashboard_port: Option<u16> => replace,
         /// Seconds a worker waits without its scheduler before it exits (`--death-timeout`).
         #[schemars(example = 120)]
         death_timeout: u32 => replace,
-        /// Extra `dask scheduler` options, each word shell-quoted.
+        /// Extra `dask scheduler` options, one word per item, each shell-quoted. `check`: no
+        /// option dask-pbs writes itself (`--port`, `--scheduler-file`, the `--tls-*` options,
+        /// `--dashboard-address`…: the message names the key to set instead); no option and
+        /// its value in one item.
         #[schemars(example = ["--idle-timeout", "3600"])]
         scheduler_args: Vec<String> => replace,
-        /// Extra worker options, each word shell-quoted.
+        /// Extra worker options, one word per item, each shell-quoted. `check`: no option
+        /// dask-pbs writes itself (`--nthreads` → `dask.nthreads`, `--memory-limit` →
+        /// `dask.memory_limit`, `--name`…: the message names the key); no option and its value
+        /// in one item; `--worker-port`/`--nanny-port` 1024 or above.
         #[schemars(example = ["--enable-nvlink"])]
         worker_args: Vec<String> => replace,
         /// Seconds for the scheduler and every worker to come up; then the job fails with the
@@ -621,7 +641,8 @@ section! {
         extends: Option<String> => replace,
         /// The payload (also `--run`): run with `bash -c` once the cluster is ready, with
         /// `DASK_SCHEDULER_FILE` set; the job exits with its status. null: hold the cluster
-        /// until `walltime - dask.shutdown_margin` or until a client shuts it down.
+        /// until `walltime - dask.shutdown_margin` or until a client shuts it down. `check`:
+        /// not empty.
         #[schemars(example = &"python analysis.py")]
         run: Option<String> => replace,
         /// The profile's own template directory, relative to the profile file: its templates
