@@ -17,7 +17,7 @@ use crate::output::{self, Output};
 use crate::render::artifact::Artifact;
 
 use super::state::{self, Cluster};
-use super::{Note, Outcome, Session, join, pbs};
+use super::{Note, Outcome, Session, charges, join, pbs};
 
 /// What `status` reports of one cluster.
 #[derive(Debug, Serialize)]
@@ -39,6 +39,8 @@ struct Report {
     worker_jobs: Vec<WorkerJob>,
     /// The head job's own workers.
     head_workers: Vec<String>,
+    /// What the cluster's jobs have charged, per unit (empty: no charging rule known).
+    charge: Vec<charges::Charged>,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +116,7 @@ fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
         status_age_s: age,
         worker_jobs,
         head_workers: names(&status, "head"),
+        charge: charges::charged(cluster, states),
     }
 }
 
@@ -139,6 +142,7 @@ pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Res
         workers_script: Some(script),
         worker_jobs: Vec::new(),
         past_jobs: Vec::new(),
+        charges: charges::for_head(&session.loaded.profile, job_id),
     })
 }
 
@@ -208,6 +212,7 @@ fn text_report(r: &Report) -> String {
             w.workers.len()
         ));
     }
+    s.push_str(&charges::status_line(&r.charge).unwrap_or_default());
     s
 }
 
@@ -250,8 +255,12 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
         return remove(&mut cluster, n);
     }
     let n = args.add.unwrap_or(0);
-    let script = workers_script(&cluster, args)?;
+    let (script, charge) = workers_script(&cluster, args)?;
     let ids = add(&mut cluster, &script, n)?;
+    if charge.is_some() {
+        charges::assign(&mut cluster, &ids, charge);
+        state::save(&cluster)?;
+    }
     let mut outcome = Outcome::text(ids.iter().map(|i| format!("{i}\n")).collect::<String>());
     outcome.notes.push(Note::Info(format!(
         "submitted {n} worker job(s) of {script} to cluster {}",
@@ -277,15 +286,20 @@ fn queued_head_warning(cluster: &Cluster) -> Option<Note> {
 }
 
 /// The worker job script: rendered from `--profile` (and overrides) joining the cluster, or
-/// the one `submit` rendered with the head job's profile.
-fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Utf8PathBuf, Error> {
+/// the one `submit` rendered with the head job's profile; with the charge of a job of
+/// `--profile` (`None`: the head's, which the recorded script shares).
+fn workers_script(
+    cluster: &Cluster,
+    args: &ScaleArgs,
+) -> Result<(Utf8PathBuf, Option<Option<charges::JobCharge>>), Error> {
     let Some(profile) = &args.profile else {
-        return cluster.workers_script.clone().ok_or_else(|| {
+        let script = cluster.workers_script.clone().ok_or_else(|| {
             Error::input(format!(
                 "cluster {} has no worker job script recorded: pass --profile P (and its overrides)",
                 cluster.job_id
             ))
-        });
+        })?;
+        return Ok((script, None));
     };
     let profile_args = ProfileArgs {
         profile: profile.clone(),
@@ -307,7 +321,7 @@ fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Utf8PathBuf, Er
         }],
         true,
     )?;
-    Ok(path)
+    Ok((path, Some(charges::of_job(&session.loaded.profile))))
 }
 
 fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
@@ -330,6 +344,7 @@ pub(super) fn add(cluster: &mut Cluster, script: &Utf8Path, n: u32) -> Result<Ve
     for _ in 0..n {
         let id = pbs::qsub(script, &submit_dir(cluster))?;
         cluster.worker_jobs.push(id.clone());
+        charges::assign(cluster, std::slice::from_ref(&id), None);
         state::save(cluster)?;
         ids.push(id);
     }

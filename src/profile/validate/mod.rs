@@ -8,6 +8,7 @@
 //!
 //! Every problem is collected, so the user fixes them all in one go.
 
+mod charging;
 mod dask;
 mod env;
 mod environment;
@@ -235,6 +236,7 @@ pub fn resolve(
     launcher::check(&profile, &mut p);
     sizes::check(&profile, &mut p);
     environment::check(&profile, demands, &mut p);
+    charging::check(&profile, &mut p);
     if p.found.is_empty() {
         Ok(Resolved {
             profile,
