@@ -422,3 +422,51 @@ fn status_reports_what_each_cluster_has_charged_and_would_if_held() {
         out.stdout
     );
 }
+
+#[test]
+fn the_job_script_logs_its_charge_at_its_end() {
+    let out = run(&[
+        "gen",
+        "--profile",
+        "gadi-gpu",
+        "-A",
+        "a00",
+        "-t",
+        "05:00:00",
+        "--set",
+        "job.resources.ncpus=12",
+        "--set",
+        "job.resources.ngpus=1",
+        "--set",
+        "job.resources.mem=380GB",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let start = out
+        .stdout
+        .find("dask_pbs_log_charge() {")
+        .expect("the function");
+    let end = start + out.stdout[start..].find("\n}\n").unwrap() + 3;
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "dask_pbs_log() {{ printf '%s\\n' \"$*\"; }}\n{}dask_pbs_dir={}\nSECONDS=18000\ndask_pbs_log_charge\n",
+        &out.stdout[start..end],
+        dir.path().display()
+    );
+    let ran = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout),
+        "charge: 716.23 SU (05:00:00 used × 143.25 SU an hour)\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("walltime_used")).unwrap(),
+        "18000\n"
+    );
+    // The script calls it in its shutdown; a site without a rule has neither.
+    assert!(out.stdout.contains("\n  dask_pbs_log_charge\n"));
+    let sophia = run(&["gen", "--profile", "sophia", "-A", "a"]).stdout;
+    assert!(!sophia.contains("dask_pbs_log_charge"));
+}
