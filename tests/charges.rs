@@ -204,6 +204,25 @@ fn a_job_no_rate_fits_is_said_so() {
 }
 
 #[test]
+fn a_rate_for_a_misspelt_queue_and_one_cores_memory_for_a_nodes_are_pointed_out() {
+    let yaml = "description: t\nextends: derecho\nsystem:\n  charging: { unit: core-hours, rates: [{ queues: [mian], per: cores, rate: 1 }] }\n";
+    let out = run_with(yaml, &["check", "--profile", "p", "-A", "a"]);
+    assert!(
+        out.stderr.contains("warning: no rate of system.charging fits this job (queue main, a request with GPUs) (a rate names queue `mian`: a typo for `main`?): its charge is not shown"),
+        "{}",
+        out.stderr
+    );
+    let yaml = "description: t\nextends: gadi\nsystem:\n  charging: { unit: SU, rates: [{ per: cores, rate: 2, memory_per_node: 4GB }] }\n";
+    let out = run_with(yaml, &["check", "--profile", "p", "-A", "a"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: the charging rate's memory_per_node (4GB) is far below the node's memory (system.memory_per_node 190GB): it is a whole node's memory, shared among its 48 cores to charge memory, not one core's"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn max_charge_refuses_a_job_that_could_charge_more() {
     let dir = tempfile::tempdir().unwrap();
     let out = DaskPbs::new()

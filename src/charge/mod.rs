@@ -11,6 +11,7 @@ mod asked;
 pub use asked::Asked;
 
 use crate::amount::Amount;
+use crate::error::Suggestion;
 use crate::plan::Plan;
 use crate::profile::charging::{Charging, Counted, Rate};
 use crate::profile::model::Profile;
@@ -71,7 +72,7 @@ pub fn estimate(p: &Profile) -> Result<Charge, Refusal> {
     let plan = Plan::new(p);
     let asked = Asked::of(p, &plan);
     let Some(rate) = fitting_rate(p, charging, &asked) else {
-        return Ok(Charge::Unmatched(unmatched(p, &asked)));
+        return Ok(Charge::Unmatched(unmatched(p, charging, &asked)));
     };
     let (factor, factor_text) = factor(p, charging, rate)?;
     let terms = Terms::of(p, rate, &asked).map_err(Refusal::of_rule)?;
@@ -99,6 +100,7 @@ pub fn estimate(p: &Profile) -> Result<Charge, Refusal> {
         memory_text.map(|m| format!("; {m}")).unwrap_or_default()
     );
     let mut warnings = Vec::new();
+    warnings.extend(memory_per_node_warning(p, rate));
     warnings.extend(terms.memory_warning(rate, factor, &unit));
     warnings.extend(terms.whole_node_warning(p, rate));
     warnings.extend(gpu_warning(p, rate, &asked, per_hour, &unit));
@@ -188,7 +190,7 @@ fn rate_for<'a>(p: &Profile, charging: &'a Charging, asks_gpus: bool) -> Option<
     })
 }
 
-fn unmatched(p: &Profile, asked: &Asked) -> String {
+fn unmatched(p: &Profile, charging: &Charging, asked: &Asked) -> String {
     let mut what = vec![format!(
         "queue {}",
         p.job.queue.as_deref().unwrap_or("(the server's default)")
@@ -204,8 +206,20 @@ fn unmatched(p: &Profile, asked: &Asked) -> String {
     } else {
         "a request without GPUs".into()
     });
+    // A rate naming a queue a letter away from the job's is most likely a typo.
+    let named = charging
+        .rates
+        .iter()
+        .flat_map(|r| r.queues.iter().map(String::as_str));
+    let typo = p
+        .job
+        .queue
+        .as_deref()
+        .and_then(|q| Suggestion::for_name(q, named.filter(|n| *n != q)).map(|s| (q, s)))
+        .map(|(q, s)| format!(" (a rate names queue `{}`: a typo for `{q}`?)", s.name()))
+        .unwrap_or_default();
     format!(
-        "no rate of system.charging fits this job ({}): its charge is not shown; add a rate for it (docs/costs.md)",
+        "no rate of system.charging fits this job ({}){typo}: its charge is not shown; add a rate for it (docs/costs.md)",
         what.join(", ")
     )
 }
@@ -406,6 +420,23 @@ fn memory_share(
         asked_bytes,
         cores,
         per_core,
+    })
+}
+
+/// A rate's `memory_per_node` far below the node's own memory: most likely one core's memory
+/// written where the node's belongs.
+fn memory_per_node_warning(p: &Profile, rate: &Rate) -> Option<String> {
+    let written = rate.memory_per_node.as_deref()?;
+    let node_text = p.system.memory_per_node.as_deref()?;
+    let (charged, node) = (
+        hardware_bytes(written).ok()?,
+        hardware_bytes(node_text).ok()?,
+    );
+    (charged < node / 2).then(|| {
+        format!(
+            "the charging rate's memory_per_node ({written}) is far below the node's memory (system.memory_per_node {node_text}): it is a whole node's memory, shared among its {} cores to charge memory, not one core's",
+            p.system.cpus_per_node
+        )
     })
 }
 
