@@ -86,8 +86,11 @@ pub struct Rate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Counted {
+    /// The nodes the job holds (ALCF node-hours, NASA SBUs).
     Nodes,
+    /// Its cores: `ncpus` asked, or every core of its nodes with `whole_nodes`.
     Cores,
+    /// Its GPUs: `ngpus` asked, or every GPU of its nodes with `whole_nodes`.
     Gpus,
 }
 
