@@ -71,7 +71,7 @@ pub fn estimate(p: &Profile) -> Result<Charge, Refusal> {
     };
     let plan = Plan::new(p);
     let asked = Asked::of(p, &plan);
-    let Some(rate) = fitting_rate(p, charging, &asked) else {
+    let Some(rate) = fitting_rate(p, charging, asked.gpus > 0) else {
         return Ok(Charge::Unmatched(unmatched(p, charging, &asked)));
     };
     let (factor, factor_text) = factor(p, charging, rate)?;
@@ -87,23 +87,13 @@ pub fn estimate(p: &Profile) -> Result<Charge, Refusal> {
         .over_seconds(walltime.seconds())
         .ok_or_else(overflow)?;
     let unit = rate.unit.clone().unwrap_or_else(|| charging.unit.clone());
-    let (units_text, memory_text) = terms.text(rate);
-    // A rate of 1 in a unit that names what is counted (GPU-hours of GPUs) says nothing.
-    let rate_text = if rate.rate == Amount::ONE {
-        String::new()
-    } else {
-        format!(" × {} {unit}", rate.rate.text_places(4))
-    };
-    let basis = format!(
-        "{units_text}{rate_text}{factor_text} × {}{}",
-        hours_text(walltime),
-        memory_text.map(|m| format!("; {m}")).unwrap_or_default()
-    );
-    let mut warnings = Vec::new();
-    warnings.extend(memory_per_node_warning(p, rate));
-    warnings.extend(terms.memory_warning(rate, factor, &unit));
-    warnings.extend(terms.whole_node_warning(p, rate));
-    warnings.extend(gpu_warning(p, rate, &asked, per_hour, &unit));
+    let basis = basis(&terms, rate, &unit, &factor_text, walltime);
+    let warnings = [
+        memory_per_node_warning(p, rate),
+        terms.memory_warning(rate, factor, &unit),
+        terms.whole_node_warning(p, rate),
+        gpu_warning(p, rate, &asked, per_hour, &unit),
+    ];
     Ok(Charge::Known(Estimate {
         unit,
         per_hour,
@@ -111,8 +101,24 @@ pub fn estimate(p: &Profile) -> Result<Charge, Refusal> {
         at_most,
         reserves_walltime: charging.reserves_walltime,
         basis,
-        warnings,
+        warnings: warnings.into_iter().flatten().collect(),
     }))
+}
+
+/// "48 cores × 2 SU × 1 h; memory 190GB = 47.5 cores' share, not more".
+fn basis(terms: &Terms, rate: &Rate, unit: &str, factor_text: &str, walltime: Walltime) -> String {
+    let (units_text, memory_text) = terms.text(rate);
+    // A rate of 1 in a unit that names what is counted (GPU-hours of GPUs) says nothing.
+    let rate_text = if rate.rate == Amount::ONE {
+        String::new()
+    } else {
+        format!(" × {} {unit}", rate.rate.text_places(4))
+    };
+    format!(
+        "{units_text}{rate_text}{factor_text} × {}{}",
+        hours_text(walltime),
+        memory_text.map(|m| format!("; {m}")).unwrap_or_default()
+    )
 }
 
 /// What the job script needs to log its own charge at its end: whole numbers for bash.
@@ -169,11 +175,7 @@ fn route(p: &Profile) -> Option<&str> {
 }
 
 /// The first rate whose queues, node types and GPU condition fit the job.
-fn fitting_rate<'a>(p: &Profile, charging: &'a Charging, asked: &Asked) -> Option<&'a Rate> {
-    rate_for(p, charging, asked.gpus > 0)
-}
-
-fn rate_for<'a>(p: &Profile, charging: &'a Charging, asks_gpus: bool) -> Option<&'a Rate> {
+fn fitting_rate<'a>(p: &Profile, charging: &'a Charging, asks_gpus: bool) -> Option<&'a Rate> {
     let queue = p.job.queue.as_deref();
     let route = route(p);
     charging.rates.iter().find(|r| {
