@@ -231,7 +231,12 @@ fn unmatched(p: &Profile, charging: &Charging, asked: &Asked) -> String {
 fn factor(p: &Profile, charging: &Charging, rate: &Rate) -> Result<(Amount, String), Refusal> {
     if let Some(f) = rate.factor {
         let queue = p.job.queue.as_deref().unwrap_or("the queue");
-        return Ok((f, format!(" × {} ({queue}'s factor)", f.text_places(4))));
+        let text = if f == Amount::ONE {
+            String::new()
+        } else {
+            format!(" × {} ({queue}'s factor)", f.text_places(4))
+        };
+        return Ok((f, text));
     }
     let Some(priority) = &charging.priority else {
         return Ok((Amount::ONE, String::new()));

@@ -170,6 +170,9 @@ fn shared_node_queues_charge_what_is_asked() {
     assert!(known(&p).warnings[0].contains("all 4 GPUs of each of its 1 node(s)"));
     p.job.queue = Some("develop".into());
     assert_eq!(most(&p), "2");
+    // As NCAR writes develop's formula: hours × GPUs asked, no priority factor.
+    p.job.directives = vec!["-l job_priority=premium".into()];
+    assert_eq!(known(&p).basis, "2 GPUs × 1 h");
     // Casper: every job shared; GPUs asked → GPU-hours, none → core-hours.
     let mut casper = builtin_profile("casper");
     let e = known(&casper);
