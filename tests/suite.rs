@@ -19,6 +19,7 @@ mod import;
 mod multinode;
 mod profiles;
 mod properties;
+mod quoting;
 mod readme;
 mod security;
 mod site_docs;
