@@ -8,6 +8,7 @@
 //!
 //! Every problem is collected, so the user fixes them all in one go.
 
+mod args;
 mod charging;
 mod dask;
 mod env;
@@ -16,6 +17,7 @@ mod job;
 mod launcher;
 mod node;
 mod node_type;
+mod paths;
 mod rapids;
 mod request;
 mod sizes;
@@ -235,6 +237,7 @@ pub fn resolve(
     }
     launcher::check(&profile, &mut p);
     sizes::check(&profile, &mut p);
+    args::check(&profile, &mut p);
     environment::check(&profile, demands, &mut p);
     charging::check(&profile, &mut p);
     if p.found.is_empty() {
