@@ -192,7 +192,7 @@ fn pleiades_gpu_submits_to_the_server_qualified_queue() {
     let lines = directives(&job);
     assert!(lines.contains(&"-q v100@pbspl4"), "{lines:?}");
     assert!(
-        lines.contains(&"-l select=2:ncpus=36:ngpus=4:mpiprocs=4:model=sky_gpu"),
+        lines.contains(&"-l select=2:ncpus=36:ngpus=4:mpiprocs=4:mem=360GB:model=sky_gpu"),
         "{lines:?}"
     );
     assert!(job.contains("Starts a Dask cluster (8 worker(s)"), "{job}");
