@@ -1545,6 +1545,18 @@ const CASES: &[Case] = &[
         &["check", "--profile", "p", "-q", "gpu"],
         "job.queue (from command-line flag --queue): no queue `gpu`: this site takes no -q (system.queues is empty); remove job.queue (--queue)",
     ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pleiades-gpu",
+            "-A",
+            "s1",
+            "--set",
+            "dask.workers_per=node",
+        ],
+        "job.resources (from node type sky_gpu, built-in profile pleiades-gpu, line 22): `mpiprocs=4` disagrees with the layout: dask-pbs starts 1 rank(s) per node; set mpiprocs=1 or remove it",
+    ),
     bare(
         &["check", "--profile", "derecho", "--env", "/e"],
         "job.account is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT (or this site's PBS_ACCOUNT_DERECHO, or PBS_ACCOUNT), or put",

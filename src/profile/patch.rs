@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::layer::{Layer, Sourced, SystemLayer};
 use super::origin::Origin;
+use super::types::{NodeType, Queue};
 use crate::error::Error;
 
 /// One `--set` of a field inside a whole-replaced entry.
@@ -94,7 +95,7 @@ impl Patch {
     }
 
     /// `current` with the field set to the value, read again as a whole entry.
-    fn changed<T: Serialize + DeserializeOwned>(
+    fn changed<T: Serialize + DeserializeOwned + KeepOrder>(
         &self,
         current: Option<&T>,
         kind: &str,
@@ -131,12 +132,14 @@ impl Patch {
                 .or_insert(serde_json::Value::Null);
         }
         *at = value;
-        serde_json::from_value(entry).map_err(|e| {
+        let mut changed: T = serde_json::from_value(entry).map_err(|e| {
             Error::input(format!(
-                "--set {}: {e}; the rest of {whole} is kept, so give only the field's value (`dask-pbs profiles show NAME --resolved` prints the entry)",
+                "--set {}: {e} (the other fields of {whole} are kept; `dask-pbs profiles show NAME --resolved` prints them)",
                 self.set
             ))
-        })
+        })?;
+        changed.keep_order(current);
+        Ok(changed)
     }
 
     /// `queues.NAME`, `node_types.NAME` or `default_queue`.
@@ -145,6 +148,33 @@ impl Patch {
             Target::Queue(name) => format!("queues.{name}"),
             Target::NodeType(name) => format!("node_types.{name}"),
             Target::DefaultQueue => "default_queue".to_string(),
+        }
+    }
+}
+
+/// An entry's maps in their order before the patch (the JSON round trip sorts them): keys it
+/// had keep their place, new ones follow. The order is the order of `select=` resources.
+trait KeepOrder {
+    fn keep_order(&mut self, before: &Self);
+}
+
+fn keep_order<V>(map: &mut IndexMap<String, V>, before: &IndexMap<String, V>) {
+    map.sort_by_cached_key(|key, _| before.get_index_of(key).unwrap_or(usize::MAX));
+}
+
+impl KeepOrder for NodeType {
+    fn keep_order(&mut self, before: &Self) {
+        keep_order(&mut self.resources, &before.resources);
+    }
+}
+
+impl KeepOrder for Queue {
+    fn keep_order(&mut self, before: &Self) {
+        keep_order(&mut self.max.node_types, &before.max.node_types);
+        for route in &mut self.routes {
+            if let Some(old) = before.routes.iter().find(|r| r.name == route.name) {
+                keep_order(&mut route.max.node_types, &old.max.node_types);
+            }
         }
     }
 }
