@@ -1557,6 +1557,20 @@ const CASES: &[Case] = &[
         ],
         "job.resources (from node type sky_gpu, built-in profile pleiades-gpu, line 22): `mpiprocs=4` disagrees with the layout: dask-pbs starts 1 rank(s) per node; set mpiprocs=1 or remove it",
     ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "X",
+            "--node-type",
+            "a100_80gb",
+            "--set",
+            "job.resources.gpu_type=h100",
+        ],
+        "job.resources (from command-line flag --set job.resources.gpu_type=h100): `gpu_type=h100` asks for other nodes than node type a100_80gb (gpu_type=a100_80gb), which job.node_type names; choose one: --node-type, or leave gpu_type to the node type",
+    ),
     bare(
         &["check", "--profile", "derecho", "--env", "/e"],
         "job.account is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT (or this site's PBS_ACCOUNT_DERECHO, or PBS_ACCOUNT), or put",

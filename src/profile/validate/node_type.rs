@@ -28,12 +28,29 @@ pub(super) fn apply(profile: &mut Profile, p: &mut Problems) {
     if let Some(message) = served_problem(profile, &name) {
         p.at(k.node_type, message);
     }
+    let selecting: Vec<String> = selecting_keys(profile.system.node_types.values())
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     for (key, value) in put_in_place(profile, &name, &node, p) {
-        let by = match profile.job.resources.get(&key) {
-            Some(set) => format!("job.resources.{key}={set} (command line) replaces"),
-            None => format!("job.resources.{key}=null (command line) removes"),
-        };
-        p.note(format!("{by} node type {name}'s {key}={value}"));
+        let set = profile.job.resources.get(&key).cloned();
+        match set {
+            // A resource that tells the types apart asks PBS for another type's nodes than
+            // the shape the job is planned on.
+            Some(set) if selecting.contains(&key) => p.at_resource(
+                profile,
+                &key,
+                format!(
+                    "`{key}={set}` asks for other nodes than node type {name} ({key}={value}), which job.node_type names; choose one: --node-type, or leave {key} to the node type"
+                ),
+            ),
+            Some(set) => p.note(format!(
+                "job.resources.{key}={set} (command line) replaces node type {name}'s {key}={value}"
+            )),
+            None => p.note(format!(
+                "job.resources.{key}=null (command line) removes node type {name}'s {key}={value}"
+            )),
+        }
     }
     if let Some(message) = count_problem(profile, &name, &node) {
         p.at(k.select, message);
