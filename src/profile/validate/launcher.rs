@@ -2,7 +2,7 @@
 //! fill only the placeholders the job knows, and ranks on one node can tell themselves apart.
 
 use super::Problems;
-use super::words::text_problem;
+use super::words::{is_directive_word, text_problem};
 use crate::mpi::{self, Part};
 use crate::plan::Plan;
 use crate::profile::layer::SystemKeys;
@@ -49,7 +49,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         p.at(k.launcher_args, message);
     }
     if let Some(program) = &system.launcher_program
-        && !is_program(program)
+        && !(is_program(program) && is_directive_word(program, "/"))
     {
         p.at(
             k.launcher_program,
