@@ -34,7 +34,10 @@ fn gadi_asks_job_wide_for_every_node_with_its_project_directive() {
     assert!(lines.contains(&"-l wd"), "{lines:?}");
     assert!(!job.contains("select="), "{job}");
     assert!(!lines.iter().any(|l| l.starts_with("-A")), "{lines:?}");
-    assert!(job.contains("Starts a Dask cluster (8 worker(s)"), "{job}");
+    assert!(
+        job.contains("Starts a Dask cluster of 8 worker(s)"),
+        "{job}"
+    );
     common::assert_shell_clean("gadi job", &job);
     // The storage a site needs comes from the profile (here a --set), as its own -l.
     let job = ok(&[
@@ -71,7 +74,10 @@ fn gadi_gpu_asks_twelve_cpus_a_gpu_and_whole_nodes_beyond_one() {
     assert!(lines.contains(&"-l ngpus=2"), "{lines:?}");
     assert!(lines.contains(&"-l ncpus=24"), "{lines:?}");
     assert!(lines.iter().any(|l| l.starts_with("-l mem=")), "{lines:?}");
-    assert!(job.contains("Starts a Dask cluster (2 worker(s)"), "{job}");
+    assert!(
+        job.contains("Starts a Dask cluster of 2 worker(s)"),
+        "{job}"
+    );
     let check = ok(&[
         "check",
         "--profile",
@@ -133,7 +139,10 @@ fn pleiades_writes_group_list_and_the_node_model_in_each_chunk() {
         lines.contains(&"-l select=2:ncpus=40:model=cas_ait"),
         "{lines:?}"
     );
-    assert!(job.contains("Starts a Dask cluster (8 worker(s)"), "{job}");
+    assert!(
+        job.contains("Starts a Dask cluster of 8 worker(s)"),
+        "{job}"
+    );
     common::assert_shell_clean("pleiades job", &job);
     // Another model changes the chunk and each worker's share of the node's memory.
     let job = ok(&[
@@ -195,7 +204,10 @@ fn pleiades_gpu_submits_to_the_server_qualified_queue() {
         lines.contains(&"-l select=2:ncpus=36:ngpus=4:mpiprocs=4:mem=360GB:model=sky_gpu"),
         "{lines:?}"
     );
-    assert!(job.contains("Starts a Dask cluster (8 worker(s)"), "{job}");
+    assert!(
+        job.contains("Starts a Dask cluster of 8 worker(s)"),
+        "{job}"
+    );
     let cpu = dask_pbs(&[
         "check",
         "--profile",
@@ -266,7 +278,7 @@ fn casper_gpu_types_change_the_layout_and_the_limits() {
     assert!(eight.contains("gpu_type=v100_8way"), "{eight}");
     assert!(eight.contains(":ngpus=8"), "{eight}");
     assert!(
-        eight.contains("Starts a Dask cluster (8 worker(s)"),
+        eight.contains("Starts a Dask cluster of 8 worker(s)"),
         "{eight}"
     );
     let one = ok(&[
@@ -449,7 +461,10 @@ fn a_site_shaped_like_no_builtin_renders_from_its_profile_alone() {
     assert!(lines.contains(&"-l ncpus=64"), "{lines:?}");
     assert!(lines.contains(&"-l ngpus=4"), "{lines:?}");
     assert!(lines.contains(&"-l mem=512GB"), "{lines:?}");
-    assert!(gpu.contains("Starts a Dask cluster (4 worker(s)"), "{gpu}");
+    assert!(
+        gpu.contains("Starts a Dask cluster of 4 worker(s)"),
+        "{gpu}"
+    );
     common::assert_shell_clean("campus gpu job", &gpu);
     // GPU workers on the CPU queue are refused.
     let cpu_queue = dask_pbs(&[
@@ -475,26 +490,18 @@ fn a_site_shaped_like_no_builtin_renders_from_its_profile_alone() {
     );
 }
 
-/// The job's `dask_pbs_prepare` run on its own with a node file: the hostfile it writes and
-/// the layout it computes ("nodes nranks expected use_mpi").
+/// The job's `dask_pbs_find_hosts` run on its own with a node file: the hostfile it writes
+/// and the layout it computes ("nodes nranks expected use_mpi").
 fn prepare_with_nodefile(job: &str, nodefile: &str) -> (String, String) {
     let start = job
-        .find("dask_pbs_prepare() {")
-        .expect("the job has dask_pbs_prepare");
+        .find("dask_pbs_find_hosts() {")
+        .expect("the job has dask_pbs_find_hosts");
     let rest = &job[start..];
-    // The function ends at the first `}` line after the worker wrapper's here-document.
-    let wrapper_end = rest
-        .find("\nDASK_PBS_WORKER_WRAPPER\n")
-        .expect("the wrapper");
-    let end = wrapper_end
-        + rest[wrapper_end..]
-            .find("\n}\n")
-            .expect("the function's end")
-        + 3;
+    let end = rest.find("\n}\n").expect("the function's end") + 3;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("nodefile"), nodefile).unwrap();
     let script = format!(
-        "dask_pbs_log() {{ :; }}\ndask_pbs_fail() {{ echo \"FAIL $*\"; exit 1; }}\n{}\ndask_pbs_prepare\necho \"$dask_pbs_nodes $dask_pbs_nranks $dask_pbs_expected_workers $dask_pbs_use_mpi\"\n",
+        "dask_pbs_log() {{ :; }}\ndask_pbs_fail() {{ echo \"FAIL $*\"; exit 1; }}\n{}\ndask_pbs_find_hosts\necho \"$dask_pbs_nodes $dask_pbs_nranks $dask_pbs_expected_workers $dask_pbs_use_mpi\"\n",
         &rest[..end]
     );
     let out = std::process::Command::new("bash")

@@ -6,12 +6,13 @@
 
 use std::time::Duration;
 
+use camino::Utf8Path;
 use serde_json::Value;
 
 use crate::cli::AdaptArgs;
 use crate::error::Error;
 
-use super::cluster::{add, ended, read_json, remove};
+use super::cluster::{add, ended, newest, read_json, retire};
 use super::state;
 use super::{Note, Outcome, pbs};
 
@@ -49,32 +50,35 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
             args.max, args.min
         )));
     }
-    let mut cluster = state::load(&args.job_id)?;
-    let script = cluster.workers_script.clone().ok_or_else(|| {
+    let first = state::load(&args.job_id)?;
+    let script = first.workers_script.clone().ok_or_else(|| {
         Error::input(format!(
             "cluster {} has no worker job script recorded (submit it with dask-pbs submit)",
-            cluster.job_id
+            first.job_id
         ))
     })?;
     let interval = Duration::from_secs(u64::from(args.interval.max(1)));
     let mut lower = 0;
     loop {
-        if let Some(why) = ended(&cluster.job_dir) {
+        if let Some(mark) = ended(&first.job_dir) {
             let mut outcome = Outcome::default();
             outcome.notes.push(Note::Info(format!(
-                "the cluster has ended ({why}); adapt stops"
+                "the cluster has ended ({}); adapt stops",
+                mark.summary()
             )));
             return Ok(outcome);
         }
-        if let Some(status) = read_json(&cluster.job_dir.join("status.json")) {
+        if let Some(status) = read_json(&first.job_dir.join("status.json")) {
             let target = status["adaptive_target"].as_u64().unwrap_or(0);
             let head = status["jobs"]["head"]
                 .as_array()
                 .map_or(0, |a| a.len() as u64);
             let want = wanted_jobs(target, head, workers_per_job(&status), args.min, args.max);
-            // A PBS server that does not answer (a restart, maintenance) is waited out: adapt
-            // changes nothing until it answers again.
-            let states = match pbs::states(&cluster.worker_jobs) {
+            // The record is read afresh on every pass: `scale` may have changed it.
+            let asked = state::load(&first.job_id)?.worker_jobs;
+            // A PBS server that does not answer (a restart, maintenance) is waited out:
+            // adapt changes nothing until it answers again.
+            let states = match pbs::states(&asked) {
                 Ok(states) => states,
                 Err(e) => {
                     eprintln!("dask-pbs: adapt: warning: {e}; trying again in {interval:?}");
@@ -82,32 +86,55 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
                     continue;
                 }
             };
-            cluster.retire_jobs(|id| pbs::is_over(states.get(id).map(String::as_str)));
-            let have = cluster.worker_jobs.len() as u32;
-            if want > have {
-                lower = 0;
-                add(&mut cluster, &script, want - have)?;
-                eprintln!(
-                    "dask-pbs: adapt: target {target} workers: {want} worker job(s), submitted {}",
-                    want - have
-                );
-            } else if want < have {
-                lower += 1;
-                if lower >= SCALE_DOWN_AFTER {
-                    lower = 0;
-                    remove(&mut cluster, have - want)?;
-                    eprintln!(
-                        "dask-pbs: adapt: target {target} workers: {want} worker job(s), retired {}",
-                        have - want
-                    );
-                }
-            } else {
-                lower = 0;
+            let over = |id: &str| {
+                asked.iter().any(|a| a == id) && pbs::is_over(states.get(id).map(String::as_str))
+            };
+            match follow(&first.job_id, &script, want, over, &mut lower) {
+                Ok(Some(line)) => eprintln!("dask-pbs: adapt: target {target} workers: {line}"),
+                Ok(None) => {}
+                // The head ended while a worker job was being added: the next pass says so.
+                Err(_) if ended(&first.job_dir).is_some() => continue,
+                Err(e) => return Err(e),
             }
-            state::save(&cluster)?;
         }
         std::thread::sleep(interval);
     }
+}
+
+/// One pass: moves the worker jobs that are `over` to the record's past jobs, then adds or
+/// retires worker jobs towards `want`; what it did, as a line.
+fn follow(
+    job_id: &str,
+    script: &Utf8Path,
+    want: u32,
+    over: impl Fn(&str) -> bool,
+    lower: &mut u32,
+) -> Result<Option<String>, Error> {
+    let (cluster, ()) = state::update(job_id, |c| c.retire_jobs(over))?;
+    // Each of these may still run: PBS said so, or it was recorded since PBS was asked.
+    let have = cluster.worker_jobs.len() as u32;
+    if want > have {
+        *lower = 0;
+        add(&cluster, script, want - have)?;
+        return Ok(Some(format!(
+            "{want} worker job(s), submitted {}",
+            want - have
+        )));
+    }
+    if want == have {
+        *lower = 0;
+        return Ok(None);
+    }
+    *lower += 1;
+    if *lower < SCALE_DOWN_AFTER {
+        return Ok(None);
+    }
+    *lower = 0;
+    retire(&cluster, newest(&cluster.worker_jobs, have - want))?;
+    Ok(Some(format!(
+        "{want} worker job(s), retired {}",
+        have - want
+    )))
 }
 
 #[cfg(test)]
