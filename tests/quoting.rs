@@ -10,6 +10,11 @@ use dask_pbs::builtin;
 /// Expressions that render typed values, exactly as the templates write them.
 const TYPED: &[(&str, &str)] = &[
     ("plan.nodes", "a number"),
+    ("profile.job.select", "a number"),
+    ("layout.lines_per_chunk", "a number"),
+    ("layout.ranks_per_chunk", "a number"),
+    ("layout.gpus_per_chunk", "a number"),
+    ("layout.all_lines", "a number"),
     ("plan.ranks_per_node", "a number"),
     ("plan.workers_per_rank", "a number"),
     ("plan.workers_per_node", "a number"),

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::charging::Charging;
 use super::origin::Origin;
+use super::path_resources::PathResource;
 use super::types::{
     Certificates, CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue,
     RequestKind, Security, Word, WorkerKind, WorkersPer,
@@ -291,6 +292,19 @@ section! {
         /// node type, priority factors); `null`: unknown, no charge is shown. See
         /// docs/costs.md. Example: `{unit: SU, rates: [{per: cores, rate: 2}]}`.
         charging: Option<Charging> => replace,
+        /// The limits of the queue the server gives a job that names none (no `-q`), checked
+        /// when `job.queue` is null, as a `system.queues` entry: `{chunk: node, chunks: {min: 1,
+        /// max: 64}, walltime: ["00:01:00", "72:00:00"]}`. null: unknown (`check` says what
+        /// it could not verify).
+        default_queue: Option<Queue> => replace,
+        /// Paths the job uses that ask for a resource word (NCI Gadi: a path under /g/data/
+        /// asks for `storage=gdata/PROJECT`): `[{prefix: /g/data/, resource: storage, word:
+        /// "gdata/{dir}"}]`. The job's env.conda/env.venv, dask.local_directory, env.tmpdir and
+        /// the directory it is generated in are matched; default [].
+        path_resources: Vec<PathResource> => replace,
+        /// The launcher program in place of the flavour's `mpiexec` (HPE MPT sites that
+        /// document `mpiexec_mpt` or `mpirun`), e.g. mpiexec_mpt; null: the flavour's own.
+        launcher_program: Option<String> => replace,
     }
 }
 

@@ -10,6 +10,7 @@ use clap::Args;
 use super::layer::{Layer, Sourced};
 use super::origin::Origin;
 use super::parse::parse_layer;
+use super::patch::Patch;
 use crate::error::Error;
 
 /// The override flags shared by `gen`, `check`, `explain`, `submit`, `render` and `show`.
@@ -135,7 +136,8 @@ impl OverrideArgs {
     /// The `--set` layers (in order), then one layer for the named flags on top.
     pub fn layers(&self) -> Result<Vec<Layer>, Error> {
         let mut layers = Vec::new();
-        for set in &self.sets {
+        // A field of a queue or node type is a patch, applied once the layers merged.
+        for set in self.sets.iter().filter(|s| Patch::of(s).is_none()) {
             layers.push(set_layer(set)?);
         }
         let mut top = Layer::default();
@@ -147,6 +149,11 @@ impl OverrideArgs {
         }
         layers.push(top);
         Ok(layers)
+    }
+
+    /// The `--set`s that change one field of a queue, a node type or the default queue.
+    pub fn patches(&self) -> Vec<Patch> {
+        self.sets.iter().filter_map(|s| Patch::of(s)).collect()
     }
 
     /// The flags again, for the "regenerate with" comment of generated scripts.
