@@ -34,6 +34,23 @@ pub(crate) struct Launcher {
     pub local_rank_vars: &'static [&'static str],
     /// Whether hostfile lines carry `slots=N` (OpenMPI) rather than one host per line.
     pub hostfile_slots: bool,
+    /// Variables the launcher needs in its environment and in every rank's, set unless the
+    /// profile's `env.vars` sets them itself.
+    pub env: &'static [(&'static str, &'static str)],
+    /// How it starts a different number of ranks on each host (chunks PBS put anywhere);
+    /// `None`: it cannot.
+    pub uneven: Option<Uneven>,
+}
+
+/// A launcher's form for a different number of ranks on each host: the rank count of each
+/// host comes from the hostfile, not from a ranks-per-node option.
+#[derive(Debug)]
+pub(crate) struct Uneven {
+    /// Words up to the program, with placeholders, as `Launcher::launch`.
+    pub launch: &'static [&'static str],
+    /// What goes between a host and its rank count in a hostfile line (`node1 slots=2`,
+    /// `node1:2`).
+    pub count_separator: &'static str,
 }
 
 // OpenMPI ends every rank when one dies or a node is lost (OpenMPI 4's
@@ -54,6 +71,22 @@ const OPENMPI: Launcher = Launcher {
     ],
     local_rank_vars: &["OMPI_COMM_WORLD_LOCAL_RANK"],
     hostfile_slots: true,
+    env: &[],
+    // Each host's slots from the hostfile, filled in order (OpenMPI's mpirun(1): --map-by slot).
+    uneven: Some(Uneven {
+        launch: &[
+            "mpiexec",
+            "-np",
+            "{nranks}",
+            "--map-by",
+            "slot",
+            "--bind-to",
+            "none",
+            "--hostfile",
+            "{hostfile}",
+        ],
+        count_separator: " slots=",
+    }),
 };
 
 // `-disable-auto-cleanup` (MPICH's and Intel MPI's Hydra): when a rank dies, the others go
@@ -73,6 +106,22 @@ const MPICH: Launcher = Launcher {
     // MPICH's hydra sets MPI_LOCALRANKID; Cray MPICH under PALS sets PMI_LOCAL_RANK.
     local_rank_vars: &["MPI_LOCALRANKID", "PMI_LOCAL_RANK"],
     hostfile_slots: false,
+    env: &[],
+    uneven: Some(HYDRA_UNEVEN),
+};
+
+// Hydra's hostfile `host:N` gives each host its rank count when no -ppn is given (MPICH's
+// and Intel MPI's `-f`).
+const HYDRA_UNEVEN: Uneven = Uneven {
+    launch: &[
+        "mpiexec",
+        "-disable-auto-cleanup",
+        "-n",
+        "{nranks}",
+        "-f",
+        "{hostfile}",
+    ],
+    count_separator: ":",
 };
 
 const CRAY_PALS: Launcher = Launcher {
@@ -87,16 +136,27 @@ const CRAY_PALS: Launcher = Launcher {
     ],
     local_rank_vars: &["PMI_LOCAL_RANK", "PALS_LOCAL_RANKID"],
     hostfile_slots: false,
+    env: &[],
+    // PALS takes one --ppn for every host; a per-host count is not documented here.
+    uneven: None,
 };
 
 // HPE MPT's mpiexec (mpiexec_mpt) takes its hosts and the ranks of each from PBS's node
 // file (`mpiprocs` of each chunk), not from a hostfile: validation requires mpiprocs to be
-// the ranks per node. MPT_LRANK is MPT's local rank (LAMMPS' GPU package docs: "MPT_LRANK
-// (HPE MPI)"; NAS's HECC pages launch with `mpiexec -np N`).
+// the ranks per node, and chunks anywhere come out right by themselves. MPT_LRANK is MPT's
+// local rank (LAMMPS' GPU package docs: "MPT_LRANK (HPE MPI)"; NAS's HECC pages launch with
+// `mpiexec -np N`). MPT starts a program that is not an MPI program (the worker wrapper)
+// only with MPI_SHEPHERD=true (NCAR's Cheyenne scripts and NAS users' job scripts set it
+// for such programs; docs/sites.md).
 const HPE_MPT: Launcher = Launcher {
     launch: &["mpiexec", "-np", "{nranks}"],
     local_rank_vars: &["MPT_LRANK"],
     hostfile_slots: false,
+    env: &[("MPI_SHEPHERD", "true")],
+    uneven: Some(Uneven {
+        launch: &["mpiexec", "-np", "{nranks}"],
+        count_separator: ":",
+    }),
 };
 
 // Intel MPI's mpiexec is hydra's (Intel MPI Library developer reference: `-n`, `-ppn`, `-f`);
@@ -114,6 +174,8 @@ const INTEL_MPI: Launcher = Launcher {
     ],
     local_rank_vars: &["MPI_LOCALRANKID"],
     hostfile_slots: false,
+    env: &[],
+    uneven: Some(HYDRA_UNEVEN),
 };
 
 /// What `mpiexec --version` prints, by flavour: the job checks the `mpiexec` on PATH against
@@ -233,9 +295,34 @@ mod tests {
     }
 
     #[test]
+    fn mpt_starts_a_program_that_is_not_mpi_through_its_shepherd() {
+        assert_eq!(launcher(MpiFlavour::HpeMpt).env, [("MPI_SHEPHERD", "true")]);
+        for &flavour in FLAVOURS.iter().filter(|f| **f != MpiFlavour::HpeMpt) {
+            assert!(launcher(flavour).env.is_empty(), "{flavour}");
+        }
+    }
+
+    #[test]
+    fn uneven_forms_take_each_hosts_count_from_the_hostfile() {
+        for &flavour in FLAVOURS {
+            let Some(uneven) = &launcher(flavour).uneven else {
+                assert_eq!(flavour, MpiFlavour::CrayPals);
+                continue;
+            };
+            assert!(!uneven.launch.contains(&"{ranks_per_node}"), "{flavour}");
+            assert!(uneven.launch.contains(&"{nranks}"), "{flavour}");
+        }
+    }
+
+    #[test]
     fn every_placeholder_of_every_launcher_is_known() {
         for &flavour in FLAVOURS {
-            for word in launcher(flavour).launch {
+            let uneven = launcher(flavour).uneven.as_ref().map(|u| u.launch);
+            for word in launcher(flavour)
+                .launch
+                .iter()
+                .chain(uneven.into_iter().flatten())
+            {
                 for part in split_word(word).unwrap() {
                     if let Part::Placeholder(name) = part {
                         assert!(PLACEHOLDERS.contains(&name), "{name}");

@@ -35,11 +35,77 @@ pub struct Plan {
     /// share of the host memory the job holds on a node (`128GiB`), when the node's memory
     /// is known.
     pub worker_memory_limit: Option<String>,
+    /// Chunks anywhere (`gpus-anywhere`): how the job counts its ranks per host from
+    /// `PBS_NODEFILE`, chunk by chunk; `None` for the other chunk kinds.
+    pub chunk_layout: Option<ChunkLayout>,
+}
+
+/// The layout of chunks PBS may put anywhere, one or several on a host: each chunk is a rank
+/// group of its own, so a host runs `ranks_per_chunk` ranks for every `lines_per_chunk`
+/// lines it has in `PBS_NODEFILE`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChunkLayout {
+    /// GPUs of one chunk (`ngpus`, default 1).
+    pub gpus_per_chunk: u32,
+    /// Lines PBS writes into `PBS_NODEFILE` for one chunk (its `mpiprocs`, default 1).
+    pub lines_per_chunk: u32,
+    /// Ranks the job starts for one chunk.
+    pub ranks_per_chunk: u32,
+    /// The fewest hosts the chunks fit on (all packed); the most is one a chunk.
+    pub fewest_nodes: u32,
+    /// Lines of every chunk together: what the job counts on this host when there is no
+    /// `PBS_NODEFILE` (a local run).
+    pub all_lines: u32,
+}
+
+impl ChunkLayout {
+    fn new(p: &Profile) -> ChunkLayout {
+        let gpus = chunk_gpus(p);
+        let lines = p
+            .job
+            .resources
+            .get("mpiprocs")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(1);
+        let ranks = match p.dask.workers_per {
+            WorkersPer::Gpu => gpus,
+            WorkersPer::Node => 1,
+        };
+        ChunkLayout {
+            gpus_per_chunk: gpus,
+            lines_per_chunk: lines,
+            ranks_per_chunk: ranks,
+            fewest_nodes: p.job.select.div_ceil(chunks_per_host(p)),
+            all_lines: p.job.select * lines,
+        }
+    }
+}
+
+/// GPUs of one chunk: `ngpus` of `job.resources`, 1 when not named (or not a count).
+pub fn chunk_gpus(p: &Profile) -> u32 {
+    p.job
+        .resources
+        .get("ngpus")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The most chunks one host may hold: all of them on a GPU-chunk queue; as many as its GPUs
+/// take for chunks anywhere; one a host otherwise.
+pub fn chunks_per_host(p: &Profile) -> u32 {
+    match p.queue().map(|q| q.chunk) {
+        Some(ChunkKind::Gpu) if p.job.request == RequestKind::Select => p.job.select,
+        Some(ChunkKind::GpusAnywhere) => {
+            let fit = p.system.gpus_per_node / chunk_gpus(p).max(1);
+            p.job.select.min(fit).max(1)
+        }
+        _ => 1,
+    }
 }
 
 impl Plan {
     pub fn new(p: &Profile) -> Plan {
-        // With no queue named, the server's default queue takes whole nodes.
+        // With no queue named and no default queue stated, the server takes whole nodes.
         let chunk = p.queue().map_or(ChunkKind::Node, |q| q.chunk);
         let nodes = match chunk {
             // A job-wide GPU request beyond one node is whole nodes (NCI gpuvolta).
@@ -48,7 +114,8 @@ impl Plan {
             }
             // A GPU-chunk queue puts every chunk on one node, whatever the workers are.
             ChunkKind::Gpu => 1,
-            ChunkKind::Node => p.job.select,
+            // Chunks anywhere: at most one host each.
+            ChunkKind::Node | ChunkKind::GpusAnywhere => p.job.select,
         };
         let gpus_per_node = match (chunk, p.dask.worker) {
             (_, WorkerKind::Cpu) => 0,
@@ -57,6 +124,8 @@ impl Plan {
             }
             (ChunkKind::Gpu, WorkerKind::Cuda) => p.job.select,
             (ChunkKind::Node, WorkerKind::Cuda) => p.system.gpus_per_node,
+            // The most one host may hold: every chunk PBS can pack there.
+            (ChunkKind::GpusAnywhere, WorkerKind::Cuda) => chunks_per_host(p) * chunk_gpus(p),
         };
         let (ranks_per_node, workers_per_rank) = match (p.dask.worker, p.dask.workers_per) {
             (WorkerKind::Cuda, WorkersPer::Gpu) => (gpus_per_node, 1),
@@ -65,9 +134,14 @@ impl Plan {
             (WorkerKind::Cpu, _) => (1, p.dask.workers_per_node.unwrap_or(1)),
         };
         let workers_per_node = ranks_per_node * workers_per_rank;
+        let chunk_layout = (chunk == ChunkKind::GpusAnywhere).then(|| ChunkLayout::new(p));
+        let expected_workers = match &chunk_layout {
+            Some(layout) => p.job.select * layout.ranks_per_chunk * workers_per_rank,
+            None => nodes * workers_per_node,
+        };
 
         let mut select = p.job.select.to_string();
-        for (key, value) in &p.job.resources {
+        for (key, value) in chunk_resources(p) {
             select.push_str(&format!(":{key}={value}"));
         }
 
@@ -84,18 +158,19 @@ impl Plan {
                 .map(|bytes| Binary(bytes / u64::from(workers_per_node.max(1))).to_string())
         });
         Plan {
-            worker_memory_limit,
             chunk,
             nodes,
             gpus_per_node,
             ranks_per_node,
             workers_per_rank,
             workers_per_node,
-            expected_workers: nodes * workers_per_node,
+            expected_workers,
             select,
             qsub,
             hold_seconds,
             walltime_seconds: p.job.walltime.seconds(),
+            worker_memory_limit,
+            chunk_layout,
         }
     }
 
@@ -113,7 +188,15 @@ impl Plan {
             opt(&flag, Some(value));
         }
         match p.job.request {
-            RequestKind::Select => opt("-l", Some(format!("select={select}"))),
+            RequestKind::Select => {
+                opt("-l", Some(format!("select={select}")));
+                // Path rules' resources (NCI's storage) are the job's, not a chunk's.
+                for (key, value) in &p.job.resources {
+                    if is_path_resource(p, key) {
+                        opt("-l", Some(format!("{key}={value}")));
+                    }
+                }
+            }
             RequestKind::JobWide if !names_counts(p) => {
                 for (key, value) in job_wide_counts(p, nodes) {
                     opt("-l", Some(format!("{key}={value}")));
@@ -198,6 +281,20 @@ impl Plan {
                 )
             }
             ChunkKind::Node => plural(self.nodes, "node"),
+            ChunkKind::GpusAnywhere => {
+                let layout = self.chunk_layout.as_ref();
+                let (gpus, fewest) = layout.map_or((1, 1), |l| (l.gpus_per_chunk, l.fewest_nodes));
+                let nodes = match self.nodes - fewest {
+                    0 => plural(fewest, "node"),
+                    1 => format!("{fewest} or {} nodes", self.nodes),
+                    _ => format!("{fewest} to {} nodes", self.nodes),
+                };
+                format!(
+                    "{} of {} ({nodes})",
+                    plural(p.job.select, "chunk"),
+                    plural(gpus, "GPU")
+                )
+            }
         };
         let workers = match p.dask.worker {
             WorkerKind::Cuda => {
@@ -227,8 +324,14 @@ impl Plan {
         } else {
             ""
         };
+        // A routing queue's row the job goes to (Polaris prod → small).
+        let routed = p
+            .queue()
+            .and_then(|q| q.route(p.job.select, p.job.walltime))
+            .map(|r| format!(" (routed to {})", r.name))
+            .unwrap_or_default();
         format!(
-            "{request} of {}/{} for {} → {workers} ({launch}{protocol})",
+            "{request} of {}/{}{routed} for {} → {workers} ({launch}{protocol})",
             p.name,
             p.job.queue.as_deref().unwrap_or("(default queue)"),
             p.job.walltime
@@ -237,13 +340,16 @@ impl Plan {
 }
 
 /// The part of a node the job holds: all of it on a node-chunk queue, its GPUs' share on a
-/// GPU-chunk queue (`select` of the node's GPUs), as (numerator, denominator).
+/// GPU-chunk queue (`select` of the node's GPUs), and for chunks anywhere the share of the
+/// most chunks one host may hold, as (numerator, denominator).
 pub fn node_share(p: &Profile) -> (u64, u64) {
+    let gpus = p.system.gpus_per_node;
     match p.queue().map(|q| q.chunk) {
-        Some(ChunkKind::Gpu) if p.system.gpus_per_node > 0 => (
-            u64::from(p.job.select.min(p.system.gpus_per_node)),
-            u64::from(p.system.gpus_per_node),
-        ),
+        Some(ChunkKind::Gpu) if gpus > 0 => (u64::from(p.job.select.min(gpus)), u64::from(gpus)),
+        Some(ChunkKind::GpusAnywhere) if gpus > 0 => {
+            let held = (chunks_per_host(p) * chunk_gpus(p)).min(gpus);
+            (u64::from(held), u64::from(gpus))
+        }
         _ => (1, 1),
     }
 }
@@ -262,8 +368,8 @@ pub fn held_memory(p: &Profile) -> Option<u64> {
 /// with `select` (a GPU-chunk queue puts all of them on one node), for the job otherwise.
 pub fn requested_memory(p: &Profile) -> Option<u64> {
     let mem = hardware_bytes(p.job.resources.get("mem")?).ok()?;
-    let chunks_on_a_node = match (p.job.request, p.queue().map(|q| q.chunk)) {
-        (RequestKind::Select, Some(ChunkKind::Gpu)) => u64::from(p.job.select),
+    let chunks_on_a_node = match p.job.request {
+        RequestKind::Select => u64::from(chunks_per_host(p)),
         _ => 1,
     };
     mem.checked_mul(chunks_on_a_node)
@@ -273,6 +379,86 @@ pub fn requested_memory(p: &Profile) -> Option<u64> {
 pub fn held_cpus(p: &Profile) -> u64 {
     let (part, whole) = node_share(p);
     u64::from(p.system.cpus_per_node) * part / whole
+}
+
+/// Whether `key` is a resource the site's path rules fill (`system.path_resources`): a
+/// job-wide resource, never one of a `select` chunk.
+fn is_path_resource(p: &Profile, key: &str) -> bool {
+    p.system.path_resources.iter().any(|r| r.resource == key)
+}
+
+/// The resources of each `select` chunk: `job.resources` but the path rules' ones.
+fn chunk_resources(p: &Profile) -> impl Iterator<Item = (&String, &String)> {
+    p.job
+        .resources
+        .iter()
+        .filter(|(key, _)| !is_path_resource(p, key))
+}
+
+/// What the whole job asks for, as a site's size limits count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobSize {
+    pub cores: u64,
+    pub nodes: u64,
+    pub gpus: u64,
+    /// Host memory in bytes, when the request names it (or dask-pbs counts it).
+    pub memory: Option<u64>,
+}
+
+impl JobSize {
+    /// The job's size: the counts of its request (`ncpus`, `ngpus`, `mem` per chunk times
+    /// the chunks, or the job-wide values), else what its nodes hold.
+    pub fn of(p: &Profile, plan: &Plan) -> JobSize {
+        let named = |key: &str| p.job.resources.get(key).and_then(|v| v.parse::<u64>().ok());
+        let memory = p
+            .job
+            .resources
+            .get("mem")
+            .and_then(|m| hardware_bytes(m).ok());
+        let nodes = match &plan.chunk_layout {
+            Some(layout) => u64::from(layout.fewest_nodes),
+            None => u64::from(plan.nodes),
+        };
+        let held_gpus = match plan.chunk {
+            ChunkKind::Gpu | ChunkKind::GpusAnywhere => {
+                u64::from(p.job.select) * u64::from(chunk_gpus(p))
+            }
+            ChunkKind::Node => u64::from(plan.gpus_per_node) * nodes,
+        };
+        let held_cores = held_cpus(p) * nodes;
+        match p.job.request {
+            RequestKind::JobWide if !names_counts(p) => {
+                let counts = job_wide_counts(p, plan.nodes);
+                let count = |key: &str| {
+                    counts
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .and_then(|(_, v)| v.parse().ok())
+                };
+                JobSize {
+                    cores: count("ncpus").unwrap_or(held_cores),
+                    nodes,
+                    gpus: count("ngpus").unwrap_or(0),
+                    memory: held_memory(p).map(|b| b.saturating_mul(nodes)),
+                }
+            }
+            RequestKind::JobWide | RequestKind::None => JobSize {
+                cores: named("ncpus").unwrap_or(held_cores),
+                nodes,
+                gpus: named("ngpus").unwrap_or(held_gpus),
+                memory,
+            },
+            RequestKind::Select => {
+                let chunks = u64::from(p.job.select);
+                JobSize {
+                    cores: named("ncpus").map_or(held_cores, |n| n * chunks),
+                    nodes,
+                    gpus: named("ngpus").map_or(held_gpus, |n| n * chunks),
+                    memory: memory.map(|m| m.saturating_mul(chunks)),
+                }
+            }
+        }
+    }
 }
 
 /// The resources a job-wide request counts: when `job.resources` names one of them, the

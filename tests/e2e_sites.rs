@@ -180,3 +180,50 @@ fn a_site_shaped_like_no_builtin_brings_up_its_workers() {
         "{script}"
     );
 }
+
+/// Issue 28's done-when 2: a Pleiades job launched the HPE MPT way reaches every rank with
+/// `MPI_SHEPHERD=true`. MPT cannot run here, so tests/emulated_pbs/mpt's `mpiexec` stands in
+/// for it: hosts and ranks from PBS_NODEFILE, MPT_LRANK, and MPT's refusal to start a program
+/// that is not an MPI program unless MPI_SHEPHERD is true. Every worker on both nodes then
+/// reports the variable.
+#[test]
+fn pleiades_mpt_form_hands_mpi_shepherd_to_every_rank() {
+    let Some(venv) = prerequisites() else { return };
+    if !multi_node() {
+        return;
+    }
+    let _serial = serial();
+    let job = PbsJob::new("mpt");
+    job.nodes(&NODES[..2], 1);
+    let mut args = site_args("pleiades", &venv, &job, 4);
+    args.pop();
+    args.pop();
+    let shim = common::repo_root().join("tests/emulated_pbs/mpt");
+    let payload = "python -c 'import os; from dask.distributed import Client; \
+c = Client(scheduler_file=os.environ[\"DASK_SCHEDULER_FILE\"]); \
+seen = c.run(lambda: os.environ.get(\"MPI_SHEPHERD\")); \
+assert len(seen) == 4 and set(seen.values()) == {\"true\"}, seen; print(\"SHEPHERD\", len(seen))'";
+    args.extend(
+        [
+            "-n",
+            "2",
+            "--node-type",
+            "bro",
+            "--set",
+            &crate::e2e_support::path_prologue(&shim),
+            "--run",
+            payload,
+        ]
+        .map(String::from),
+    );
+    let script = job.render("job", &strs(&args));
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(text.contains("export MPI_SHEPHERD=true"), "{text}");
+    let done = job.run(&script, Duration::from_secs(150));
+    assert_eq!(done.status, Some(0), "{}", done.output());
+    assert!(done.stdout.contains("SHEPHERD 4"), "{}", done.output());
+    assert!(done.leftovers.is_empty(), "{:?}", done.leftovers);
+    let launcher =
+        std::fs::read_to_string(job.job_dir().join("logs/launcher.log")).unwrap_or_default();
+    assert!(!launcher.contains("MPT ERROR"), "{launcher}");
+}

@@ -86,6 +86,16 @@ const FIELDS: &[(&str, &str, Class)] = &[
         Class::Quoted,
     ),
     (
+        "system.launcher_program",
+        "system: {launcher_program: {V}}",
+        Class::Checked,
+    ),
+    (
+        "system.path_resources",
+        "system: {path_resources: [{prefix: /g/data/, resource: storage, word: {V}}]}",
+        Class::Checked,
+    ),
+    (
         "system.queues",
         "system: {queues: {{V}: {chunk: node, chunks: [1], walltime: [\"00:00:01\", \"01:00:00\"]}}}\njob: {queue: {V}}",
         Class::Checked,

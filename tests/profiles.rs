@@ -64,6 +64,30 @@ const fn warns(args: &'static [&'static str], expect: &'static str) -> Case {
     }
 }
 
+/// A warning from a profile file: exit 0, the note on stderr.
+const fn file_warns(
+    yaml: &'static str,
+    args: &'static [&'static str],
+    expect: &'static str,
+) -> Case {
+    Case {
+        args,
+        yaml,
+        code: 0,
+        bare: false,
+        homeless: false,
+        expect,
+    }
+}
+
+/// A site that takes no `-q` (issue 28): its limits are those of the server's default queue,
+/// whose chunks are GPUs anywhere; two 1-GPU chunks on 4-GPU nodes.
+macro_rules! uni {
+    () => {
+        "description: no -q, GPU chunks anywhere\nsystem:\n  gpus_per_node: 4\n  cpus_per_node: 32\n  memory_per_node: 256GB\n  queues: {}\n  default_queue:\n    chunk: gpus-anywhere\n    chunks: {min: 1, max: 16}\n    walltime: [\"00:01:00\", \"72:00:00\"]\n    tiers: [{gpus: 8, walltime: \"72:00:00\"}, {gpus: 16, walltime: \"24:00:00\"}]\njob: {queue: null, select: 2, resources: {ncpus: 4, ngpus: 1, mem: 32GB}}\nenv: {venv: /e}\n"
+    };
+}
+
 /// As a user with no configuration.
 const fn bare(args: &'static [&'static str], expect: &'static str) -> Case {
     Case {
@@ -466,7 +490,7 @@ const CASES: &[Case] = &[
     file(
         "description: no queues\nsystem: {queues: {}}\njob: {queue: q}\n",
         &["check", "--profile", "p"],
-        "p.yaml:2:18): no queues defined; a site needs at least one",
+        "p.yaml:3:14): no queue `q`: this site takes no -q (system.queues is empty); remove job.queue (--queue)",
     ),
     case(
         &[
@@ -1288,7 +1312,7 @@ const CASES: &[Case] = &[
             "-q",
             "preempt",
         ],
-        "dask-pbs: warning: queue preempt: preemptable: the job may be killed",
+        "dask-pbs: warning: queue preempt: preemptable: the job may be ended (SIGTERM, then SIGKILL 10 minutes later)",
     ),
     file(
         "description: d\nextends: pbs-cpu\nsystem:\n  account_vars: [PBS_ACCOUNT_X, 1BAD]\n",
@@ -1419,6 +1443,419 @@ const CASES: &[Case] = &[
             "system.launcher={words: [\"{nranks}\"]}",
         ],
         "the first word `{nranks}` must be the launcher program (a name or path: letters, digits and /._+-)",
+    ),
+    // system.charging and job.max_charge (docs/costs.md).
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, rates: [] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "has no rates: give at least one, e.g. rates: [{per: nodes, rate: 1}]",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: '', rates: [{ per: nodes, rate: 1 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "unit `` is not a unit name: one short line, like SU, core-hours or node-hours",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, rates: [{ per: nodes, rate: 1, memory_per_node: 192GB }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "rates[0]: memory_per_node shares a node's memory among its cores: it needs per: cores",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, rates: [{ per: cores, rate: 1, memory_per_node: 192 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "rates[0]: memory_per_node: `192` has no unit",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, rates: [{ per: nodes, rate: 1, whole_nodes: true }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "rates[0]: whole_nodes counts every core or GPU of a node: it needs per: cores or per: gpus",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, priority: { resource: job_priority, default: normal, factors: { high: 2 } }, rates: [{ per: nodes, rate: 1 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "priority.default `normal` is not one of priority.factors (high)",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, priority: { resource: 'job priority', default: high, factors: { high: 2 } }, rates: [{ per: nodes, rate: 1 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "priority.resource `job priority` is not a PBS resource name",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, source: \"a\\0b\", rates: [{ per: nodes, rate: 1 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "source contains a NUL byte",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi",
+            "-A",
+            "a00",
+            "--max-charge",
+            "50",
+        ],
+        "job.max_charge (from command-line flag --max-charge): the job can charge up to 96 SU (held to its walltime 01:00:00, 96 SU an hour), more than the 50 allowed: ask for less walltime or fewer nodes, or raise the limit",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--max-charge",
+            "10",
+        ],
+        "job.max_charge (from command-line flag --max-charge): asks that the job charge at most 10, but the profile has no system.charging (the site's rule, docs/costs.md) to compute it with",
+    ),
+    // --- issue 28: limits by job size, caps, chunks anywhere, path rules
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi-gpu",
+            "-A",
+            "a00",
+            "--env",
+            "/e",
+            "-n",
+            "12",
+            "-t",
+            "48:00:00",
+        ],
+        "job.walltime (from command-line flag --walltime): gpuvolta: 24 h is the limit for 9–16 GPUs; you asked 48 h for 12 GPUs: shorten the walltime (-t) or ask for less",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi",
+            "-A",
+            "a00",
+            "--env",
+            "/e",
+            "-n",
+            "20",
+            "-t",
+            "48:00:00",
+        ],
+        "normal: 24 h is the limit for 673–1440 cores; you asked 48 h for 960 cores",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi-gpu",
+            "-A",
+            "a00",
+            "--env",
+            "/e",
+            "-n",
+            "640",
+        ],
+        "job.select (from command-line flag --select): gpuvolta accepts 1 to 80 GPUs; got 640",
+    ),
+    file(
+        "description: p\nextends: polaris\nsystem:\n  queues:\n    prod:\n      chunk: node\n      chunks: {min: 10, max: 496}\n      walltime: [\"00:05:00\", \"24:00:00\"]\n      routes:\n        - {name: small, chunks: {min: 10, max: 24}, walltime: [\"00:05:00\", \"03:00:00\"], tiers: [{nodes: 12, walltime: \"01:00:00\"}, {nodes: 24, walltime: \"03:00:00\"}]}\n",
+        &[
+            "check",
+            "--profile",
+            "p",
+            "-A",
+            "X",
+            "-q",
+            "prod",
+            "-n",
+            "12",
+            "-t",
+            "02:00:00",
+        ],
+        "prod → small: 1 h is the limit for up to 12 nodes; you asked 2 h for 12 nodes",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "X",
+            "--node-type",
+            "v100_8way",
+            "-n",
+            "5",
+        ],
+        "job.select (from command-line flag --select): casper: a job may have at most 32 GPUs; you asked 40",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "X",
+            "--node-type",
+            "a100_40gb",
+            "-n",
+            "3",
+        ],
+        "casper: a job may have at most 2 node(s) of node type a100_40gb; you asked 3",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "X",
+            "--set",
+            "system.queues.casper.max={memory: 100GB}",
+        ],
+        "casper: a job may have at most 100GB of memory; you asked 214748364800 bytes",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "X",
+            "--set",
+            "system.queues.casper.max={memory: lots}",
+        ],
+        "queue casper: max.memory: ",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "X",
+            "--set",
+            "system.queues.casper.max={node_types: {x100: 1}}",
+        ],
+        "queue casper: max.node_types names `x100`, which is not in system.node_types",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi",
+            "-A",
+            "a00",
+            "--set",
+            "system.queues.normal.tiers=[{cores: 1, gpus: 1, walltime: 60}]",
+        ],
+        "queue normal: each tier gives exactly one of cores, nodes or gpus (its largest job) and a walltime",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi",
+            "-A",
+            "a00",
+            "--set",
+            "system.queues.normal.tiers=[{cores: 96, walltime: 60}, {gpus: 8, walltime: 60}]",
+        ],
+        "queue normal: every tier of a queue counts in the same unit (cores, nodes or gpus)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi",
+            "-A",
+            "a00",
+            "--set",
+            "system.queues.normal.tiers=[{cores: 96, walltime: 60}, {cores: 48, walltime: 60}]",
+        ],
+        "queue normal: tiers go from the smallest job to the largest: each bound above the one before",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi",
+            "-A",
+            "a00",
+            "--set",
+            "system.path_resources=[{prefix: g, resource: storage, word: x}]",
+        ],
+        "`g -> storage=x` is not a path rule: the prefix is an absolute directory ending in /",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "gadi",
+            "-A",
+            "a00",
+            "--env",
+            "/g/data/a00/envs/rapids",
+        ],
+        "dask-pbs: warning: job.resources.storage: added gdata/a00 for env.conda /g/data/a00/envs/rapids (system.path_resources)",
+    ),
+    file_warns(
+        "description: p\nextends: gadi\nsystem:\n  path_resources: [{prefix: /tmp/, resource: storage, word: \"tmp/{dir}\"}]\n",
+        &["check", "--profile", "p", "-A", "a00"],
+        "for the working directory /tmp/",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pleiades",
+            "-A",
+            "s1",
+            "--set",
+            "system.launcher_program=mpi exec",
+        ],
+        "`mpi exec` is not a program: give the launcher's name or path (letters, digits and /._+-), e.g. mpiexec_mpt",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "pleiades-gpu",
+            "-A",
+            "s1",
+            "--set",
+            "dask.workers_per=node",
+            "--set",
+            "job.resources.mpiprocs=1",
+        ],
+        "dask-pbs: warning: job.resources.mpiprocs=1 (command line) replaces node type sky_gpu's mpiprocs=4",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "pleiades-gpu",
+            "-A",
+            "s1",
+            "--set",
+            "dask.workers_per=node",
+            "--set",
+            "job.resources.mpiprocs=null",
+        ],
+        "dask-pbs: warning: job.resources.mpiprocs=null (command line) removes node type sky_gpu's mpiprocs=4",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pleiades-gpu",
+            "-A",
+            "s1",
+            "--set",
+            "job.resources.mpiprocs=1",
+        ],
+        "job.resources (from command-line flag --set job.resources.mpiprocs=1): `mpiprocs=1` disagrees with the layout: dask-pbs starts 4 rank(s) per node",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "job.queue=null",
+            "-t",
+            "700:00:00",
+        ],
+        "dask-pbs: warning: job.queue is null and the site states no default queue (system.default_queue): walltime 700:00:00 and the job's size are not checked against the server's limits",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "job.place=scatter",
+        ],
+        "job.place (from command-line flag --set job.place=scatter): `place=scatter`: by-gpu puts every chunk (one GPU each) on one node, and scatter would spread them; remove job.place, or use a queue whose chunk is gpus-anywhere",
+    ),
+    file(
+        uni!(),
+        &["check", "--profile", "p", "--set", "job.request=job-wide"],
+        "job.request (from command-line flag --set job.request=job-wide): the default queue takes chunks of GPUs anywhere (gpus-anywhere), which are select chunks: use job.request: select",
+    ),
+    file(
+        uni!(),
+        &["check", "--profile", "p", "--set", "dask.workers_per=node"],
+        "the default queue takes chunks of GPUs anywhere (gpus-anywhere), each chunk running one GPU worker a GPU: use dask.worker: cuda and dask.workers_per: gpu",
+    ),
+    file(
+        uni!(),
+        &["check", "--profile", "p", "--set", "system.mpi=cray-pals"],
+        "system.mpi (from command-line flag --set system.mpi=cray-pals): the default queue takes chunks of GPUs anywhere (gpus-anywhere), whose hosts may each run a different number of ranks, which system.mpi cray-pals cannot start (no per-host rank counts): use system.mpi openmpi, mpich, intel-mpi or hpe-mpt",
+    ),
+    file(
+        uni!(),
+        &[
+            "check",
+            "--profile",
+            "p",
+            "--set",
+            "job.resources.mpiprocs=2",
+        ],
+        "job.resources (from command-line flag --set job.resources.mpiprocs=2): `mpiprocs=2`: on the default queue each chunk runs 1 rank(s), one a GPU; set mpiprocs=1 or remove it",
+    ),
+    file(
+        uni!(),
+        &[
+            "check",
+            "--profile",
+            "p",
+            "--set",
+            "system.mpi=hpe-mpt",
+            "--set",
+            "job.resources.ngpus=2",
+        ],
+        "system.mpi is hpe-mpt, whose mpiexec places ranks from PBS's node file: set job.resources.mpiprocs to 2 (the ranks per chunk)",
+    ),
+    file(
+        uni!(),
+        &["check", "--profile", "p", "-n", "12", "-t", "48:00:00"],
+        "job.walltime (from command-line flag --walltime): the default queue: 24 h is the limit for 9–16 GPUs; you asked 48 h for 12 GPUs",
+    ),
+    file(
+        uni!(),
+        &["check", "--profile", "p", "-q", "gpu"],
+        "job.queue (from command-line flag --queue): no queue `gpu`: this site takes no -q (system.queues is empty); remove job.queue (--queue)",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pleiades-gpu",
+            "-A",
+            "s1",
+            "--set",
+            "dask.workers_per=node",
+        ],
+        "job.resources (from node type sky_gpu, built-in profile pleiades-gpu, line 22): `mpiprocs=4` disagrees with the layout: dask-pbs starts 1 rank(s) per node; set mpiprocs=1 or remove it",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "casper",
+            "-A",
+            "X",
+            "--node-type",
+            "a100_80gb",
+            "--set",
+            "job.resources.gpu_type=h100",
+        ],
+        "job.resources (from command-line flag --set job.resources.gpu_type=h100): `gpu_type=h100` asks for other nodes than node type a100_80gb (gpu_type=a100_80gb), which job.node_type names; choose one: --node-type, or leave gpu_type to the node type",
+    ),
+    bare(
+        &["check", "--profile", "derecho", "--env", "/e"],
+        "job.account is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT (or this site's PBS_ACCOUNT_DERECHO, or PBS_ACCOUNT), or put",
     ),
 ];
 
@@ -1683,7 +2120,8 @@ fn launcher_and_rank_variable_follow_the_mpi_flavour() {
     assert!(
         derecho.contains("#PBS -l select=2:ncpus=64:mpiprocs=4:ngpus=4:gpu_type=a100:mem=400GB\n")
     );
-    assert!(derecho.contains("#PBS -l job_priority=regular\n"));
+    // Every NCAR job is "regular" unless it asks otherwise, and preempt sets its own.
+    assert!(!derecho.contains("job_priority"), "{derecho}");
 }
 
 #[test]

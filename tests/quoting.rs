@@ -10,6 +10,11 @@ use dask_pbs::builtin;
 /// Expressions that render typed values, exactly as the templates write them.
 const TYPED: &[(&str, &str)] = &[
     ("plan.nodes", "a number"),
+    ("profile.job.select", "a number"),
+    ("layout.lines_per_chunk", "a number"),
+    ("layout.ranks_per_chunk", "a number"),
+    ("layout.gpus_per_chunk", "a number"),
+    ("layout.all_lines", "a number"),
     ("plan.ranks_per_node", "a number"),
     ("plan.workers_per_rank", "a number"),
     ("plan.workers_per_node", "a number"),
@@ -17,6 +22,11 @@ const TYPED: &[(&str, &str)] = &[
     ("plan.gpus_per_node", "a number"),
     ("plan.hold_seconds", "a number"),
     ("plan.walltime_seconds", "a number"),
+    (
+        "charge.per_hour",
+        "a number: an exact amount printed with two decimals at most",
+    ),
+    ("charge.per_hour_millionths", "a number"),
     ("profile.dask.startup_timeout", "a number"),
     ("security.valid_seconds", "a number"),
     ("join_timeout", "a number the template sets"),

@@ -4,6 +4,8 @@
 //! committed page must be what the schema generates (regenerate it with
 //! `DASK_PBS_UPDATE_DOCS=1 cargo test --test suite -- reference::`, then review the diff).
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::common;
@@ -21,6 +23,9 @@ struct Key {
     field: String,
     schema: Value,
     required: bool,
+    /// For a key whose value holds keys of its own: where they are listed, and how the path
+    /// goes on (`.NAME`, `[]` or nothing).
+    nested: Option<(String, &'static str)>,
 }
 
 /// The keys of one object of the format (a section, a queue), with its own description.
@@ -70,12 +75,36 @@ fn nested<'a>(schema: &'a Value, defs: &'a Value) -> Option<(&'a str, &'a Value,
     None
 }
 
-fn group(path: &str, owner: &str, object: &Value, defs: &Value) -> Group {
-    let prefix = if path.is_empty() {
-        String::new()
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_string()
     } else {
-        format!("{path}.")
-    };
+        format!("{path}.{field}")
+    }
+}
+
+/// Where each type of object is listed: the shortest path it appears at (a queue's keys under
+/// `system.queues.NAME`, not again under `system.default_queue`).
+fn homes(object: &Value, defs: &Value, path: &str, out: &mut BTreeMap<String, String>) {
+    for (field, schema) in object["properties"].as_object().into_iter().flatten() {
+        if let Some((def, inner, suffix)) = nested(schema, defs) {
+            let at = format!("{}{suffix}", join(path, field));
+            let shorter = |home: &String| (at.len(), &at) < (home.len(), home);
+            if out.get(def).is_none_or(shorter) {
+                out.insert(def.to_string(), at.clone());
+            }
+            homes(inner, defs, &at, out);
+        }
+    }
+}
+
+fn group(
+    path: &str,
+    owner: &str,
+    object: &Value,
+    defs: &Value,
+    homes: &BTreeMap<String, String>,
+) -> Group {
     let required: Vec<&str> = object["required"]
         .as_array()
         .map(|r| r.iter().filter_map(Value::as_str).collect())
@@ -87,14 +116,16 @@ fn group(path: &str, owner: &str, object: &Value, defs: &Value) -> Group {
         children: Vec::new(),
     };
     for (field, schema) in object["properties"].as_object().into_iter().flatten() {
-        let key_path = format!("{prefix}{field}");
+        let key_path = join(path, field);
+        let mut nested_at = None;
         if let Some((def, inner, suffix)) = nested(schema, defs) {
-            group.children.push(self::group(
-                &format!("{key_path}{suffix}"),
-                def,
-                inner,
-                defs,
-            ));
+            let home = &homes[def];
+            if *home == format!("{key_path}{suffix}") {
+                group
+                    .children
+                    .push(self::group(home, def, inner, defs, homes));
+            }
+            nested_at = Some((home.clone(), suffix));
         }
         group.keys.push(Key {
             path: key_path,
@@ -102,6 +133,7 @@ fn group(path: &str, owner: &str, object: &Value, defs: &Value) -> Group {
             field: field.clone(),
             schema: schema.clone(),
             required: required.contains(&field.as_str()),
+            nested: nested_at,
         });
     }
     group
@@ -116,7 +148,10 @@ fn schema() -> Value {
 }
 
 fn root(schema: &Value) -> Group {
-    group("", "Layer", schema, &schema["$defs"])
+    let defs = &schema["$defs"];
+    let mut found = BTreeMap::new();
+    homes(schema, defs, "", &mut found);
+    group("", "Layer", schema, defs, &found)
 }
 
 fn all_keys(group: &Group) -> Vec<&Key> {
@@ -326,14 +361,14 @@ fn render_keys(group: &Group, defs: &Value, out: &mut String) {
     }
 }
 
-/// The type of a key whose value holds keys of its own, with a link to them.
-fn link_text(path: &str, suffix: &str) -> String {
-    let target = format!("`{path}{suffix}`");
+/// The type of a key whose value holds keys of its own, with a link to where they are listed.
+fn link_text(home: &str, suffix: &str) -> String {
+    let target = format!("`{home}`");
     let link = format!("[{target}](#{})", slug(&target));
     match suffix {
         ".NAME" => format!("map of name → {link}"),
         "[]" => format!("list of {link}"),
-        _ => link,
+        _ => format!("the keys of {link}"),
     }
 }
 
@@ -357,8 +392,8 @@ pub(crate) fn slug(heading: &str) -> String {
 fn type_text(key: &Key, defs: &Value) -> String {
     let schema = &key.schema;
     let (name, inner) = resolve(schema, defs);
-    let shape = match nested(schema, defs) {
-        Some((_, _, suffix)) => link_text(&key.path, suffix),
+    let shape = match &key.nested {
+        Some((home, suffix)) => link_text(home, suffix),
         None => shape_text(name, inner, defs),
     };
     let nullable = schema["anyOf"]

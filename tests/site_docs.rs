@@ -44,7 +44,8 @@ fn alcf_and_ncar_scripts_start_a_login_shell() {
 /// 18.5 and 18.6: Polaris binds each rank to its GPU's cores and sets TMPDIR=/tmp.
 #[test]
 fn polaris_binds_ranks_and_sets_tmpdir() {
-    let job = render(&["--profile", "polaris", "-A", "X", "--env", "/e"]);
+    // Two nodes: the job starts its ranks through the launcher.
+    let job = render(&["--profile", "polaris", "-A", "X", "--env", "/e", "-n", "2"]);
     assert_eq!(
         launch_line(&job),
         "mpiexec -n \"$dask_pbs_nranks\" --ppn 4 --hostfile \"$dask_pbs_hostfile\" --depth=8 --cpu-bind depth \"$dask_pbs_dir/dask_start_worker.sh\" \"$dask_pbs_dir\" \"${dask_pbs_wrapper_args[@]}\" \\"
@@ -54,7 +55,7 @@ fn polaris_binds_ranks_and_sets_tmpdir() {
         "{job}"
     );
     assert!(
-        job.contains("CONDA_PREFIX TMPDIR; do"),
+        job.contains("CONDA_PREFIX DASK_PBS_T0 TMPDIR; do"),
         "remote ranks get TMPDIR:\n{job}"
     );
     let derecho = render(&["--profile", "derecho", "-A", "X", "--env", "/e"]);
@@ -119,6 +120,8 @@ fn each_launcher_renders_its_documented_syntax() {
         "/e",
         "--set",
         "system.launcher_args=[]",
+        "--set",
+        "dask.launch=mpi",
     ];
     let line = |extra: &[&str]| {
         let mut args: Vec<&str> = base.to_vec();

@@ -18,7 +18,7 @@ use crate::render::artifact::Artifact;
 
 use super::ended::Ended;
 use super::state::{self, Cluster};
-use super::{Note, Outcome, Session, join, pbs};
+use super::{Note, Outcome, Session, charges, join, pbs};
 
 /// What `status` reports of one cluster.
 #[derive(Debug, Serialize)]
@@ -55,6 +55,8 @@ struct Report {
     worker_jobs: Vec<WorkerJob>,
     /// The head job's own workers (none once the cluster has ended).
     head_workers: Vec<String>,
+    /// What the cluster's jobs have charged, per unit (empty: no charging rule known).
+    charge: Vec<charges::Charged>,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,6 +135,7 @@ fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
             .map(|id| worker_job(id, states, live))
             .collect(),
         head_workers: names(live, "head"),
+        charge: charges::charged(cluster, states),
     }
 }
 
@@ -201,6 +204,7 @@ pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Res
         workers_script: Some(script),
         worker_jobs: Vec::new(),
         past_jobs: Vec::new(),
+        charges: charges::for_head(&session.loaded.profile, job_id),
     })
 }
 
@@ -275,6 +279,7 @@ fn text_report(r: &Report) -> String {
                 state_word(w.state.as_deref())
             ));
         }
+        s.push_str(&charges::status_line(&r.charge).unwrap_or_default());
         return s;
     }
     s.push_str(&format!("    head job: {} workers\n", r.head_workers.len()));
@@ -290,6 +295,7 @@ fn text_report(r: &Report) -> String {
             state_word(w.state.as_deref()),
         ));
     }
+    s.push_str(&charges::status_line(&r.charge).unwrap_or_default());
     s
 }
 
@@ -357,8 +363,13 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
         return remove(&cluster, n);
     }
     let n = args.add.unwrap_or(0);
-    let script = workers_script(&cluster, args)?;
+    let (script, charge) = workers_script(&cluster, args)?;
     let ids = add(&cluster, &script, n)?;
+    if charge.is_some() {
+        state::update(&cluster.job_id, |c| {
+            charges::assign(c, &ids, charge);
+        })?;
+    }
     let mut outcome = Outcome::text(ids.iter().map(|i| format!("{i}\n")).collect::<String>());
     outcome.notes.push(Note::Info(format!(
         "submitted {n} worker job(s) of {script} to cluster {}",
@@ -384,15 +395,20 @@ fn queued_head_warning(cluster: &Cluster) -> Option<Note> {
 }
 
 /// The worker job script: rendered from `--profile` (and overrides) joining the cluster, or
-/// the one `submit` rendered with the head job's profile.
-fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Utf8PathBuf, Error> {
+/// the one `submit` rendered with the head job's profile; with the charge of a job of
+/// `--profile` (`None`: the head's, which the recorded script shares).
+fn workers_script(
+    cluster: &Cluster,
+    args: &ScaleArgs,
+) -> Result<(Utf8PathBuf, Option<Option<charges::JobCharge>>), Error> {
     let Some(profile) = &args.profile else {
-        return cluster.workers_script.clone().ok_or_else(|| {
+        let script = cluster.workers_script.clone().ok_or_else(|| {
             Error::input(format!(
                 "cluster {} has no worker job script recorded: pass --profile P (and its overrides)",
                 cluster.job_id
             ))
-        });
+        })?;
+        return Ok((script, None));
     };
     let profile_args = ProfileArgs {
         profile: profile.clone(),
@@ -414,7 +430,7 @@ fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Utf8PathBuf, Er
         }],
         true,
     )?;
-    Ok(path)
+    Ok((path, Some(charges::of_job(&session.loaded.profile))))
 }
 
 fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
@@ -438,7 +454,10 @@ pub(super) fn add(cluster: &Cluster, script: &Utf8Path, n: u32) -> Result<Vec<St
     let mut ids = Vec::new();
     for _ in 0..n {
         let id = pbs::qsub(script, &submit_dir(cluster))?;
-        state::update(&cluster.job_id, |c| c.worker_jobs.push(id.clone()))?;
+        state::update(&cluster.job_id, |c| {
+            c.worker_jobs.push(id.clone());
+            charges::assign(c, std::slice::from_ref(&id), None);
+        })?;
         ids.push(id);
     }
     Ok(ids)

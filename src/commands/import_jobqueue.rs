@@ -196,16 +196,21 @@ impl Builder<'_> {
         };
         if extends.is_none() {
             profile.system = Some(self.system());
-            let queue = c.queue.as_deref().unwrap_or("default");
-            self.out.comments.push(format!(
-                "Queue `{queue}` allows walltimes up to the imported {}: put the site's limits in system.queues.",
-                c.walltime
-            ));
-            if c.queue.is_none() {
-                self.out.comments.push(
-                    "job.queue is null: no -q line, the server's default queue takes the job."
-                        .into(),
-                );
+            match c.queue.as_deref() {
+                Some(queue) => self.out.comments.push(format!(
+                    "Queue `{queue}` allows walltimes up to the imported {}: put the site's limits in system.queues.",
+                    c.walltime
+                )),
+                None => self.out.comments.push(format!(
+                    "job.queue is null: no -q line, the server's default queue takes the job; system.default_queue allows walltimes up to the imported {}: put the site's limits there.",
+                    c.walltime
+                )),
+            }
+            if let Some(ncpus) = self.node_cpus().filter(|n| *n > c.cores) {
+                self.out.comments.push(format!(
+                    "The node has {ncpus} CPUs (the resource-spec's ncpus), more than the {} cores the workers use: the job asks PBS for {ncpus}, as dask-jobqueue does.",
+                    c.cores
+                ));
             }
         } else {
             self.out.comments.push(
@@ -239,18 +244,41 @@ impl Builder<'_> {
             submit_as: None,
             routes: Vec::new(),
             note: None,
+            tiers: Vec::new(),
+            max: crate::profile::limits::JobMax::default(),
         };
-        // With no queue in the config the job has no `-q`; a site still lists one queue, the
-        // server's default, for `--queue default` (`-q default`).
-        let name = c.queue.clone().unwrap_or_else(|| "default".to_string());
-        let queues = IndexMap::from([(name, Sourced::new(Some(limits), self.origin.clone()))]);
+        // With no queue in the config the job has no `-q`: the limits are the server's
+        // default queue's, and the site has no queue to name.
+        let (queues, default_queue) = match &c.queue {
+            Some(name) => (
+                IndexMap::from([(
+                    name.clone(),
+                    Sourced::new(Some(limits), self.origin.clone()),
+                )]),
+                None,
+            ),
+            None => (IndexMap::new(), Some(limits)),
+        };
         SystemLayer {
             gpus_per_node: self.set(0),
-            cpus_per_node: self.set(c.cores),
+            // dask-jobqueue users ask for more ncpus than `cores` to hold whole nodes: the
+            // node has at least what the request asks of one chunk.
+            cpus_per_node: self.set(self.node_cpus().unwrap_or(c.cores).max(c.cores)),
             mpi: self.set(MpiFlavour::OpenMpi),
             queues: self.set(queues),
+            default_queue: self.set(default_queue),
             ..SystemLayer::default()
         }
+    }
+
+    /// The `ncpus` the resource-spec asks of one node (a chunk, or the job-wide request).
+    fn node_cpus(&self) -> Option<u32> {
+        let resources = match &self.config.resource_spec {
+            ResourceSpec::Select { chunk, .. } => chunk,
+            ResourceSpec::JobWide(resources) => resources,
+            ResourceSpec::Directive(_) | ResourceSpec::Skipped => return None,
+        };
+        resources.get("ncpus")?.0.parse().ok()
     }
 }
 

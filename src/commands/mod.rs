@@ -3,6 +3,7 @@
 //! error; `main` prints the error and maps it to the exit code.
 
 mod adapt;
+mod charges;
 mod cluster;
 mod ended;
 mod gen_cmd;

@@ -29,6 +29,10 @@ pub(super) struct Cluster {
     /// directories are still there for `clean` to remove.
     #[serde(default)]
     pub past_jobs: Vec<String>,
+    /// What each job charges an hour and its walltime asked, by job id (`status` reports
+    /// the cluster's charge); only jobs whose profile has a charging rule.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub charges: std::collections::BTreeMap<String, super::charges::JobCharge>,
 }
 
 impl Cluster {

@@ -6,7 +6,7 @@ use crate::output::{self, Output};
 use crate::quote;
 use crate::render::artifact::Artifact;
 
-use super::{Outcome, Session};
+use super::{Note, Outcome, Session};
 
 pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let session = Session::load(&args.profile, &[Artifact::Job])?;
@@ -17,8 +17,17 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let script = cwd.join(format!("{}.dask-pbs.sh", loaded.profile.job.name));
     let qsub = super::pbs::tool("qsub");
     let command = quote::join([qsub.as_str(), script.as_str()]).map_err(Error::input)?;
+    // The charge goes to stderr: stdout is the command (--dry-run) or the job id first.
+    let (charge, charge_notes) = super::charges::shown(&loaded.profile);
+    let charge_notes: Vec<Note> = charge
+        .map(Note::Info)
+        .into_iter()
+        .chain(charge_notes)
+        .collect();
     if args.dry_run {
-        return Ok(Outcome::of(format!("{command}\n"), loaded));
+        let mut outcome = Outcome::of(format!("{command}\n"), loaded);
+        outcome.notes.extend(charge_notes);
+        return Ok(outcome);
     }
     output::write_all(
         &[Output {
@@ -52,5 +61,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
          client = Client(scheduler_file={:?})\n",
         format!("{job_dir}/scheduler.json")
     );
-    Ok(Outcome::of(text, loaded))
+    let mut outcome = Outcome::of(text, loaded);
+    outcome.notes.extend(charge_notes);
+    Ok(outcome)
 }

@@ -9,11 +9,14 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::charging::Charging;
 use super::origin::Origin;
+use super::path_resources::PathResource;
 use super::types::{
     Certificates, CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue,
     RequestKind, Security, Word, WorkerKind, WorkersPer,
 };
+use crate::amount::Amount;
 use crate::walltime::Walltime;
 
 /// A value with where it came from.
@@ -359,6 +362,26 @@ section! {
         /// `queues`.
         #[schemars(example = serde_json::json!({"a100x2": {"gpus": 2, "gpu_memory": "40GB", "cpus": 32, "memory": "256GB", "resources": {"gpu_type": "a100"}}}))]
         node_types: Entries<NodeType> => by_key,
+        /// How the site charges a job to the project's allocation (unit, rates per queue or
+        /// node type, priority factors); `null`: unknown, no charge is shown. See
+        /// docs/costs.md. Example: `{unit: SU, rates: [{per: cores, rate: 2}]}`.
+        #[schemars(example = serde_json::json!({"unit": "SU", "rates": [{"per": "cores", "rate": 2}]}))]
+        charging: Option<Charging> => replace,
+        /// The limits of the queue the server gives a job that names none (no `-q`), checked
+        /// when `job.queue` is null, as a `system.queues` entry: `{chunk: node, chunks: {min: 1,
+        /// max: 64}, walltime: ["00:01:00", "72:00:00"]}`. null: unknown (`check` says what
+        /// it could not verify).
+        default_queue: Option<Queue> => replace,
+        /// Paths the job uses that ask for a resource word (NCI Gadi: a path under /g/data/
+        /// asks for `storage=gdata/PROJECT`): `[{prefix: /g/data/, resource: storage, word:
+        /// "gdata/{dir}"}]`. The job's env.conda/env.venv, dask.local_directory, env.tmpdir and
+        /// the directory it is generated in are matched; default [].
+        #[schemars(example = serde_json::json!([{"prefix": "/g/data/", "resource": "storage", "word": "gdata/{dir}"}]))]
+        path_resources: Vec<PathResource> => replace,
+        /// The launcher program in place of the flavour's `mpiexec` (HPE MPT sites that
+        /// document `mpiexec_mpt` or `mpirun`), e.g. mpiexec_mpt; null: the flavour's own.
+        #[schemars(example = &"mpiexec_mpt")]
+        launcher_program: Option<String> => replace,
     }
 }
 
@@ -367,8 +390,9 @@ section! {
     /// command-line flags (`-q`, `-n`, `-t`, `-A`, `--name`, `--node-type`) set these.
     JobLayer: JobKeys = "job." {
         /// The queue (`-q`, also `--queue`). null: no `-q`; the server's default queue takes
-        /// the job and no queue limit is checked. `check`: a queue of `system.queues`; the job
-        /// must fit its chunk counts, walltimes and, for a routing queue, one route.
+        /// the job, and its limits are `system.default_queue`'s (unknown when that is null).
+        /// `check`: a queue of `system.queues`; the job must fit its chunk counts, walltimes,
+        /// size tiers and caps and, for a routing queue, one route.
         #[schemars(example = &"by-gpu")]
         queue: Option<String> => replace,
         /// The node type to run on (also `--node-type`): its GPUs, GPU memory, cores, memory
@@ -431,6 +455,10 @@ section! {
         /// `-l place`, `-l filesystems`, and `-k` where `system.keep` is set).
         #[schemars(example = ["-l job_priority=regular"])]
         directives: Vec<String> => replace,
+        /// The most the job may charge, in the unit of `system.charging` (`--max-charge`):
+        /// a job that could charge more (held to its walltime) is refused. Example: `500`.
+        #[schemars(example = 500)]
+        max_charge: Option<Amount> => replace,
     }
 }
 

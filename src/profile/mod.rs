@@ -4,11 +4,15 @@
 //! first) < the user defaults file < environment variables < `--set` < named flags.
 
 pub mod catalog;
+pub mod charging;
 pub mod layer;
+pub mod limits;
 pub mod model;
 pub mod origin;
 pub mod overrides;
 pub mod parse;
+pub mod patch;
+pub mod path_resources;
 pub mod schema;
 pub mod types;
 pub mod validate;
@@ -163,11 +167,20 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
         }
         merged.merge_over(layer);
     }
+    // A `--set` of one field of a queue or node type changes the entry the layers resolved
+    // to (no named flag sets one, so after the merge is where `--set` stands).
+    for patch in inputs.overrides.patches() {
+        patch.apply(&mut merged)?;
+    }
     // `extends` only links files; the resolved profile does not carry it.
     merged.extends = None;
     let demands = Demands {
         needs: inputs.needs,
         defaults_file: inputs.defaults_file.clone(),
+        // The site's path rules match the directory the job is made (and submitted) in.
+        workdir: std::env::current_dir()
+            .ok()
+            .and_then(|d| Utf8PathBuf::from_path_buf(d).ok()),
     };
     let resolved = validate::resolve(&merged, &name, &origin, &demands)?;
     Ok(Loaded {

@@ -4,10 +4,13 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use super::charging::Charging;
+use super::path_resources::PathResource;
 use super::types::{
     Certificates, CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue,
     RequestKind, Security, WorkerKind, WorkersPer,
 };
+use crate::amount::Amount;
 use crate::walltime::Walltime;
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +62,14 @@ pub struct System {
     pub queues: IndexMap<String, Queue>,
     /// The site's node types by name; empty: one node shape, the fields above.
     pub node_types: IndexMap<String, NodeType>,
+    /// How the site charges a job (`crate::charge` does the arithmetic); `None`: unknown.
+    pub charging: Option<Charging>,
+    /// The limits of the server's default queue (no `-q`); `None`: unknown.
+    pub default_queue: Option<Queue>,
+    /// Paths the job uses that ask for resource words (NCI Gadi's `storage`).
+    pub path_resources: Vec<PathResource>,
+    /// The launcher program in place of the flavour's `mpiexec`; `None`: the flavour's.
+    pub launcher_program: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +88,8 @@ pub struct Job {
     pub place: Option<String>,
     pub resources: IndexMap<String, String>,
     pub directives: Vec<String>,
+    /// The most the job may charge, in the unit of `system.charging`.
+    pub max_charge: Option<Amount>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -135,11 +148,17 @@ pub struct Dask {
 }
 
 impl Profile {
-    /// The queue the job asks for, when it names one; validation guarantees it exists.
+    /// The queue whose limits the job meets: the one it names (validation guarantees it
+    /// exists), else the site's default queue, when the profile states its limits.
     pub fn queue(&self) -> Option<&Queue> {
-        self.job
-            .queue
-            .as_ref()
-            .and_then(|q| self.system.queues.get(q))
+        match &self.job.queue {
+            Some(name) => self.system.queues.get(name),
+            None => self.system.default_queue.as_ref(),
+        }
+    }
+
+    /// The queue's name for messages: the one the job names, or "the default queue".
+    pub fn queue_name(&self) -> &str {
+        self.job.queue.as_deref().unwrap_or("the default queue")
     }
 }

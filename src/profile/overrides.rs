@@ -10,6 +10,7 @@ use clap::Args;
 use super::layer::{Layer, Sourced};
 use super::origin::Origin;
 use super::parse::parse_layer;
+use super::patch::Patch;
 use crate::error::Error;
 
 /// The override flags shared by `gen`, `check`, `explain`, `submit`, `render` and `show`.
@@ -52,6 +53,10 @@ pub struct OverrideArgs {
     /// CUDA constraint for the conda artifact, e.g. '>=12.0,<=12.8' (sets rapids.cuda).
     #[arg(long, value_name = "SPEC")]
     pub cuda: Option<String>,
+    /// Refuse a job that could charge more than N, in the unit of the site's charging rule
+    /// (sets job.max_charge).
+    #[arg(long = "max-charge", value_name = "N")]
+    pub max_charge: Option<String>,
     /// Any profile key, parsed as YAML: --set dask.worker_args='[--foo]' (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub sets: Vec<String>,
@@ -124,13 +129,15 @@ pub const FLAGS: &[Flag] = &[
     text("--rapids", "rapids.version", |a| a.rapids.clone()),
     text("--python", "rapids.python", |a| a.python.clone()),
     text("--cuda", "rapids.cuda", |a| a.cuda.clone()),
+    text("--max-charge", "job.max_charge", |a| a.max_charge.clone()),
 ];
 
 impl OverrideArgs {
     /// The `--set` layers (in order), then one layer for the named flags on top.
     pub fn layers(&self) -> Result<Vec<Layer>, Error> {
         let mut layers = Vec::new();
-        for set in &self.sets {
+        // A field of a queue or node type is a patch, applied once the layers merged.
+        for set in self.sets.iter().filter(|s| Patch::of(s).is_none()) {
             layers.push(set_layer(set)?);
         }
         let mut top = Layer::default();
@@ -142,6 +149,11 @@ impl OverrideArgs {
         }
         layers.push(top);
         Ok(layers)
+    }
+
+    /// The `--set`s that change one field of a queue, a node type or the default queue.
+    pub fn patches(&self) -> Vec<Patch> {
+        self.sets.iter().filter_map(|s| Patch::of(s)).collect()
     }
 
     /// The flags again, for the "regenerate with" comment of generated scripts.

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::limits::{JobMax, Tier};
 use crate::walltime::Walltime;
 
 macro_rules! choice {
@@ -96,8 +97,15 @@ choice! {
 }
 
 choice! {
-    /// What one `select` chunk is on a queue: one GPU of a shared node, or a whole node.
-    ChunkKind { Gpu = "gpu", Node = "node" }
+    /// What one `select` chunk is on a queue: `gpu`, one GPU, every chunk on one shared node
+    /// (ALCF Sophia's by-gpu); `node`, a whole node; `gpus-anywhere`, `ngpus` GPUs (from
+    /// `job.resources`, default 1) wherever PBS puts the chunk, several chunks perhaps on one
+    /// host (`select=2:ncpus=4:ngpus=1` on one or two nodes).
+    ChunkKind {
+        Gpu = "gpu",
+        Node = "node",
+        GpusAnywhere = "gpus-anywhere",
+    }
 }
 
 /// The chunk counts a queue accepts: an explicit list (`[1, 2, 4, 8]`) or a range
@@ -206,8 +214,11 @@ impl<'de> Deserialize<'de> for Chunks {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
-    /// What one chunk of `select` is on this queue: `gpu` (one GPU of a node; every chunk
-    /// on one node, Sophia's `by-gpu`) or `node` (a whole node).
+    /// What one chunk of `select` is on this queue: `gpu` (one GPU; every chunk on one node,
+    /// Sophia's `by-gpu`, where `place=scatter` is refused), `node` (a whole node), or
+    /// `gpus-anywhere` (`ngpus` GPUs, default 1, wherever PBS puts it, several perhaps on one
+    /// host: the job counts each host's ranks from `PBS_NODEFILE`, and `check` says "2 chunks
+    /// of 1 GPU (1 or 2 nodes)").
     #[schemars(example = &"node")]
     pub chunk: ChunkKind,
     /// The chunk counts the queue accepts: a list or `{min, max}`. `check`: `job.select`
@@ -241,6 +252,24 @@ pub struct Queue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = &"unavailable until further notice (ALCF, 2026-03)")]
     pub note: Option<String>,
+    /// Walltime limits by job size, smallest first (`[{cores: 672, walltime: "48:00:00"},
+    /// {cores: 1440, walltime: "24:00:00"}]`); a job larger than the last tier is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = serde_json::json!([{"cores": 672, "walltime": "48:00:00"}, {"cores": 1440, "walltime": "24:00:00"}]))]
+    pub tiers: Vec<Tier>,
+    /// Per-job caps on cores, GPUs, memory and the nodes of each node type (`{gpus: 32}`).
+    #[serde(default, skip_serializing_if = "JobMax::is_empty")]
+    pub max: JobMax,
+}
+
+impl Queue {
+    /// The routing row a job of `select` chunks and `walltime` goes to: the first whose chunk
+    /// counts and walltimes it fits; `None` for a queue without rows, or when none fits.
+    pub fn route(&self, select: u32, walltime: Walltime) -> Option<&Route> {
+        self.routes.iter().find(|r| {
+            r.chunks.allows(select) && (r.walltime[0]..=r.walltime[1]).contains(&walltime)
+        })
+    }
 }
 
 /// One destination of a routing queue: its name (for messages; it cannot be submitted to
@@ -257,6 +286,13 @@ pub struct Route {
     /// Its shortest and longest walltime, `[min, max]`.
     #[schemars(example = ["00:05:00", "03:00:00"])]
     pub walltime: [Walltime; 2],
+    /// Walltime limits by job size within this row, as a queue's `tiers`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = serde_json::json!([{"cores": 672, "walltime": "48:00:00"}, {"cores": 1440, "walltime": "24:00:00"}]))]
+    pub tiers: Vec<Tier>,
+    /// Per-job caps of this row, as a queue's `max`.
+    #[serde(default, skip_serializing_if = "JobMax::is_empty")]
+    pub max: JobMax,
 }
 
 impl Route {

@@ -39,6 +39,9 @@ pub struct Context {
     /// absent otherwise (a worker job then reads DASK_PBS_JOIN when it runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub join: Option<String>,
+    /// The job's charge an hour by `system.charging` (unit, rate, the rate in millionths for
+    /// the script's integer arithmetic); `null` when the profile has no rule for the job.
+    pub charge: Option<crate::charge::ScriptCharge>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +68,10 @@ pub struct Mpi {
     pub version_marks: Vec<(&'static str, MpiFlavour)>,
     /// The same marks grouped by flavour, in order: one `case` arm each (first match wins).
     pub version_cases: Vec<(MpiFlavour, Vec<&'static str>)>,
+    /// Chunks anywhere: what goes between a host and its rank count in a hostfile line
+    /// (`" slots="`, `":"`); the launch words are then the flavour's per-host-count form.
+    /// `None` for the other chunk kinds.
+    pub host_count_separator: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,8 +112,9 @@ pub struct Conda {
 impl Context {
     /// `profile_arg` is how the regenerate line names the profile: its name, or the path of
     /// a profile given as a file.
-    pub fn new(profile: Profile, profile_arg: &str, regenerate_args: &[String]) -> Context {
+    pub fn new(mut profile: Profile, profile_arg: &str, regenerate_args: &[String]) -> Context {
         let plan = Plan::new(&profile);
+        add_launcher_env(&mut profile);
         let security = Security::new(&profile);
         let mut regenerate = vec!["--profile".to_string(), profile_arg.to_string()];
         regenerate.extend(regenerate_args.iter().cloned());
@@ -118,7 +126,7 @@ impl Context {
             directives: plan.directives(),
             qsub_words: plan.qsub_words(),
             regenerate_args: regenerate,
-            mpi: Mpi::new(&profile),
+            mpi: Mpi::new(&profile, &plan),
             login_shell: profile
                 .system
                 .shell
@@ -132,6 +140,7 @@ impl Context {
             scheduler: Scheduler::new(&profile.dask, &security),
             worker: Worker::new(&profile, &plan, &security),
             conda: Conda::new(&profile),
+            charge: crate::charge::for_script(&profile),
             plan,
             profile,
             security,
@@ -140,10 +149,30 @@ impl Context {
     }
 }
 
+/// The variables the launcher needs (HPE MPT: `MPI_SHEPHERD=true`) join `env.vars`, which the
+/// job exports and hands to every rank, unless the profile sets them itself.
+fn add_launcher_env(profile: &mut Profile) {
+    if profile.system.launcher.is_some() {
+        return;
+    }
+    for (name, value) in mpi::launcher(profile.system.mpi).env {
+        profile
+            .env
+            .vars
+            .entry((*name).to_string())
+            .or_insert_with(|| (*value).to_string());
+    }
+}
+
 impl Mpi {
-    fn new(profile: &Profile) -> Mpi {
+    fn new(profile: &Profile, plan: &Plan) -> Mpi {
         let system = &profile.system;
         let launcher = mpi::launcher(system.mpi);
+        // Chunks anywhere: the form that takes each host's rank count from the hostfile.
+        let uneven = launcher
+            .uneven
+            .as_ref()
+            .filter(|_| plan.chunk_layout.is_some() && system.launcher.is_none());
         let strings = |words: &[&str]| {
             words
                 .iter()
@@ -162,7 +191,7 @@ impl Mpi {
                 Vec::new(),
             ),
             None => (
-                strings(launcher.launch),
+                strings(uneven.map_or(launcher.launch, |u| u.launch)),
                 strings(&launcher.all_local_rank_vars()),
                 mpi::VERSION_MARKS
                     .iter()
@@ -177,6 +206,14 @@ impl Mpi {
                     .collect(),
             ),
         };
+        // A site's own name for the flavour's launcher (MPT's mpiexec_mpt).
+        if let (None, Some(program), Some(first)) = (
+            &system.launcher,
+            &system.launcher_program,
+            launch.first_mut(),
+        ) {
+            first.clone_from(program);
+        }
         launch.extend(system.launcher_args.iter().cloned());
         let mut version_cases: Vec<(MpiFlavour, Vec<&'static str>)> = Vec::new();
         for &(mark, flavour) in &version_marks {
@@ -192,6 +229,7 @@ impl Mpi {
             local_rank_vars,
             hostfile_slots: system.launcher.is_none() && launcher.hostfile_slots,
             version_marks,
+            host_count_separator: uneven.map(|u| u.count_separator),
         }
     }
 }

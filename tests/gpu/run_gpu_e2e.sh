@@ -401,7 +401,19 @@ if [[ ${GPU_E2E_EXTRA:-1} == 1 ]]; then
     say "== gadi-gpu -A a00 -n 2"
     site_gpu_run gadi-gpu gadi-gpu 2 -A a00 -n 2 || failures=$((failures + 1))
   fi
-  echo "extra checks: mixed workers, gadi-gpu; failures so far: $failures" >>"$out/results.txt"
+  if (( gpus >= 2 && ! dry )); then
+    # Issue 28: two 1-GPU chunks anywhere, both on this host (the node file lists it twice):
+    # the job counts 2 ranks here, started by itself and through mpiexec's per-host form.
+    for launch in auto mpi; do
+      (( mpi_ok )) || [[ $launch == auto ]] || continue
+      say "== chunks anywhere (tests/site_profiles/uni.yaml) -n 2, launch $launch"
+      # The job expands ${PBS_JOBFS} on the node: single quotes on purpose.
+      # shellcheck disable=SC2016
+      site_gpu_run "uni-$launch" "$root/tests/site_profiles/uni.yaml" 2 -n 2 --set "dask.launch=$launch" \
+        --set 'dask.local_directory=${PBS_JOBFS}' || failures=$((failures + 1))
+    done
+  fi
+  echo "extra checks: mixed workers, gadi-gpu, chunks anywhere; failures so far: $failures" >>"$out/results.txt"
 fi
 
 echo "== results"

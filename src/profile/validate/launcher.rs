@@ -2,7 +2,7 @@
 //! fill only the placeholders the job knows, and ranks on one node can tell themselves apart.
 
 use super::Problems;
-use super::words::text_problem;
+use super::words::{is_directive_word, text_problem};
 use crate::mpi::{self, Part};
 use crate::plan::Plan;
 use crate::profile::layer::SystemKeys;
@@ -48,6 +48,17 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     for message in system.launcher_args.iter().filter_map(|w| word_problem(w)) {
         p.at(k.launcher_args, message);
     }
+    if let Some(program) = &system.launcher_program
+        && !(is_program(program) && is_directive_word(program, "/"))
+    {
+        p.at(
+            k.launcher_program,
+            format!(
+                "`{}` is not a program: give the launcher's name or path (letters, digits and /._+-), e.g. mpiexec_mpt",
+                program.escape_debug()
+            ),
+        );
+    }
     if profile
         .job
         .queue
@@ -76,14 +87,19 @@ fn layout_rules(profile: &Profile, k: &SystemKeys, p: &mut Problems) {
         );
     }
     let mpt = profile.system.mpi == MpiFlavour::HpeMpt && profile.system.launcher.is_none();
-    if mpt && many && profile.job.request == RequestKind::Select {
+    // MPT places the ranks of each chunk from its mpiprocs: a node's, or (chunks anywhere)
+    // a chunk's.
+    let (ranks, of) = match &plan.chunk_layout {
+        Some(layout) => (layout.ranks_per_chunk, "the ranks per chunk"),
+        None => (plan.ranks_per_node, "the ranks per node"),
+    };
+    if mpt && ranks > 1 && profile.job.request == RequestKind::Select {
         let mpiprocs = profile.job.resources.get("mpiprocs").map(String::as_str);
-        if mpiprocs != Some(plan.ranks_per_node.to_string().as_str()) {
+        if mpiprocs != Some(ranks.to_string().as_str()) {
             p.plain(
                 k.mpi,
                 format!(
-                    "is hpe-mpt, whose mpiexec places ranks from PBS's node file: set job.resources.mpiprocs to {} (the ranks per node), or use one rank per node (dask.workers_per: node)",
-                    plan.ranks_per_node
+                    "is hpe-mpt, whose mpiexec places ranks from PBS's node file: set job.resources.mpiprocs to {ranks} ({of}), or use one rank per node (dask.workers_per: node)"
                 ),
             );
         }

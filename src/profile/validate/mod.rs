@@ -9,17 +9,20 @@
 //! Every problem is collected, so the user fixes them all in one go.
 
 mod args;
+mod charging;
 mod dask;
 mod env;
 mod environment;
 mod job;
 mod launcher;
+mod limits;
 mod node;
 mod node_type;
 mod paths;
 mod rapids;
 mod request;
 mod sizes;
+mod storage;
 mod system;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -33,6 +36,8 @@ use camino::Utf8PathBuf;
 
 use super::layer::{DaskLayer, EnvLayer, JobLayer, Layer, RapidsLayer, Sourced, SystemLayer};
 use super::model::Profile;
+use super::origin::Origin;
+use super::types::Word;
 use crate::error::Error;
 
 /// One thing wrong with a profile: the dotted key it is about, where that key was set (when
@@ -93,6 +98,45 @@ impl<'a> Problems<'a> {
             whence: None,
             message: message.into(),
         });
+    }
+
+    /// A problem with the `job.resources` entry `name`, located where that entry was set:
+    /// the line or flag that set it, or the node type whose resources put it there.
+    fn at_resource(&mut self, profile: &Profile, name: &str, message: impl Into<String>) {
+        let key = JobLayer::KEYS.resources;
+        let whence = self
+            .resource_whence(profile, name)
+            .or_else(|| self.layer.whence_of(key));
+        self.found.push(Problem {
+            key: key.to_string(),
+            whence,
+            message: message.into(),
+        });
+    }
+
+    fn resource_whence(&self, profile: &Profile, name: &str) -> Option<String> {
+        let value = profile.job.resources.get(name);
+        if let Some(entry) = self.resource_entry(name)
+            && entry.value.as_ref().map(|w| &w.0) == value
+        {
+            return Some(entry.whence());
+        }
+        let node_type = profile.job.node_type.as_ref()?;
+        let types = self.layer.system.as_ref()?.node_types.as_ref()?;
+        let entry = types.value.get(node_type)?;
+        Some(format!("node type {node_type}, {}", entry.whence()))
+    }
+
+    /// The merged layer's `job.resources` entry `name`, with its origin.
+    fn resource_entry(&self, name: &str) -> Option<&Sourced<Option<Word>>> {
+        self.layer.job.as_ref()?.resources.as_ref()?.value.get(name)
+    }
+
+    /// Whether the command line (`--set`) set the `job.resources` entry `name`: it then
+    /// wins over a node type's value.
+    fn resource_from_flag(&self, name: &str) -> bool {
+        self.resource_entry(name)
+            .is_some_and(|e| matches!(e.origin, Origin::Flag(_)))
     }
 
     /// A warning: the profile is valid, but the user should know.
@@ -167,6 +211,9 @@ pub struct Demands {
     /// The user defaults file dask-pbs reads (whether or not it exists yet), for messages
     /// that tell the user to put a value there.
     pub defaults_file: Option<Utf8PathBuf>,
+    /// The directory the job is made in (qsub's working directory), for the site's path
+    /// rules (`system.path_resources`); `None`: not known.
+    pub workdir: Option<Utf8PathBuf>,
 }
 
 impl Demands {
@@ -223,21 +270,28 @@ pub fn resolve(
         templates: top.templates,
     };
     let queue = profile.job.queue.as_ref();
-    if queue.is_none_or(|name| profile.system.queues.contains_key(name)) {
+    let known_queue = queue.is_none_or(|name| profile.system.queues.contains_key(name));
+    if known_queue {
         node_type::apply(&mut profile, &mut p);
     }
+    storage::apply(
+        &mut profile,
+        &mut p,
+        demands.workdir.as_ref().map(|d| d.as_str()),
+    );
     workers::fit_margin(&mut profile, &mut p);
     request::check(&profile, demands, &mut p);
-    let queue = profile.job.queue.as_ref();
-    if queue.is_none_or(|name| profile.system.queues.contains_key(name)) {
+    if known_queue {
         // The layout (`Plan`) these rules count with needs a known queue, or none named.
         node::check(&profile, &mut p);
         workers::check(&profile, &mut p);
+        limits::check(&profile, &mut p);
     }
     launcher::check(&profile, &mut p);
     sizes::check(&profile, &mut p);
     args::check(&profile, &mut p);
     environment::check(&profile, demands, &mut p);
+    charging::check(&profile, &mut p);
     if p.found.is_empty() {
         Ok(Resolved {
             profile,

@@ -28,7 +28,30 @@ pub(super) fn apply(profile: &mut Profile, p: &mut Problems) {
     if let Some(message) = served_problem(profile, &name) {
         p.at(k.node_type, message);
     }
-    put_in_place(profile, &name, &node);
+    let selecting: Vec<String> = selecting_keys(profile.system.node_types.values())
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    for (key, value) in put_in_place(profile, &name, &node, p) {
+        let set = profile.job.resources.get(&key).cloned();
+        match set {
+            // A resource that tells the types apart asks PBS for another type's nodes than
+            // the shape the job is planned on.
+            Some(set) if selecting.contains(&key) => p.at_resource(
+                profile,
+                &key,
+                format!(
+                    "`{key}={set}` asks for other nodes than node type {name} ({key}={value}), which job.node_type names; choose one: --node-type, or leave {key} to the node type"
+                ),
+            ),
+            Some(set) => p.note(format!(
+                "job.resources.{key}={set} (command line) replaces node type {name}'s {key}={value}"
+            )),
+            None => p.note(format!(
+                "job.resources.{key}=null (command line) removes node type {name}'s {key}={value}"
+            )),
+        }
+    }
     if let Some(message) = count_problem(profile, &name, &node) {
         p.at(k.select, message);
     }
@@ -132,7 +155,7 @@ fn unmatched(profile: &Profile, key: &str, value: &str) -> String {
 /// A queue that lists its node types serves only those.
 fn served_problem(profile: &Profile, name: &str) -> Option<String> {
     let queue = profile.queue()?;
-    let queue_name = profile.job.queue.as_deref().unwrap_or_default();
+    let queue_name = profile.queue_name();
     (!queue.node_types.is_empty() && !queue.node_types.iter().any(|t| t == name)).then(|| {
         format!(
             "queue {queue_name} serves node types {}; got {name}: choose one of them or another queue",
@@ -150,29 +173,45 @@ fn no_gpu_problem(profile: &Profile) -> Option<String> {
     (profile.dask.worker == WorkerKind::Cuda && gpu_less).then(|| {
         format!(
             "{} serves no GPU node type ({}), but dask.worker is cuda: choose a GPU queue, or dask.worker: cpu",
-            profile.job.queue.as_deref().unwrap_or_default(),
+            profile.queue_name(),
             queue.node_types.join(", ")
         )
     })
 }
 
-/// The type's shape replaces the site's; its selecting resources join the request.
-fn put_in_place(profile: &mut Profile, name: &str, node: &NodeType) {
+/// The type's shape replaces the site's; its resources join the request, over the
+/// profile's own but not over what the command line set (`--set job.resources.K=V` wins).
+/// Returns the type's (key, value) pairs the command line replaced.
+fn put_in_place(
+    profile: &mut Profile,
+    name: &str,
+    node: &NodeType,
+    p: &Problems,
+) -> Vec<(String, String)> {
     let system = &mut profile.system;
     system.gpus_per_node = node.gpus;
     system.cpus_per_node = node.cpus;
     system.gpu_memory = node.gpu_memory.clone().or(system.gpu_memory.take());
     system.memory_per_node = node.memory.clone().or(system.memory_per_node.take());
+    let mut replaced = Vec::new();
     for (key, value) in &node.resources {
+        if p.resource_from_flag(key) {
+            if profile.job.resources.get(key) != Some(&value.0) {
+                replaced.push((key.clone(), value.0.clone()));
+            }
+            continue;
+        }
         profile.job.resources.insert(key.clone(), value.0.clone());
     }
     profile.job.node_type = Some(name.to_string());
+    replaced
 }
 
 /// A job cannot ask for more nodes of a type than the site has.
 fn count_problem(profile: &Profile, name: &str, node: &NodeType) -> Option<String> {
     let count = node.count?;
-    let nodes = Plan::new(profile).nodes;
+    let plan = Plan::new(profile);
+    let nodes = plan.chunk_layout.map_or(plan.nodes, |l| l.fewest_nodes);
     (nodes > count).then(|| {
         format!("node type {name} has {count} node(s); got {nodes}: ask for at most {count}")
     })

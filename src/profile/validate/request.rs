@@ -2,41 +2,122 @@
 
 use super::{Demands, Problems};
 use crate::error::Suggestion;
-use crate::plan::{COUNTED, Plan, names_counts};
-use crate::profile::layer::JobLayer;
+use crate::plan::{COUNTED, Plan, chunks_per_host, names_counts};
+use crate::profile::layer::{DaskLayer, JobLayer, SystemLayer};
 use crate::profile::model::Profile;
-use crate::profile::types::{ChunkKind, Queue, RequestKind, Route};
+use crate::profile::types::{ChunkKind, Queue, RequestKind, Route, WorkerKind, WorkersPer};
 
 pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     let k = JobLayer::KEYS;
-    // No queue named: the server's default queue takes the job, whose limits are not known.
-    let Some(name) = &profile.job.queue else {
-        return site_rules(profile, demands, p);
-    };
-    match profile.system.queues.get(name) {
-        None => p.at(k.queue, unknown_queue(profile, name)),
-        Some(queue) => {
-            let select = select_problem(profile, queue);
-            let walltime = walltime_problem(profile, queue);
-            // The routes are only asked once the job fits the queue's own limits.
-            let route = (select.is_none() && walltime.is_none())
-                .then(|| route_problem(profile, queue))
-                .flatten();
-            for (key, message) in [(k.select, select), (k.walltime, walltime.or(route))] {
-                if let Some(message) = message {
-                    p.at(key, message);
-                }
+    match (&profile.job.queue, profile.queue()) {
+        (Some(name), None) => p.at(k.queue, unknown_queue(profile, name)),
+        (_, Some(queue)) => queue_rules(profile, queue, p),
+        // No queue named and none stated: nothing to hold the walltime and size against.
+        (None, None) => p.note(format!(
+            "job.queue is null and the site states no default queue (system.default_queue): walltime {} and the job's size are not checked against the server's limits",
+            profile.job.walltime
+        )),
+    }
+    let named_unknown = profile.job.queue.is_some() && profile.queue().is_none();
+    if !named_unknown {
+        // The layout these rules count with needs a known queue, or none named.
+        let plan = Plan::new(profile);
+        for (key, message) in chunk_problems(profile, &plan) {
+            match key {
+                Some(name) => p.at_resource(profile, &name, message),
+                None => p.at(k.resources, message),
             }
-            if let Some(note) = &queue.note {
-                p.note(format!("queue {name}: {note}"));
-            }
-            let plan = Plan::new(profile);
-            for message in chunk_problems(profile, &plan) {
-                p.at(k.resources, message);
-            }
+        }
+        for (key, message) in chunk_kind_problems(profile) {
+            p.at(key, message);
         }
     }
     site_rules(profile, demands, p);
+}
+
+/// The queue's (or the default queue's) chunk counts, walltimes and routing rows.
+fn queue_rules(profile: &Profile, queue: &Queue, p: &mut Problems) {
+    let k = JobLayer::KEYS;
+    let select = select_problem(profile, queue);
+    let walltime = walltime_problem(profile, queue);
+    // The routes are only asked once the job fits the queue's own limits.
+    let route = (select.is_none() && walltime.is_none())
+        .then(|| route_problem(profile, queue))
+        .flatten();
+    for (key, message) in [(k.select, select), (k.walltime, walltime.or(route))] {
+        if let Some(message) = message {
+            p.at(key, message);
+        }
+    }
+    if let Some(note) = &queue.note {
+        p.note(format!("queue {}: {note}", profile.queue_name()));
+    }
+}
+
+/// What a chunk kind asks of the request: all-on-one-node GPU chunks cannot be scattered;
+/// chunks anywhere are `select` chunks of GPUs, one rank a GPU, through a launcher that
+/// starts a different number of ranks on each host.
+fn chunk_kind_problems(profile: &Profile) -> Vec<(&'static str, String)> {
+    let Some(queue) = profile.queue() else {
+        return Vec::new();
+    };
+    let name = profile.queue_name();
+    let scatter = profile
+        .job
+        .place
+        .as_deref()
+        .is_some_and(|p| p.split(':').any(|w| w == "scatter" || w == "vscatter"));
+    match queue.chunk {
+        ChunkKind::Gpu if scatter && profile.job.request == RequestKind::Select => {
+            vec![(
+                JobLayer::KEYS.place,
+                format!(
+                    "`place={}`: {name} puts every chunk (one GPU each) on one node, and scatter would spread them; remove job.place, or use a queue whose chunk is gpus-anywhere",
+                    profile.job.place.as_deref().unwrap_or_default()
+                ),
+            )]
+        }
+        ChunkKind::GpusAnywhere => anywhere_problems(profile, name),
+        _ => Vec::new(),
+    }
+}
+
+fn anywhere_problems(profile: &Profile, name: &str) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
+    let need = |what: &str| format!("{name} takes chunks of GPUs anywhere (gpus-anywhere), {what}");
+    if profile.job.request != RequestKind::Select {
+        found.push((
+            JobLayer::KEYS.request,
+            need("which are select chunks: use job.request: select"),
+        ));
+    }
+    if profile.dask.worker != WorkerKind::Cuda || profile.dask.workers_per != WorkersPer::Gpu {
+        found.push((
+            DaskLayer::KEYS.workers_per,
+            need("each chunk running one GPU worker a GPU: use dask.worker: cuda and dask.workers_per: gpu"),
+        ));
+    }
+    let system = &profile.system;
+    let (uneven, launcher) = match &system.launcher {
+        Some(_) => (
+            false,
+            (SystemLayer::KEYS.launcher, "system.launcher".to_string()),
+        ),
+        None => (
+            crate::mpi::launcher(system.mpi).uneven.is_some(),
+            (SystemLayer::KEYS.mpi, format!("system.mpi {}", system.mpi)),
+        ),
+    };
+    if !uneven {
+        found.push((
+            launcher.0,
+            need(&format!(
+                "whose hosts may each run a different number of ranks, which {} cannot start (no per-host rank counts): use system.mpi openmpi, mpich, intel-mpi or hpe-mpt",
+                launcher.1
+            )),
+        ));
+    }
+    found
 }
 
 /// The rules that hold whichever queue takes the job.
@@ -50,10 +131,17 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
     }
     let account_needed = demands.needs.account && profile.system.account_required;
     if account_needed && profile.job.account.is_none() {
+        // The site's own variables are read too (NCAR's PBS_ACCOUNT_DERECHO), then PBS's.
+        let vars = &profile.system.account_vars;
+        let site = if vars.is_empty() {
+            String::new()
+        } else {
+            format!(" (or this site's {}, or PBS_ACCOUNT)", vars.join(", "))
+        };
         p.plain(
             k.account,
             format!(
-                "is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT, or put `job: {{account: PROJECT}}` in {}",
+                "is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT{site}, or put `job: {{account: PROJECT}}` in {}",
                 demands.defaults_file_text()
             ),
         );
@@ -80,6 +168,12 @@ fn job_wide_problem(profile: &Profile) -> Option<String> {
 
 fn unknown_queue(profile: &Profile, queue: &str) -> String {
     let names: Vec<&str> = profile.system.queues.keys().map(String::as_str).collect();
+    if names.is_empty() {
+        return format!(
+            "no queue `{}`: this site takes no -q (system.queues is empty); remove job.queue (--queue)",
+            queue.escape_debug()
+        );
+    }
     let hint = Suggestion::for_name(queue, names.iter().copied())
         .map(|s| format!("{s} "))
         .unwrap_or_default();
@@ -92,14 +186,8 @@ fn unknown_queue(profile: &Profile, queue: &str) -> String {
 
 /// The chunk count must be one the queue takes, and a GPU-chunk queue's GPUs fit one node.
 fn select_problem(profile: &Profile, queue: &Queue) -> Option<String> {
-    let (name, select) = (
-        profile.job.queue.as_deref().unwrap_or_default(),
-        profile.job.select,
-    );
-    let unit = match queue.chunk {
-        ChunkKind::Gpu => "GPUs",
-        ChunkKind::Node => "nodes",
-    };
+    let (name, select) = (profile.queue_name(), profile.job.select);
+    let unit = chunk_unit(queue.chunk);
     let gpus = profile.system.gpus_per_node;
     if !queue.chunks.allows(select) {
         Some(format!(
@@ -128,13 +216,22 @@ fn select_problem(profile: &Profile, queue: &Queue) -> Option<String> {
     }
 }
 
+/// What `job.select` counts on a queue of this chunk kind, for messages.
+fn chunk_unit(chunk: ChunkKind) -> &'static str {
+    match chunk {
+        ChunkKind::Gpu => "GPUs",
+        ChunkKind::Node => "nodes",
+        ChunkKind::GpusAnywhere => "chunks",
+    }
+}
+
 fn walltime_problem(profile: &Profile, queue: &Queue) -> Option<String> {
     let [min, max] = queue.walltime;
     let walltime = profile.job.walltime;
     (walltime < min || walltime > max).then(|| {
         format!(
             "{} allows walltimes from {min} to {max}; got {walltime}",
-            profile.job.queue.as_deref().unwrap_or_default()
+            profile.queue_name()
         )
     })
 }
@@ -147,14 +244,11 @@ fn route_problem(profile: &Profile, queue: &Queue) -> Option<String> {
         return None;
     }
     let (name, select, walltime) = (
-        profile.job.queue.as_deref().unwrap_or_default(),
+        profile.queue_name(),
         profile.job.select,
         profile.job.walltime,
     );
-    let unit = match queue.chunk {
-        ChunkKind::Gpu => "GPUs",
-        ChunkKind::Node => "nodes",
-    };
+    let unit = chunk_unit(queue.chunk);
     let by_count: Vec<_> = queue
         .routes
         .iter()
@@ -185,17 +279,21 @@ fn route_problem(profile: &Profile, queue: &Queue) -> Option<String> {
 }
 
 /// `ngpus`, `ncpus` and `mpiprocs` of the chunk must agree with the layout dask-pbs starts
-/// and fit the node.
-fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<String> {
-    let mut found: Vec<String> = memory_problem(profile).into_iter().collect();
+/// and fit the node; each problem with the resource it is about (`None`: the request).
+fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<(Option<String>, String)> {
+    let mut found: Vec<(Option<String>, String)> = memory_problem(profile)
+        .map(|m| (Some("mem".to_string()), m))
+        .into_iter()
+        .collect();
     for (key, value) in &profile.job.resources {
         if !["ngpus", "ncpus", "mpiprocs"].contains(&key.as_str()) {
             continue;
         }
-        match value.parse::<u32>() {
-            Ok(n) => found.extend(chunk_count_problem(profile, plan, key, n)),
-            Err(_) => found.push(format!("`{key}={value}` is not a count")),
-        }
+        let message = match value.parse::<u32>() {
+            Ok(n) => chunk_count_problem(profile, plan, key, n),
+            Err(_) => Some(format!("`{key}={value}` is not a count")),
+        };
+        found.extend(message.map(|m| (Some(key.clone()), m)));
     }
     found
 }
@@ -215,30 +313,37 @@ fn memory_problem(profile: &Profile) -> Option<String> {
 
 fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<String> {
     let (select, system) = (profile.job.select, &profile.system);
-    // Named in the GPU-chunk messages, which only a named queue (GPU chunks) can give.
-    let queue = profile.job.queue.as_deref().unwrap_or_default();
-    let per_gpu = plan.chunk == ChunkKind::Gpu;
-    let chunks_per_node = if per_gpu { select } else { 1 };
-    match key {
-        "ngpus" if per_gpu && n != 1 => Some(format!(
+    let queue = profile.queue_name();
+    let chunks_per_node = match profile.job.request {
+        RequestKind::Select => chunks_per_host(profile),
+        _ => 1,
+    };
+    let per_chunk = plan.chunk_layout.as_ref().map_or(1, |l| l.ranks_per_chunk);
+    match (plan.chunk, key) {
+        (ChunkKind::Gpu, "ngpus") if n != 1 => Some(format!(
             "`ngpus={n}`: on {queue} one chunk is one GPU, so job.select {select} already asks for {select} GPUs; remove ngpus or set it to 1"
         )),
-        "ngpus" if n > system.gpus_per_node => Some(format!(
+        (_, "ngpus") if n > system.gpus_per_node => Some(format!(
             "`ngpus={n}` is more than a node has (system.gpus_per_node {})",
             system.gpus_per_node
         )),
-        "ngpus" if !per_gpu && plan.gpus_per_node > 0 && n != plan.gpus_per_node => Some(format!(
-            "`ngpus={n}` disagrees with the workers: dask-pbs starts one worker on each of the node's {0} GPUs; set ngpus={0} or remove it",
-            plan.gpus_per_node
-        )),
-        "ncpus" if n.saturating_mul(chunks_per_node) > system.cpus_per_node => Some(format!(
+        (ChunkKind::Node, "ngpus") if plan.gpus_per_node > 0 && n != plan.gpus_per_node => {
+            Some(format!(
+                "`ngpus={n}` disagrees with the workers: dask-pbs starts one worker on each of the node's {0} GPUs; set ngpus={0} or remove it",
+                plan.gpus_per_node
+            ))
+        }
+        (_, "ncpus") if n.saturating_mul(chunks_per_node) > system.cpus_per_node => Some(format!(
             "`ncpus={n}` is more than a node has (system.cpus_per_node {})",
             system.cpus_per_node
         )),
-        "mpiprocs" if per_gpu && n != 1 => Some(format!(
+        (ChunkKind::Gpu, "mpiprocs") if n != 1 => Some(format!(
             "`mpiprocs={n}`: on {queue} each chunk (one GPU) runs one rank; remove mpiprocs or set it to 1"
         )),
-        "mpiprocs" if !per_gpu && n != plan.ranks_per_node => Some(format!(
+        (ChunkKind::GpusAnywhere, "mpiprocs") if n != per_chunk => Some(format!(
+            "`mpiprocs={n}`: on {queue} each chunk runs {per_chunk} rank(s), one a GPU; set mpiprocs={per_chunk} or remove it"
+        )),
+        (ChunkKind::Node, "mpiprocs") if n != plan.ranks_per_node => Some(format!(
             "`mpiprocs={n}` disagrees with the layout: dask-pbs starts {0} rank(s) per node; set mpiprocs={0} or remove it",
             plan.ranks_per_node
         )),
@@ -421,6 +526,7 @@ mod tests {
             &Demands {
                 needs: super::super::Needs::NONE,
                 defaults_file: None,
+                workdir: None,
             },
             &mut problems,
         );

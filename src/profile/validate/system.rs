@@ -2,11 +2,14 @@
 
 use indexmap::IndexMap;
 
+use super::charging;
 use super::job::resource_problems;
+use super::limits;
 use super::words::is_directive_word;
 use super::{Problems, take};
 use crate::profile::layer::{SystemLayer, remaining};
 use crate::profile::model::System;
+use crate::profile::path_resources::PathResource;
 use crate::profile::types::{NodeType, Queue};
 use crate::size;
 
@@ -29,6 +32,10 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         shell,
         queues,
         node_types,
+        charging,
+        default_queue,
+        path_resources,
+        launcher_program,
     } = layer;
     let k = SystemLayer::KEYS;
     // Every field is taken before any `?`, so each missing one is reported.
@@ -49,6 +56,10 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
     let shell = take(shell, k.shell, p);
     let queues = take(queues, k.queues, p).map(remaining);
     let node_types = take(node_types, k.node_types, p).map(remaining);
+    let charging = take(charging, k.charging, p);
+    let default_queue = take(default_queue, k.default_queue, p);
+    let path_resources = take(path_resources, k.path_resources, p);
+    let launcher_program = take(launcher_program, k.launcher_program, p);
     let system = System {
         login_host: login_host?,
         gpus_per_node: gpus_per_node?,
@@ -67,6 +78,10 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         shell: shell?,
         queues: queues?,
         node_types: node_types?,
+        charging: charging?,
+        default_queue: default_queue?,
+        path_resources: path_resources?,
+        launcher_program: launcher_program?,
     };
     check(&system, p);
     Some(system)
@@ -119,6 +134,43 @@ fn check(system: &System, p: &mut Problems) {
     for message in node_type_problems(&system.node_types) {
         p.at(k.node_types, message);
     }
+    for message in system.charging.iter().flat_map(charging::problems) {
+        p.at(k.charging, message);
+    }
+    if let Some(queue) = &system.default_queue {
+        let named = IndexMap::from([("default_queue".to_string(), queue.clone())]);
+        for message in queue_problems(&named) {
+            p.at(k.default_queue, message);
+        }
+    }
+    for message in limits::node_type_name_problems(system) {
+        p.at(k.queues, message);
+    }
+    for message in system
+        .path_resources
+        .iter()
+        .filter_map(path_resource_problem)
+    {
+        p.at(k.path_resources, message);
+    }
+}
+
+/// A rule needs an absolute prefix ending in `/`, a resource name and a word PBS reads.
+fn path_resource_problem(rule: &PathResource) -> Option<String> {
+    let word = rule.word.replace("{dir}", "x");
+    let ok = rule.prefix.starts_with('/')
+        && rule.prefix.ends_with('/')
+        && rule.prefix.len() > 1
+        && super::words::is_identifier(&rule.resource)
+        && is_directive_word(&word, "/");
+    (!ok).then(|| {
+        format!(
+            "`{} -> {}={}` is not a path rule: the prefix is an absolute directory ending in /, the resource an identifier, the word letters, digits and _.+-/ with {{dir}} for the project directory (e.g. /g/data/ -> storage=gdata/{{dir}})",
+            rule.prefix.escape_debug(),
+            rule.resource.escape_debug(),
+            rule.word.escape_debug()
+        )
+    })
 }
 
 /// A one-letter qsub option (`-A`, `-P`) or a `-W` attribute ending in `=` (`-W group_list=`).
@@ -204,9 +256,6 @@ fn node_type_problems(types: &IndexMap<String, NodeType>) -> Vec<String> {
 
 fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
     let mut found = Vec::new();
-    if queues.is_empty() {
-        found.push("no queues defined; a site needs at least one".to_string());
-    }
     for (queue, limits) in queues {
         if !is_directive_word(queue, "@") {
             found.push(format!(
@@ -231,6 +280,7 @@ fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
                 ));
             }
         }
+        found.extend(limits::definition_problems(queue, limits));
     }
     found
 }
@@ -249,6 +299,8 @@ mod tests {
             note: None,
             node_types: Vec::new(),
             submit_as: None,
+            tiers: Vec::new(),
+            max: crate::profile::limits::JobMax::default(),
         }
     }
 
@@ -272,7 +324,10 @@ mod tests {
 
     #[test]
     fn queues_need_names_pbs_reads_and_ordered_walltimes() {
-        assert_eq!(queue_problems(&IndexMap::new()).len(), 1);
+        assert!(
+            queue_problems(&IndexMap::new()).is_empty(),
+            "a site may have none"
+        );
         let good = IndexMap::from([("workq@server".to_string(), queue("00:05:00", "01:00:00"))]);
         assert!(queue_problems(&good).is_empty());
         let bad = IndexMap::from([("a b".to_string(), queue("02:00:00", "01:00:00"))]);

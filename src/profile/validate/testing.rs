@@ -25,6 +25,7 @@ pub(crate) fn builtin_profile(name: &str) -> Profile {
     let demands = super::Demands {
         needs: super::Needs::NONE,
         defaults_file: None,
+        workdir: None,
     };
     super::resolve(&layer, name, "test", &demands)
         .expect("the built-in resolves")
