@@ -16,6 +16,7 @@ mod elastic;
 mod hostile;
 mod import;
 mod multinode;
+mod notebook;
 mod profiles;
 mod properties;
 mod readme;

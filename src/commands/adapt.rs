@@ -4,7 +4,9 @@
 //! changes something, so it costs a login node next to nothing; killing it leaves the cluster
 //! as it is.
 
-use std::time::Duration;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -29,17 +31,51 @@ pub(super) fn wanted_jobs(target: u64, head: u64, per_job: u64, min: u32, max: u
         .clamp(min, max.max(min))
 }
 
-fn workers_per_job(status: &Value) -> u64 {
-    status["jobs"]
-        .as_object()
-        .map(|jobs| {
-            jobs.iter()
-                .filter(|(k, _)| k.as_str() != "head")
-                .filter_map(|(_, v)| v.as_array().map(|a| a.len() as u64))
-                .max()
-                .unwrap_or(1)
-        })
-        .unwrap_or(1)
+/// Workers a worker job brings: the plan recorded at submit, else the most a worker job has.
+fn workers_per_job(status: &Value, planned: Option<u32>) -> u64 {
+    let seen = status["jobs"].as_object().and_then(|jobs| {
+        jobs.iter()
+            .filter(|(k, _)| k.as_str() != "head")
+            .filter_map(|(_, v)| v.as_array().map(|a| a.len() as u64))
+            .max()
+    });
+    planned.map(u64::from).or(seen).unwrap_or(1)
+}
+
+/// The bounds in worker jobs: `--min`/`--max` as given, or (`--workers`) the worker jobs
+/// that many workers need beyond the head job's `head`.
+fn bounds(args: &AdaptArgs, head: u64, per_job: u64) -> (u32, u32) {
+    if !args.workers {
+        return (args.min, args.max);
+    }
+    let jobs = |n: u32| wanted_jobs(u64::from(n), head, per_job, 0, u32::MAX);
+    (jobs(args.min), jobs(args.max))
+}
+
+/// Set once standard input has reached its end (`--stop-on-eof`): the loop stops at its
+/// next look, never in the middle of a submission it must record.
+static INPUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+fn watch_input() {
+    std::thread::spawn(|| {
+        let mut sink = [0u8; 256];
+        let mut input = std::io::stdin().lock();
+        while matches!(input.read(&mut sink), Ok(n) if n > 0) {}
+        INPUT_CLOSED.store(true, Ordering::SeqCst);
+    });
+}
+
+/// Sleeps `interval`, in short steps so that a closed input is seen at once; whether adapt
+/// goes on.
+fn pause(interval: Duration) -> bool {
+    let deadline = Instant::now() + interval;
+    while Instant::now() < deadline {
+        if INPUT_CLOSED.load(Ordering::SeqCst) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100).min(interval));
+    }
+    !INPUT_CLOSED.load(Ordering::SeqCst)
 }
 
 pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
@@ -56,34 +92,44 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
             cluster.job_id
         ))
     })?;
+    if args.stop_on_eof {
+        watch_input();
+    }
     let interval = Duration::from_secs(u64::from(args.interval.max(1)));
     let mut lower = 0;
     loop {
         if let Some(why) = ended(&cluster.job_dir) {
-            let mut outcome = Outcome::default();
-            outcome.notes.push(Note::Info(format!(
-                "the cluster has ended ({why}); adapt stops"
-            )));
-            return Ok(outcome);
+            return Ok(stopped(format!("the cluster has ended ({why})")));
+        }
+        if INPUT_CLOSED.load(Ordering::SeqCst) {
+            return Ok(stopped("its input was closed".to_string()));
         }
         if let Some(status) = read_json(&cluster.job_dir.join("status.json")) {
             let target = status["adaptive_target"].as_u64().unwrap_or(0);
             let head = status["jobs"]["head"]
                 .as_array()
                 .map_or(0, |a| a.len() as u64);
-            let want = wanted_jobs(target, head, workers_per_job(&status), args.min, args.max);
+            let per_job = workers_per_job(&status, cluster.workers_per_job);
+            let (min, max) = bounds(args, head, per_job);
+            let want = wanted_jobs(target, head, per_job, min, max);
+            // Only the jobs of the head job's profile: worker jobs of another (mixed workers,
+            // `scale --profile`) are the user's to scale.
+            let mine = cluster.jobs_of(&script);
             // A PBS server that does not answer (a restart, maintenance) is waited out: adapt
             // changes nothing until it answers again.
-            let states = match pbs::states(&cluster.worker_jobs) {
+            let states = match pbs::states(&mine) {
                 Ok(states) => states,
                 Err(e) => {
                     eprintln!("dask-pbs: adapt: warning: {e}; trying again in {interval:?}");
-                    std::thread::sleep(interval);
+                    pause(interval);
                     continue;
                 }
             };
-            cluster.retire_jobs(|id| pbs::is_over(states.get(id).map(String::as_str)));
-            let have = cluster.worker_jobs.len() as u32;
+            cluster.retire_jobs(|id| {
+                mine.iter().any(|m| m == id) && pbs::is_over(states.get(id).map(String::as_str))
+            });
+            let live = cluster.jobs_of(&script);
+            let have = live.len() as u32;
             if want > have {
                 lower = 0;
                 add(&mut cluster, &script, want - have)?;
@@ -95,7 +141,7 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
                 lower += 1;
                 if lower >= SCALE_DOWN_AFTER {
                     lower = 0;
-                    remove(&mut cluster, have - want)?;
+                    remove(&mut cluster, have - want, &live)?;
                     eprintln!(
                         "dask-pbs: adapt: target {target} workers: {want} worker job(s), retired {}",
                         have - want
@@ -106,8 +152,16 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
             }
             state::save(&cluster)?;
         }
-        std::thread::sleep(interval);
+        pause(interval);
     }
+}
+
+fn stopped(why: String) -> Outcome {
+    let mut outcome = Outcome::default();
+    outcome
+        .notes
+        .push(Note::Info(format!("adapt stops: {why}")));
+    outcome
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cli::{AdaptArgs, CleanArgs, JobArgs, ProfileArgs, ScaleArgs, StatusArgs};
+use crate::cli::{AdaptArgs, CleanArgs, StatusArgs, StopArgs};
 use crate::error::Error;
 use crate::output::{self, Output};
 use crate::render::artifact::Artifact;
@@ -21,9 +21,13 @@ use super::{Note, Outcome, Session, join, pbs};
 
 /// What `status` reports of one cluster.
 #[derive(Debug, Serialize)]
-struct Report {
+pub(super) struct Report {
     job_id: String,
+    /// The head job's name (`job.name`), when recorded.
+    name: Option<String>,
     job_dir: Utf8PathBuf,
+    /// The job directory's logs/ (scheduler, workers, launcher).
+    logs: Utf8PathBuf,
     /// PBS's state letter of the head job, `null` once PBS no longer knows it.
     state: Option<String>,
     /// The head job's `ended` mark: its exit status and reason.
@@ -32,6 +36,13 @@ struct Report {
     dashboard: Option<String>,
     ssh_tunnel: Option<String>,
     workers: Option<u64>,
+    /// The workers the head job waits for (status.json's `expected`).
+    expected: Option<u64>,
+    /// The head job's `ready` mark, once its expected workers were in: `workers`,
+    /// `expected`, `seconds`, `address`, `dashboard`.
+    ready: Option<Value>,
+    /// The cluster's certificates (`dask.security: tls`) while the job holds them.
+    tls: Option<Tls>,
     adaptive_target: Option<u64>,
     /// Seconds since the head job last wrote status.json.
     status_age_s: Option<u64>,
@@ -41,9 +52,32 @@ struct Report {
     head_workers: Vec<String>,
 }
 
+/// The files a client of the cluster presents and checks (mutual TLS).
+#[derive(Debug, Serialize)]
+pub(super) struct Tls {
+    ca_file: Utf8PathBuf,
+    cert: Utf8PathBuf,
+    key: Utf8PathBuf,
+}
+
+impl Tls {
+    /// The certificates of the job directory `dir`, once the job has made them.
+    pub(super) fn of(dir: &Utf8Path) -> Option<Tls> {
+        use crate::render::security::{CA_FILE, CERT_FILE, KEY_FILE};
+        let tls = Tls {
+            ca_file: dir.join(CA_FILE),
+            cert: dir.join(CERT_FILE),
+            key: dir.join(KEY_FILE),
+        };
+        (tls.ca_file.is_file() && tls.cert.is_file() && tls.key.is_file()).then_some(tls)
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct WorkerJob {
     job_id: String,
+    /// Its job directory's logs/.
+    logs: Utf8PathBuf,
     state: Option<String>,
     workers: Vec<String>,
 }
@@ -68,7 +102,7 @@ fn names(status: &Value, job: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
+pub(super) fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
     let status = read_json(&cluster.job_dir.join("status.json")).unwrap_or(Value::Null);
     let age = status["time"].as_f64().and_then(|t| {
         let now = std::time::SystemTime::now()
@@ -77,7 +111,16 @@ fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
             .as_secs_f64();
         Some((now - t).max(0.0) as u64)
     });
-    let address = status["address"].as_str().map(String::from);
+    let ready = read_json(&cluster.job_dir.join("ready"));
+    let from_ready = |key: &str| {
+        ready
+            .as_ref()
+            .and_then(|r| r[key].as_str().map(String::from))
+    };
+    let address = status["address"]
+        .as_str()
+        .map(String::from)
+        .or_else(|| from_ready("address"));
     let host = address
         .as_deref()
         .and_then(|a| a.split_once("://"))
@@ -87,7 +130,8 @@ fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
     let dashboard = host
         .as_ref()
         .zip(port)
-        .map(|(h, p)| format!("http://{h}:{p}/status"));
+        .map(|(h, p)| format!("http://{h}:{p}/status"))
+        .or_else(|| from_ready("dashboard"));
     let ssh_tunnel = host
         .as_ref()
         .zip(port)
@@ -97,19 +141,27 @@ fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
         .iter()
         .map(|id| WorkerJob {
             job_id: id.clone(),
+            logs: submit_dir(cluster)
+                .join(format!("dask-pbs.{id}"))
+                .join("logs"),
             state: states.get(id).cloned(),
             workers: names(&status, id.split('.').next().unwrap_or(id)),
         })
         .collect();
     Report {
         job_id: cluster.job_id.clone(),
+        name: cluster.name.clone(),
         job_dir: cluster.job_dir.clone(),
+        logs: cluster.job_dir.join("logs"),
         state: states.get(&cluster.job_id).cloned(),
         ended: ended(&cluster.job_dir),
         scheduler: address,
         dashboard,
         ssh_tunnel,
         workers: status["workers"].as_u64(),
+        expected: status["expected"].as_u64(),
+        ready,
+        tls: Tls::of(&cluster.job_dir),
         adaptive_target: status["adaptive_target"].as_u64(),
         status_age_s: age,
         worker_jobs,
@@ -139,7 +191,47 @@ pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Res
         workers_script: Some(script),
         worker_jobs: Vec::new(),
         past_jobs: Vec::new(),
+        name: Some(session.loaded.profile.job.name.clone()),
+        workers_per_job: Some(session.ctx.plan.expected_workers),
+        scripts: BTreeMap::new(),
     })
+}
+
+/// The cluster `key` names: a recorded head job id (or its number alone), else the one
+/// recorded cluster named `key` (`job.name`) that has not ended.
+pub(super) fn find(key: &str) -> Result<Cluster, Error> {
+    let all = state::load_all()?;
+    let by_id = |c: &&Cluster| c.job_id == key || c.job_id.split('.').next() == Some(key);
+    let named: Vec<&Cluster> = all
+        .iter()
+        .filter(|c| c.name.as_deref() == Some(key))
+        .collect();
+    if all.iter().any(|c| by_id(&c)) || named.is_empty() {
+        return state::load(key);
+    }
+    let live: Vec<&Cluster> = named
+        .iter()
+        .copied()
+        .filter(|c| ended(&c.job_dir).is_none())
+        .collect();
+    let ids = |list: &[&Cluster]| {
+        list.iter()
+            .map(|c| c.job_id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (live.as_slice(), named.as_slice()) {
+        ([one], _) | ([], [one]) => Ok((*one).clone()),
+        ([], _) => Err(Error::input(format!(
+            "every cluster named {key} has ended ({}): give the job id",
+            ids(&named)
+        ))),
+        _ => Err(Error::input(format!(
+            "{} clusters named {key} have not ended ({}): give the job id",
+            live.len(),
+            ids(&live)
+        ))),
+    }
 }
 
 fn all_ids(clusters: &[Cluster]) -> Vec<String> {
@@ -151,7 +243,7 @@ fn all_ids(clusters: &[Cluster]) -> Vec<String> {
 
 pub(super) fn status(args: &StatusArgs) -> Result<Outcome, Error> {
     let clusters = match &args.job_id {
-        Some(id) => vec![state::load(id)?],
+        Some(id) => vec![find(id)?],
         None => state::load_all()?,
     };
     let states = pbs::states(&all_ids(&clusters))?;
@@ -244,73 +336,7 @@ fn wait_answer(path: &Utf8Path, limit: Duration) -> Option<Value> {
     None
 }
 
-pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
-    let mut cluster = state::load(&args.job_id)?;
-    if let Some(n) = args.remove {
-        return remove(&mut cluster, n);
-    }
-    let n = args.add.unwrap_or(0);
-    let script = workers_script(&cluster, args)?;
-    let ids = add(&mut cluster, &script, n)?;
-    let mut outcome = Outcome::text(ids.iter().map(|i| format!("{i}\n")).collect::<String>());
-    outcome.notes.push(Note::Info(format!(
-        "submitted {n} worker job(s) of {script} to cluster {}",
-        cluster.job_id
-    )));
-    outcome.notes.extend(queued_head_warning(&cluster));
-    Ok(outcome)
-}
-
-/// A worker job that starts before its head job waits for the head's scheduler only up to
-/// `dask.startup_timeout`, then ends: say so when the head is still queued. (Best effort: a
-/// qstat that fails says nothing here.)
-fn queued_head_warning(cluster: &Cluster) -> Option<Note> {
-    let states = pbs::states(std::slice::from_ref(&cluster.job_id)).ok()?;
-    let state = states.get(&cluster.job_id)?;
-    // Queued, held or waiting for its start time.
-    matches!(state.as_str(), "Q" | "H" | "W" | "T").then(|| {
-        Note::Warning(format!(
-            "the head job {} is not running yet (state {state}): a worker job that starts before it waits for its scheduler only up to dask.startup_timeout, then ends; add workers once the head job runs",
-            cluster.job_id
-        ))
-    })
-}
-
-/// The worker job script: rendered from `--profile` (and overrides) joining the cluster, or
-/// the one `submit` rendered with the head job's profile.
-fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Utf8PathBuf, Error> {
-    let Some(profile) = &args.profile else {
-        return cluster.workers_script.clone().ok_or_else(|| {
-            Error::input(format!(
-                "cluster {} has no worker job script recorded: pass --profile P (and its overrides)",
-                cluster.job_id
-            ))
-        });
-    };
-    let profile_args = ProfileArgs {
-        profile: profile.clone(),
-        places: args.places.clone(),
-        overrides: args.overrides.clone(),
-    };
-    let mut session = Session::load(&profile_args, &[Artifact::Workers])?;
-    join::set(&mut session.ctx, &cluster.job_dir);
-    let text = session.renderer().render(Artifact::Workers, &session.ctx)?;
-    let path = submit_dir(cluster).join(format!(
-        "dask-pbs.{}.workers-{}.sh",
-        cluster.job_id, session.loaded.profile.name
-    ));
-    output::write_all(
-        &[Output {
-            path: path.clone(),
-            text,
-            executable: true,
-        }],
-        true,
-    )?;
-    Ok(path)
-}
-
-fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
+pub(super) fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
     cluster
         .job_dir
         .parent()
@@ -327,18 +353,29 @@ pub(super) fn add(cluster: &mut Cluster, script: &Utf8Path, n: u32) -> Result<Ve
         )));
     }
     let mut ids = Vec::new();
+    let own_script = cluster.workers_script.as_deref() != Some(script);
     for _ in 0..n {
         let id = pbs::qsub(script, &submit_dir(cluster))?;
         cluster.worker_jobs.push(id.clone());
+        if own_script {
+            cluster.scripts.insert(id.clone(), script.to_path_buf());
+        }
         state::save(cluster)?;
         ids.push(id);
     }
     Ok(ids)
 }
 
-/// Retires the workers of the newest `n` worker jobs through the scheduler, then ends them.
-pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
-    let live = pbs::live(&cluster.worker_jobs, &pbs::states(&cluster.worker_jobs)?);
+/// What `remove` did: the worker jobs it ended and how many workers the scheduler retired.
+pub(super) struct Removed {
+    pub jobs: Vec<String>,
+    pub workers: u64,
+}
+
+/// Retires the workers of the newest `n` live jobs of `among` (worker jobs of the cluster)
+/// through the scheduler, then ends those jobs.
+pub(super) fn remove(cluster: &mut Cluster, n: u32, among: &[String]) -> Result<Removed, Error> {
+    let live = pbs::live(among, &pbs::states(among)?);
     let chosen: Vec<String> = live.iter().rev().take(n as usize).cloned().collect();
     if chosen.len() < n as usize {
         return Err(Error::input(format!(
@@ -346,6 +383,12 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
             cluster.job_id,
             live.len()
         )));
+    }
+    if chosen.is_empty() {
+        return Ok(Removed {
+            jobs: chosen,
+            workers: 0,
+        });
     }
     let answer_path = request(
         cluster,
@@ -366,16 +409,13 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32) -> Result<Outcome, Error> {
     let_end_then_delete(&chosen, 30)?;
     cluster.retire_jobs(|id| chosen.iter().any(|c| c == id));
     state::save(cluster)?;
-    let mut outcome = Outcome::text(chosen.iter().map(|i| format!("{i}\n")).collect::<String>());
-    outcome.notes.push(Note::Info(format!(
-        "retired {} worker(s) of {} job(s) and ended those jobs",
-        answer["retired"].as_u64().unwrap_or(0),
-        chosen.len()
-    )));
-    Ok(outcome)
+    Ok(Removed {
+        jobs: chosen,
+        workers: answer["retired"].as_u64().unwrap_or(0),
+    })
 }
 
-pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
+pub(super) fn stop(args: &StopArgs) -> Result<Outcome, Error> {
     let cluster = state::load(&args.job_id)?;
     let mut outcome = Outcome::default();
     // Asked before the stop: once the scheduler closes, many end at once. A PBS server that
@@ -384,8 +424,36 @@ pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
         Ok(states) => pbs::live(&cluster.worker_jobs, &states),
         Err(_) => cluster.worker_jobs.clone(),
     };
+    let mut deleted = stop_head(&cluster, &mut outcome)?;
+    let workers_deleted = end_worker_jobs(&live)?;
+    let by_themselves = live.len() - workers_deleted.len();
+    deleted.extend(workers_deleted);
+    let all = std::iter::once(&cluster.job_id).chain(&live);
+    let ended: Vec<&String> = all.filter(|id| !deleted.contains(id)).collect();
+    if args.json {
+        let json =
+            serde_json::json!({"job_id": cluster.job_id, "ended": ended, "deleted": deleted});
+        outcome.stdout = format!("{json}\n");
+    }
+    outcome.notes.push(Note::Info(format!(
+        "cluster {} stopped; {by_themselves} worker job(s) ended by themselves, {} deleted",
+        cluster.job_id,
+        live.len() - by_themselves
+    )));
+    Ok(outcome)
+}
+
+/// How long `stop` gives the head job to end once its `ended` mark is written (the shutdown's
+/// last steps) before it deletes the job.
+const HEAD_ENDS_WITHIN: u64 = 30;
+
+/// Stops the head job through its scheduler (a queued one, or one that does not answer, with
+/// qdel) and waits until PBS says it has ended. Returns the ids deleted with qdel.
+fn stop_head(cluster: &Cluster, outcome: &mut Outcome) -> Result<Vec<String>, Error> {
+    let head = std::slice::from_ref(&cluster.job_id);
+    let mut deleted = Vec::new();
     if ended(&cluster.job_dir).is_none() {
-        match request(&cluster, &serde_json::json!({"op": "stop"})) {
+        match request(cluster, &serde_json::json!({"op": "stop"})) {
             Ok(_) => {
                 let done = wait_for(|| cluster.job_dir.join("ended").exists(), 60);
                 if !done {
@@ -393,21 +461,23 @@ pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
                         "the head job did not end within 60 s of the stop request; deleting it with {}",
                         pbs::tool("qdel")
                     )));
-                    pbs::qdel(std::slice::from_ref(&cluster.job_id))?;
+                    pbs::qdel(head)?;
+                    deleted.push(cluster.job_id.clone());
                 }
             }
             // Not started yet: there is no scheduler to ask; PBS removes the queued job.
-            Err(_) => pbs::qdel(std::slice::from_ref(&cluster.job_id))?,
+            Err(_) => {
+                pbs::qdel(head)?;
+                deleted.push(cluster.job_id.clone());
+            }
         }
     }
-    let deleted = end_worker_jobs(&live)?;
-    outcome.notes.push(Note::Info(format!(
-        "cluster {} stopped; {} worker job(s) ended by themselves, {} deleted",
-        cluster.job_id,
-        live.len() - deleted.len(),
-        deleted.len()
-    )));
-    Ok(outcome)
+    for id in let_end_then_delete(head, HEAD_ENDS_WITHIN)? {
+        if !deleted.contains(&id) {
+            deleted.push(id);
+        }
+    }
+    Ok(deleted)
 }
 
 /// How long `stop` lets running worker jobs end by themselves: they read the head job's

@@ -1,0 +1,220 @@
+"""The Python package under the emulated PBS, case by case (tests/python.rs runs each:
+`python cases.py CASE [ARGS]`). Each case asserts; a failed assertion exits non-zero.
+
+The harness sets what the package needs: DASK_PBS_BIN (the binary under test), PYTHONPATH
+(python/ of the repository), DASK_PBS_QSUB/QSTAT/QDEL (tests/emulated_pbs), XDG_STATE_HOME,
+DASK_PBS_E2E_ROOT (the emulation's jobs/), DASK_PBS_TEST_JOB_VENV (the jobs' Dask venv), and
+runs from the submit directory.
+"""
+
+import asyncio
+import glob
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import dask_pbs
+from dask_pbs import DaskPbsError, DaskPbsInputError, DaskPbsTimeoutError, PBSCluster
+
+ROOT = os.environ["DASK_PBS_E2E_ROOT"]
+VENV = os.environ["DASK_PBS_TEST_JOB_VENV"]
+SMALL = {
+    "env.conda": None,
+    "dask.workers_per_node": 1,
+    "dask.nthreads": 1,
+    "dask.memory_limit": "1GB",
+    "dask.startup_timeout": 90,
+}
+
+
+def submitted():
+    """The jobs the emulated qsub has started."""
+    return sorted(os.path.basename(p)[: -len(".pid")] for p in glob.glob(f"{ROOT}/jobs/*.pid"))
+
+
+def records():
+    return glob.glob(os.path.join(os.environ["XDG_STATE_HOME"], "dask-pbs", "clusters", "*.json"))
+
+
+def refused(kind, call, *needles):
+    """`call()` raises `kind` whose message holds every needle; the message."""
+    try:
+        call()
+    except kind as e:
+        message = str(e)
+        for needle in needles:
+            assert needle in message, f"{needle!r} not in {message!r}"
+        print(f"refused ({type(e).__name__}): {message}")
+        return message
+    raise AssertionError(f"{call} did not raise {kind.__name__}")
+
+
+def script(body):
+    """An executable stand-in for a PBS command."""
+    fd, path = tempfile.mkstemp(prefix="pbs-", dir=ROOT)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"#!/bin/sh\n{body}\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def bad_input():
+    """Each mistake raises dask-pbs's own message, and nothing is submitted or recorded."""
+    before = submitted()
+
+    def cluster(**options):
+        options["set"] = {**SMALL, **options.get("set", {})}
+        return lambda: PBSCluster("pbs-cpu", venv=VENV, **options)
+
+    refused(DaskPbsInputError, cluster(acount="P"), "unexpected argument '--acount'", "'--account'")
+    refused(DaskPbsInputError, cluster(queue="nope"), "no queue `nope`", "queues: workq")
+    bad = os.path.join(ROOT, "typo.yaml")
+    with open(bad, "w") as f:
+        f.write("extends: pbs-cpu\ndask:\n  nthread: 4\n")
+    refused(DaskPbsInputError, lambda: PBSCluster(bad, venv=VENV), "typo.yaml", "nthread", "nthreads")
+    refused(DaskPbsInputError, cluster(set={"dask.nthreads": float("nan")}), "cannot be a profile value")
+    refused(DaskPbsInputError, cluster(cores=4, memory="8GB", job_cpu=2), "job_cpu=", "job.resources")
+    refused(DaskPbsInputError, cluster(security=True), "security=", "certificates")
+    # qsub refuses the job (an unknown queue on the server), then PBS cannot be reached.
+    os.environ["DASK_PBS_QSUB"] = script("echo 'qsub: Unknown queue' >&2; exit 170")
+    refused(DaskPbsError, cluster(), "refused", "exit 170", "qsub: Unknown queue")
+    os.environ["DASK_PBS_QSUB"] = script(
+        "echo 'Connection refused' >&2; echo 'qsub: cannot connect to server vm (errno=15010)' >&2; exit 1"
+    )
+    refused(DaskPbsError, cluster(), "cannot connect to server vm")
+    assert submitted() == before, f"submitted: {submitted()} (before: {before})"
+    assert not records(), records()
+
+
+def start_failures():
+    """A cluster that is not ready in time, and one whose job fails: each raises, naming the
+    job's state and logs, and the job has ended (nothing left in the queue)."""
+    message = refused(
+        DaskPbsTimeoutError,
+        lambda: PBSCluster("pbs-cpu", venv=VENV, set=SMALL, timeout=1, quiet=True),
+        "gave up after 1",
+        "PBS state R",
+        "/logs/",
+    )
+    first = dask_pbs.list_clusters()[0]
+    assert first["state"] is None and first["ended"], first
+    assert first["job_id"] in message
+    bad = {**SMALL, "dask.scheduler_args": ["--no-such-option"]}
+    refused(
+        DaskPbsError,
+        lambda: PBSCluster("pbs-cpu", venv=VENV, set=bad, quiet=True),
+        "ended before its cluster was ready",
+        "status=1",
+        "/logs/",
+    )
+    assert all(c["state"] is None for c in dask_pbs.list_clusters())
+    print(f"jobs: {len(submitted())} submitted, all ended")
+
+
+def connect(job_id):
+    """A cluster from `dask-pbs submit`: attached by name and by id, computes, takes a worker
+    job of another kind (mixed workers), and outlives an attached object's close() unless
+    told otherwise."""
+    from dask.distributed import Client, get_worker
+
+    cluster = dask_pbs.connect("dask", quiet=True)
+    assert cluster.job_id == job_id and cluster.scheduler_address.startswith("tls://")
+    with Client(cluster) as client:
+        assert client.submit(lambda x: x * 2, 21).result() == 42
+        cluster.scale(jobs=1, profile="pbs-cpu", venv=VENV, set=SMALL, resources={"IO": 1})
+        client.wait_for_workers(2, timeout=120)
+        name = client.submit(lambda: get_worker().name, resources={"IO": 1}, pure=False).result()
+        io_job = cluster.worker_jobs[0]["job_id"]
+        assert name.startswith(f"w{io_job.split('.')[0]}-"), (name, io_job)
+        # The head job's profile counts its own worker jobs only: none.
+        cluster.scale(jobs=0)
+        assert [j["job_id"] for j in cluster.worker_jobs] == [io_job], cluster.worker_jobs
+    cluster.close()
+    report = dask_pbs.list_clusters()[0]
+    assert report["state"] == "R", f"close() of an attached cluster stopped it: {report}"
+    again = dask_pbs.connect(job_id.split(".")[0], shutdown_on_close=True, quiet=True)
+    with again:
+        assert len(again.scheduler_info["workers"]) == 2, again.scheduler_info
+    report = dask_pbs.list_clusters()[0]
+    assert report["state"] is None and report["ended"], report
+    assert all(j["state"] is None for j in report["worker_jobs"]), report
+    print(f"jobs: {len(submitted())} submitted, all ended")
+
+
+def adapt_child(job_id):
+    """Runs in a process of its own: attaches, starts adapt, says the adapt pid, then waits to
+    be killed."""
+    cluster = dask_pbs.connect(job_id, quiet=True)
+    adaptive = cluster.adapt(minimum_jobs=0, maximum_jobs=1, interval=1)
+    print(adaptive.proc.pid, flush=True)
+    time.sleep(600)
+
+
+def adapt_ends_with_its_process(job_id):
+    """The `dask-pbs adapt` of a Python process that is killed (SIGKILL: no atexit, no
+    close()) stops by itself: nothing goes on submitting jobs."""
+    child = subprocess.Popen([sys.executable, __file__, "adapt_child", job_id], stdout=subprocess.PIPE, text=True)
+    pid = int(child.stdout.readline())
+    assert alive(pid), "adapt did not start"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    deadline = time.monotonic() + 15
+    while alive(pid):
+        assert time.monotonic() < deadline, f"dask-pbs adapt (pid {pid}) outlived its Python process"
+        time.sleep(0.1)
+    print(f"adapt (pid {pid}) ended {15 - (deadline - time.monotonic()):.1f} s after its Python process")
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1][0] not in "ZX"
+    except OSError:
+        return False
+
+
+def labextension():
+    """dask-labextension's cluster manager creates, scales, adapts and closes a dask-pbs
+    cluster through its `labextension.factory` configuration (asynchronous=True)."""
+    import dask
+    from dask_labextension.manager import DaskClusterManager
+
+    config = {
+        "labextension": {
+            "initial": [],
+            "default": {"workers": None, "adapt": None},
+            "factory": {
+                "module": "dask_pbs",
+                "class": "PBSCluster",
+                "args": ["pbs-cpu"],
+                "kwargs": {"venv": VENV, "set": SMALL, "quiet": True},
+            },
+        }
+    }
+
+    async def run():
+        with dask.config.set(config):
+            async with DaskClusterManager() as manager:
+                model = await manager.start_cluster()
+                assert model["workers"] == 1 and model["scheduler_address"].startswith("tls://"), model
+                assert model["name"] == "PBSCluster 1", model
+                model = await manager.scale_cluster(model["id"], 2)
+                cluster = manager._clusters[model["id"]]
+                assert len(cluster.worker_jobs) == 1, cluster.worker_jobs
+                model = manager.adapt_cluster(model["id"], 1, 3)
+                assert model["adapt"] == {"minimum": 1, "maximum": 3}, model
+                await manager.close_cluster(model["id"])
+                assert cluster.status.name == "closed"
+
+    asyncio.run(run())
+    report = dask_pbs.list_clusters()[0]
+    assert report["state"] is None and report["ended"], report
+    assert all(j["state"] is None for j in report["worker_jobs"]), report
+    print(f"jobs: {len(submitted())} submitted, all ended")
+
+
+if __name__ == "__main__":
+    globals()[sys.argv[1]](*sys.argv[2:])
