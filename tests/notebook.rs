@@ -193,6 +193,18 @@ fn status_finds_a_cluster_by_its_job_name_when_one_has_not_ended() {
         "{}",
         run.stderr
     );
+    for id in ["7.vm", "9.vm"] {
+        let ended = dir.path().join(format!("dask-pbs.{id}/ended"));
+        std::fs::write(ended, "status=0\n").unwrap();
+    }
+    let run = with_qstat(dir.path(), none, &["status", "analysis"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("every cluster named analysis has ended (5.vm, 7.vm, 9.vm): give the job id"),
+        "{}",
+        run.stderr
+    );
     let run = with_qstat(dir.path(), none, &["status", "nothing"]);
     assert_eq!(run.code, 2);
     assert!(
@@ -278,6 +290,38 @@ for id in "$@"; do case $id in -*|json) ;; *)
     let out: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(out["added"], serde_json::json!([]), "{out}");
     assert!(run.stderr.contains("nothing to change"), "{}", run.stderr);
+}
+
+/// The Python package runs adapt with its input a pipe it holds: adapt stops once the pipe
+/// closes (the Python process ended, however it ended).
+#[test]
+fn adapt_stops_when_its_input_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    recorded(dir.path(), "7.vm", "dask");
+    let start = std::time::Instant::now();
+    let args = [
+        "adapt",
+        "7.vm",
+        "--max",
+        "1",
+        "--interval",
+        "30",
+        "--stop-on-eof",
+    ];
+    // DaskPbs runs it with its input from /dev/null: at its end at once.
+    let run = with_qstat(dir.path(), QSTAT_R, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("dask-pbs: adapt stops: its input was closed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 // --- The package for real.

@@ -28,8 +28,14 @@ __all__ = [
 
 def __getattr__(name):
     if name == "PBSCluster":
-        from dask_pbs.cluster import PBSCluster
-
+        try:
+            from dask_pbs.cluster import PBSCluster
+        except ModuleNotFoundError as e:
+            if e.name not in ("dask", "distributed"):
+                raise
+            raise ImportError(
+                f"dask_pbs.PBSCluster needs Dask's distributed ({e}): pip install 'dask[distributed]'"
+            ) from e
         return PBSCluster
     raise AttributeError(f"module 'dask_pbs' has no attribute {name!r}")
 

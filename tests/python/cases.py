@@ -61,8 +61,48 @@ def script(body):
     return path
 
 
+def keywords():
+    """Keywords become flags (`--NAME=VALUE`: a value may start with `-`) and `set=` values
+    YAML that the binary reads as the same values."""
+    from dask_pbs import _binary, _keywords
+
+    options = {
+        "account": "-x",
+        "select": 2,
+        "walltime": None,
+        "node_type": "a100",
+        "set": {"dask.worker_args": ["--a", "b c"], "env.conda": None, "job.name": "x-1", "dask.nthreads": 3},
+        "profile_dir": ["/a", "/b"],
+        "templates": "/t",
+    }
+    args = _keywords.flag_args(options)
+    assert args == [
+        "--account=-x",
+        "--select=2",
+        "--node-type=a100",
+        '--set=dask.worker_args=["--a", "b c"]',
+        "--set=env.conda=null",
+        '--set=job.name="x-1"',
+        "--set=dask.nthreads=3",
+        "--profile-dir=/a",
+        "--profile-dir=/b",
+        "--templates=/t",
+    ], args
+    explained = _binary.run(
+        ["explain", "--profile=pbs-cpu", f"--venv={VENV}", *_keywords.set_args(options["set"])], parse=False
+    )
+    for line in ('dask.worker_args = ["--a", "b c"]', 'job.name = "x-1"', "dask.nthreads = 3", "env.conda = null"):
+        assert line in explained, (line, explained)
+    # dask-jobqueue's keywords, as import-jobqueue maps them: 2 workers of 2 threads, 4GB each.
+    profile = _keywords.import_jobqueue("pbs-cpu", {"cores": 4, "memory": "8GB", "processes": 2}, {"venv": VENV}, ROOT)
+    explained = _binary.run(["explain", f"--profile={profile}"], parse=False)
+    for line in ("dask.workers_per_node = 2", "dask.nthreads = 2", 'dask.memory_limit = "4GB"', f'env.venv = "{VENV}"'):
+        assert line in explained, (line, explained)
+
+
 def bad_input():
     """Each mistake raises dask-pbs's own message, and nothing is submitted or recorded."""
+    keywords()
     before = submitted()
 
     def cluster(**options):
@@ -182,6 +222,13 @@ def labextension():
     import dask
     from dask_labextension.manager import DaskClusterManager
 
+    # A site of one's own: a profile file, not a built-in name.
+    site = os.path.join(ROOT, "mysite.yaml")
+    with open(site, "w") as f:
+        f.write(
+            "extends: pbs-cpu\nenv:\n  conda: null\n"
+            "dask:\n  workers_per_node: 1\n  nthreads: 1\n  memory_limit: 1GB\n  startup_timeout: 90\n"
+        )
     config = {
         "labextension": {
             "initial": [],
@@ -189,8 +236,8 @@ def labextension():
             "factory": {
                 "module": "dask_pbs",
                 "class": "PBSCluster",
-                "args": ["pbs-cpu"],
-                "kwargs": {"venv": VENV, "set": SMALL, "quiet": True},
+                "args": [site],
+                "kwargs": {"venv": VENV, "quiet": True},
             },
         }
     }
