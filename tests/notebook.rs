@@ -120,6 +120,15 @@ fn wait_returns_on_the_ready_mark_and_fails_on_the_end_mark() {
     let run = with_qstat(dir.path(), QSTAT_R, &["wait", "7.vm"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
+        run.stderr
+            .contains("error: the head job 7.vm has ended (status=1, reason=the scheduler died)"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(job_dir.join("ready")).unwrap();
+    let run = with_qstat(dir.path(), QSTAT_R, &["wait", "7.vm"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
         run.stderr.contains(
             "error: the head job 7.vm ended before its cluster was ready (status=1, reason=the scheduler died); its logs:"
         ) && run.stderr.contains("dask-pbs.7.vm/logs/"),

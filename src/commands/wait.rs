@@ -81,7 +81,7 @@ pub(super) fn wait(args: &WaitArgs) -> Result<Outcome, Error> {
         .timeout
         .map(|s| start + Duration::from_secs_f64(s.clamp(0.0, 1e9)));
     let mut look = Look {
-        state: Some("Q".to_string()),
+        state: None,
         pbs_error: None,
         workers: None,
         expected: None,
@@ -95,50 +95,67 @@ pub(super) fn wait(args: &WaitArgs) -> Result<Outcome, Error> {
             asked = Some(Instant::now());
         }
         // The directory after PBS: a job PBS has forgotten wrote its end mark before it exited.
-        if let Some(text) = ended(&cluster.job_dir) {
-            let why = format!(
-                "the head job {} ended before its cluster was ready ({text}); its logs: {}/logs/ and PBS's output file",
-                cluster.job_id, cluster.job_dir
-            );
-            return Ok(finish(&cluster, args.json, "ended", why));
-        }
         read_directory(&cluster, &mut look);
+        if let Some((kind, why)) = failed(&cluster, &look) {
+            return Ok(finish(&cluster, args.json, kind, why));
+        }
         if is_ready(&cluster, &look) {
             return Ok(ready(&cluster, args.json, start.elapsed().as_secs_f64()));
         }
-        if look.pbs_error.is_none() && pbs::is_over(look.state.as_deref()) {
-            let why = format!(
-                "PBS no longer runs the head job {} and it left no end mark: it was deleted before it started, or killed (PBS's output file in {} says why)",
-                cluster.job_id,
-                cluster
-                    .job_dir
-                    .parent()
-                    .map_or(".".into(), ToString::to_string)
-            );
-            return Ok(finish(&cluster, args.json, "gone", why));
-        }
-        let phase = look.phase();
-        if phase != said {
+        if look.phase() != said {
+            said = look.phase();
             progress(&cluster, &look, args.json, start.elapsed().as_secs_f64());
-            said = phase;
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            let why = format!(
-                "gave up after {} s: the head job {} is {}; its logs: {}/logs/ (PBS's output file once it ends)",
-                args.timeout.unwrap_or_default(),
-                cluster.job_id,
-                look.phase(),
-                cluster.job_dir,
-            );
-            let mut outcome = finish(&cluster, args.json, "timeout", why);
-            outcome.notes.push(Note::Info(format!(
-                "the job goes on: `dask-pbs stop {}` ends it",
-                cluster.job_id
-            )));
-            return Ok(outcome);
+            return Ok(gave_up(&cluster, &look, args));
         }
         std::thread::sleep(LOOK_EVERY);
     }
+}
+
+/// Why the cluster will never be ready, if it will not: the head job's end mark, or PBS no
+/// longer running a job that left none.
+fn failed(cluster: &Cluster, look: &Look) -> Option<(&'static str, String)> {
+    if let Some(text) = ended(&cluster.job_dir) {
+        let when = if cluster.job_dir.join("ready").is_file() {
+            "has ended"
+        } else {
+            "ended before its cluster was ready"
+        };
+        let why = format!(
+            "the head job {} {when} ({text}); its logs: {}/logs/ and PBS's output file",
+            cluster.job_id, cluster.job_dir
+        );
+        return Some(("ended", why));
+    }
+    if look.pbs_error.is_some() || !pbs::is_over(look.state.as_deref()) {
+        return None;
+    }
+    let submit_dir = cluster
+        .job_dir
+        .parent()
+        .map_or(".".into(), ToString::to_string);
+    let why = format!(
+        "PBS no longer runs the head job {} and it left no end mark: it was deleted before it started, or killed (PBS's output file in {submit_dir} says why)",
+        cluster.job_id
+    );
+    Some(("gone", why))
+}
+
+fn gave_up(cluster: &Cluster, look: &Look, args: &WaitArgs) -> Outcome {
+    let why = format!(
+        "gave up after {} s: the head job {} is {}; its logs: {}/logs/ (PBS's output file once it ends)",
+        args.timeout.unwrap_or_default(),
+        cluster.job_id,
+        look.phase(),
+        cluster.job_dir,
+    );
+    let mut outcome = finish(cluster, args.json, "timeout", why);
+    outcome.notes.push(Note::Info(format!(
+        "the job goes on: `dask-pbs stop {}` ends it",
+        cluster.job_id
+    )));
+    outcome
 }
 
 fn ask_pbs(cluster: &Cluster, look: &mut Look) {
