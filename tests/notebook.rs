@@ -502,6 +502,25 @@ fn a_cluster_that_does_not_start_raises_with_its_state_and_logs_and_ends() {
     assert_eq!(nothing_left(&job, "start failures"), 2);
 }
 
+/// A wait interrupted in the notebook stops the job; a Python process that ends without
+/// `close()` stops its cluster.
+#[test]
+fn an_interrupted_start_and_a_forgotten_cluster_end_their_jobs() {
+    let Some((python_bin, job_venv, job)) = setup("forgotten") else {
+        return;
+    };
+    let _serial = serial();
+    let cases = repo_root().join("tests/python/cases.py");
+    let run = python(
+        &python_bin,
+        &job,
+        &job_venv,
+        &[cases.to_str().unwrap(), "interrupted_and_forgotten"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(nothing_left(&job, "interrupted and forgotten"), 2);
+}
+
 /// `connect()` to a cluster from `dask-pbs submit`, a mixed worker job, and an adapt whose
 /// Python process is killed.
 #[test]

@@ -70,7 +70,7 @@ if "# dask-pbs" not in meta.get_payload():
     problems.append("the README is not the long description")
 if f"dask_pbs-{version}.data/scripts/dask-pbs" not in names:
     problems.append("the wheel carries no dask-pbs executable")
-for module in ("__init__", "__main__", "_binary", "_keywords", "_progress", "cluster"):
+for module in ("__init__", "__main__", "_adapt", "_binary", "_keywords", "_progress", "cluster"):
     if f"dask_pbs/{module}.py" not in names:
         problems.append(f"the wheel carries no dask_pbs/{module}.py")
 if problems:

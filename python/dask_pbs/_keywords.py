@@ -121,6 +121,11 @@ def profile_args(profile, options: dict, *, workdir: str) -> list[str]:
     flags, jobqueue = split(options)
     if jobqueue:
         profile = import_jobqueue(profile, jobqueue, flags, workdir)
+    elif profile is None:
+        raise DaskPbsInputError(
+            "a profile is needed: PBSCluster('sophia', ...) with a name from `dask-pbs profiles list` "
+            "or a profile file's path (or dask-jobqueue's cores= and memory=)"
+        )
     args = [] if profile is None else [f"--profile={os.fspath(profile)}"]
     return args + flag_args(flags)
 
@@ -147,7 +152,12 @@ def import_jobqueue(profile, jobqueue: dict, flags: dict, workdir: str) -> str:
         config = os.path.join(tmp, "jobqueue.yaml")
         with open(config, "w") as f:
             json.dump({"jobqueue": {"pbs": section}}, f, default=str)
-        stdout, notes = _run_import(args + [config])
+        try:
+            stdout, notes = _run_import(args + [config])
+        except DaskPbsInputError as e:
+            # The file is this function's: name the keywords instead.
+            message = str(e).replace(f"{config}: ", "dask-jobqueue keywords: ")
+            raise DaskPbsInputError(message, exit_code=e.exit_code, command=e.command) from None
     unmapped = [_as_keyword(n[len("not mapped: ") :]) for n in notes if n.startswith("not mapped: ")]
     if unmapped:
         raise DaskPbsInputError("dask-jobqueue keyword(s) dask-pbs does not take: " + "; ".join(unmapped))

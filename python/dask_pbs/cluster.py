@@ -26,6 +26,7 @@ from distributed.security import Security
 from distributed.utils import Log, Logs
 
 from dask_pbs import _binary, _keywords
+from dask_pbs._adapt import Adaptation
 from dask_pbs._binary import DaskPbsError, DaskPbsInputError, DaskPbsTimeoutError
 from dask_pbs._progress import Progress
 
@@ -293,7 +294,8 @@ class PBSCluster(Cluster):
         if (n is None) == (jobs is None):
             raise DaskPbsInputError("scale() takes n (workers) or jobs= (worker jobs), one of the two")
         target = f"--workers={int(n)}" if n is not None else f"--jobs={int(jobs)}"
-        extra = _keywords.profile_args(profile, options, workdir=os.getcwd()) if profile or options else []
+        # Without a profile, dask-pbs refuses the overrides itself (they need --profile).
+        extra = _keywords.profile_args(profile, options, workdir=os.getcwd()) if profile else _keywords.flag_args(options)
         return ["scale", self.job_id, target, "--json", *extra]
 
     async def _scale(self, args):
@@ -433,53 +435,6 @@ def security_of(report) -> Security:
         tls_client_key=tls["key"],
         require_encryption=True,
     )
-
-
-class Adaptation:
-    """A running `dask-pbs adapt`: what `PBSCluster.adapt` returns (Dask's `Adaptive` in
-    name). Its input is a pipe this process holds: when this process ends, however it ends,
-    the pipe closes and adapt stops after its current step."""
-
-    def __init__(self, cluster, args, minimum, maximum, by_jobs):
-        self.minimum = minimum
-        self.maximum = maximum
-        self.by_jobs = by_jobs
-        self._cluster = cluster
-        self.proc = subprocess.Popen(
-            [_binary.find_binary(), *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stderr:
-            self._cluster._note(line.rstrip())
-
-    @property
-    def periodic_callback(self):
-        """Truthy while adapt runs (Dask's widget reads it)."""
-        return self.proc.poll() is None
-
-    def describe(self):
-        unit = "worker jobs" if self.by_jobs else "workers"
-        state = "running" if self.periodic_callback else f"ended (exit {self.proc.returncode})"
-        return f"{self.minimum} to {self.maximum} {unit}, {state}"
-
-    def stop(self, timeout=150):
-        """Ends adapt at its next step (a retire under way finishes first), then waits."""
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @atexit.register

@@ -154,6 +154,32 @@ def start_failures():
     print(f"jobs: {len(submitted())} submitted, all ended")
 
 
+def interrupted_and_forgotten():
+    """A wait interrupted (Jupyter's stop button: KeyboardInterrupt) stops the job; a Python
+    process that ends without close() stops its cluster (shutdown_on_close)."""
+    import _thread
+    import threading
+
+    threading.Timer(3, _thread.interrupt_main).start()
+    try:
+        PBSCluster("pbs-cpu", venv=VENV, set=SMALL, quiet=True)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interrupt did not reach PBSCluster()")
+    first = dask_pbs.list_clusters()[0]
+    assert first["state"] is None, f"the interrupted job runs on: {first}"
+    code = (
+        "import os, sys; from dask_pbs import PBSCluster; "
+        f"c = PBSCluster('pbs-cpu', venv={VENV!r}, set={SMALL!r}, quiet=True); print(c.job_id)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    job_id = out.split()[-1]
+    report = [c for c in dask_pbs.list_clusters() if c["job_id"] == job_id][0]
+    assert report["state"] is None and report["ended"], f"the cluster outlived its Python process: {report}"
+    print(f"jobs: {len(submitted())} submitted, all ended")
+
+
 def connect(job_id):
     """A cluster from `dask-pbs submit`: attached by name and by id, computes, takes a worker
     job of another kind (mixed workers), and outlives an attached object's close() unless
