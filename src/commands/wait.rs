@@ -97,10 +97,15 @@ pub(super) fn wait(args: &WaitArgs) -> Result<Outcome, Error> {
         // The directory after PBS: a job PBS has forgotten wrote its end mark before it exited.
         read_directory(&cluster, &mut look);
         if let Some((kind, why)) = failed(&cluster, &look) {
-            return Ok(finish(&cluster, args.json, kind, why));
+            return Ok(finish(&cluster, &look, args.json, kind, why));
         }
         if is_ready(&cluster, &look) {
-            return Ok(ready(&cluster, args.json, start.elapsed().as_secs_f64()));
+            return Ok(ready(
+                &cluster,
+                &look,
+                args.json,
+                start.elapsed().as_secs_f64(),
+            ));
         }
         if look.phase() != said {
             said = look.phase();
@@ -150,7 +155,7 @@ fn gave_up(cluster: &Cluster, look: &Look, args: &WaitArgs) -> Outcome {
         look.phase(),
         cluster.job_dir,
     );
-    let mut outcome = finish(cluster, args.json, "timeout", why);
+    let mut outcome = finish(cluster, look, args.json, "timeout", why);
     outcome.notes.push(Note::Info(format!(
         "the job goes on: `dask-pbs stop {}` ends it",
         cluster.job_id
@@ -205,13 +210,19 @@ fn line(text: &str) {
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
-fn cluster_report(cluster: &Cluster) -> Report {
-    let states = pbs::states(std::slice::from_ref(&cluster.job_id)).unwrap_or_default();
+/// The cluster's `status` report, with the head job's state as last asked (no qstat more:
+/// the caller acts on the report at once).
+fn cluster_report(cluster: &Cluster, look: &Look) -> Report {
+    let states = look
+        .state
+        .iter()
+        .map(|s| (cluster.job_id.clone(), s.clone()))
+        .collect();
     report(cluster, &states)
 }
 
-fn ready(cluster: &Cluster, json: bool, seconds: f64) -> Outcome {
-    let r = cluster_report(cluster);
+fn ready(cluster: &Cluster, look: &Look, json: bool, seconds: f64) -> Outcome {
+    let r = cluster_report(cluster, look);
     if json {
         let event = json!({"event": "ready", "seconds": round(seconds), "cluster": r});
         return Outcome::text(format!("{event}\n"));
@@ -230,10 +241,11 @@ fn ready(cluster: &Cluster, json: bool, seconds: f64) -> Outcome {
 }
 
 /// The outcome of a wait that failed: `kind` and `why` (also a JSON line with --json).
-fn finish(cluster: &Cluster, json: bool, kind: &str, why: String) -> Outcome {
+fn finish(cluster: &Cluster, look: &Look, json: bool, kind: &str, why: String) -> Outcome {
     let mut outcome = Outcome::default();
     if json {
-        let event = json!({"event": kind, "message": why, "cluster": cluster_report(cluster)});
+        let event =
+            json!({"event": kind, "message": why, "cluster": cluster_report(cluster, look)});
         outcome.stdout = format!("{event}\n");
     }
     outcome.error = Some(Error::failure(why));
