@@ -14,6 +14,9 @@
 #              refuses, dropped; nothing else changed)
 # All are timed the same way: an outside poller reads the scheduler's worker count
 # (GET /json/counts.json) every 20 ms. Median of RUNS (default 3), K = 2 and 4.
+# Then time to exit: seconds from the end of a payload (which connects, computes and closes
+# its client), or from a client's shutdown() of a held cluster, until the job has exited —
+# every second of it is charged to the allocation.
 #
 # Usage: benches/time_to_ready.sh [RUNS]    (needs .e2e/venv from tests/run.sh, mpiexec)
 set -uo pipefail
@@ -111,6 +114,39 @@ generated() { # K [--set KEY=VALUE ...]
   stop_group "$pid"
 }
 
+# A payload that computes, closes its client and notes when it ended (µs since the epoch).
+payload='python -c "import os, time; from distributed import Client
+c = Client(scheduler_file=os.environ[\"DASK_SCHEDULER_FILE\"]); c.submit(sum, [1, 2]).result(); c.close()
+open(\"payload_end\", \"w\").write(str(time.time_ns() // 1000))"'
+# The same from outside, on a held cluster: shutdown() and when it was called.
+shutdown='import os, sys, time; from distributed import Client
+c = Client(scheduler_file=sys.argv[1]); c.submit(sum, [1, 2]).result()
+open(sys.argv[2], "w").write(str(time.time_ns() // 1000)); c.shutdown()'
+
+# Seconds from the payload's end (or a client's shutdown) to the job's exit.
+exited() { # K hold|payload [--set KEY=VALUE ...]
+  fresh
+  local run=(--run "$payload") t1 pid
+  [[ $2 == hold ]] && run=()
+  "$dask_pbs" gen job --profile pbs-cpu --set env.conda=null --set "env.venv=$venv" \
+    --set "dask.workers_per_node=$1" --set dask.nthreads=1 --set dask.memory_limit=1GB "${run[@]}" "${@:3}" \
+    -o "$work/home/job.sh" --force 2>/dev/null
+  # shellcheck disable=SC2016  # $HOME expands in the job's environment, not here
+  setsid "${pbs_env[@]}" bash -c 'cd "$HOME" && exec bash job.sh' </dev/null >/dev/null 2>&1 &
+  pid=$!
+  if [[ $2 == hold ]]; then
+    until [[ -e $work/submit/dask-pbs.0.bench/ready ]]; do sleep 0.05; done
+    # The job's own client configuration (TLS when it is on), as a user's session would.
+    DASK_CONFIG=$work/submit/dask-pbs.0.bench/dask-config "$venv/bin/python" -c "$shutdown" \
+      "$work/submit/dask-pbs.0.bench/scheduler.json" "$work/submit/payload_end" 2>/dev/null
+  fi
+  wait "$pid"
+  t1=$(now_us)
+  local t0
+  t0=$(<"$work/submit/payload_end") || { echo "no end"; return 1; }
+  printf '%d.%02d\n' $(((t1 - t0) / 1000000)) $((((t1 - t0) / 10000) % 100))
+}
+
 guide() { # K
   fresh
   # The ALCF guide's dask_start.sh (benches/guide_dask_start.sh, from argonne-lcf/user-guides
@@ -156,4 +192,22 @@ for k in 2 4; do
   # shellcheck disable=SC2059  # the format is the row above
   printf "$row" "$k" "$mf" "$mg" "$(delta "$mg" "$mf")" "$mt" "$(delta "$mt" "$mg")" "$mm" "$(delta "$mm" "$mg")" \
     "$mu" "$(awk -v a="$mu" -v b="$mg" 'BEGIN { printf "%.1fx", a / b }')"
+done
+
+echo
+echo "time to exit (s), median of $runs: from the payload's end, or a client's shutdown(), to the job's exit"
+row2='%-3s  %-13s  %-13s  %-14s  %-14s\n'
+# shellcheck disable=SC2059  # the format is the row above
+printf "$row2" K payload payload+TLS shutdown shutdown+TLS
+for k in 2 4; do
+  a=() b=() c=() d=()
+  for ((r = 0; r < runs; r++)); do
+    a+=("$(exited "$k" payload --set dask.security=none)")
+    b+=("$(exited "$k" payload)")
+    c+=("$(exited "$k" hold --set dask.security=none)")
+    d+=("$(exited "$k" hold)")
+  done
+  # shellcheck disable=SC2059  # the format is the row above
+  printf "$row2" "$k" "$(printf '%s\n' "${a[@]}" | median)" "$(printf '%s\n' "${b[@]}" | median)" \
+    "$(printf '%s\n' "${c[@]}" | median)" "$(printf '%s\n' "${d[@]}" | median)"
 done

@@ -47,7 +47,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("_header.sh.j2", include_str!("../templates/_header.sh.j2")),
     ("_macros.j2", include_str!("../templates/_macros.j2")),
-    ("_start.sh.j2", include_str!("../templates/_start.sh.j2")),
     (
         "_environment.sh.j2",
         include_str!("../templates/_environment.sh.j2"),
@@ -75,6 +74,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("workers.sh.j2", include_str!("../templates/workers.sh.j2")),
     ("_join.sh.j2", include_str!("../templates/_join.sh.j2")),
+    ("_rank.sh.j2", include_str!("../templates/_rank.sh.j2")),
     (
         "_control.py.j2",
         include_str!("../templates/_control.py.j2"),

@@ -29,6 +29,8 @@ pub struct Plan {
     pub qsub: Vec<(String, Option<String>)>,
     /// Seconds from job start until the cluster is stopped when there is no payload.
     pub hold_seconds: u64,
+    /// The walltime asked, in seconds (a TERM this close to it is PBS's walltime kill).
+    pub walltime_seconds: u64,
     /// Each worker's `--memory-limit`: `dask.memory_limit` as written, else the worker's
     /// share of the host memory the job holds on a node (`128GiB`), when the node's memory
     /// is known.
@@ -93,6 +95,7 @@ impl Plan {
             select,
             qsub,
             hold_seconds,
+            walltime_seconds: p.job.walltime.seconds(),
         }
     }
 

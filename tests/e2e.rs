@@ -57,6 +57,19 @@ print(\"RESULT\", n, int(da.ones((1000, 1000), chunks=100).sum().compute()))'"
     )
 }
 
+/// The job directory's `ended` mark names why the job ended (issue 25.5): its `cause=` word
+/// and its `reason=` text.
+pub(crate) fn assert_ended(job_dir: &std::path::Path, cause: &str, reason: &str) {
+    let ended = std::fs::read_to_string(job_dir.join("ended")).unwrap_or_default();
+    assert!(
+        ended.lines().any(|l| l == format!("cause={cause}"))
+            && ended
+                .lines()
+                .any(|l| l.starts_with("reason=") && l.contains(reason)),
+        "wanted cause={cause} and a reason with {reason:?}; the ended mark is:\n{ended}"
+    );
+}
+
 fn assert_clean(job: &PbsJob, done: &e2e_support::Finished) {
     assert!(
         !done.timed_out,
@@ -113,6 +126,11 @@ fn a_two_and_four_workers_come_up_and_run_a_payload() {
             done.stdout
                 .contains("shutting down: the payload exited with status 0")
         );
+        assert_ended(
+            &job.job_dir(),
+            "payload",
+            "the payload exited with status 0",
+        );
         assert!(
             job.module_log().contains("module load openmpi/test"),
             "modules not loaded: {}",
@@ -142,6 +160,11 @@ fn b_a_failing_payload_fails_the_job_and_stops_the_cluster() {
     assert!(
         done.stdout
             .contains("shutting down: the payload exited with status 7")
+    );
+    assert_ended(
+        &job.job_dir(),
+        "payload",
+        "the payload exited with status 7",
     );
     assert_clean(&job, &done);
 }
@@ -176,6 +199,7 @@ fn c_a_worker_that_cannot_start_fails_the_job_quickly_with_its_log() {
         "the worker log's tail is shown: {}",
         done.output()
     );
+    assert_ended(&job.job_dir(), "failed", "a worker could not start");
     assert_clean(&job, &done);
 }
 
@@ -235,6 +259,7 @@ fn e_without_payload_the_cluster_holds_until_walltime_minus_margin() {
         "{}",
         done.output()
     );
+    assert_ended(&job.job_dir(), "walltime", "walltime - shutdown_margin");
     assert!(
         done.elapsed >= Duration::from_secs(8),
         "stopped early: {:?}",
@@ -352,7 +377,9 @@ fn defect_7_a_killed_scheduler_fails_the_job() {
     let done = job.finish(child, Duration::from_mins(1));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
-        done.stdout.contains("the scheduler died (exit status 137)"),
+        done.stdout.contains("the scheduler died (exit status 137)")
+            && std::fs::read_to_string(job.job_dir().join("ended"))
+                .is_ok_and(|e| e.contains("cause=scheduler\n")),
         "{}",
         done.output()
     );
@@ -386,6 +413,7 @@ fn sigterm_from_pbs_stops_the_cluster_and_exits_143() {
         "{}",
         done.output()
     );
+    assert_ended(&job.job_dir(), "signal", "received SIGTERM (qdel");
     assert_clean(&job, &done);
 }
 
@@ -502,6 +530,7 @@ fn g_a_held_cluster_ends_the_job_when_a_client_shuts_it_down() {
         "{}",
         done.output()
     );
+    assert_ended(&job.job_dir(), "client", "a client shut the cluster down");
     // The workers leave before the scheduler does: the watcher must not call that a loss.
     assert!(!done.stderr.contains("lost"), "{}", done.output());
     assert_clean(&job, &done);
@@ -551,6 +580,7 @@ fn sigterm_to_the_whole_job_during_the_payload_gives_the_right_reason() {
         done.output()
     );
     assert!(done.stdout.contains("cluster stopped"), "{}", done.output());
+    assert_ended(&job.job_dir(), "signal", "received SIGTERM");
     assert_clean(&job, &done);
 }
 
@@ -664,7 +694,7 @@ fn a_one_host_job_starts_its_ranks_without_mpiexec() {
     let done = job.run(&job.render("job", &strs(&args)), Duration::from_mins(2));
     assert_eq!(done.status, Some(0), "{}", done.output());
     assert!(
-        done.stdout.contains("(one host: without mpiexec)"),
+        done.stdout.contains("worker rank(s) on this host"),
         "{}",
         done.output()
     );

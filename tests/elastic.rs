@@ -194,7 +194,10 @@ fn a_worker_job_whose_head_died_unmarked_says_so() {
     let done = orphan.run(&script, Duration::from_secs(90));
     assert_eq!(done.status, Some(1), "{}", done.output());
     assert!(
-        done.stderr.contains("cannot reach the scheduler") && done.stderr.contains("for 30 s"),
+        done.stderr.contains("has not written")
+            && done
+                .stderr
+                .contains("for 30 s: its head job has likely died"),
         "{}",
         done.output()
     );
@@ -419,7 +422,7 @@ fn submit_scale_status_remove_stop_under_the_emulated_pbs() {
     let head_status = std::fs::read_to_string(head.path(&format!("jobs/{id}.status"))).unwrap();
     assert_eq!(head_status.trim(), "0", "{}", job_text(&head, &id));
     assert!(
-        job_text(&head, &id).contains("scheduler exited cleanly"),
+        job_text(&head, &id).contains("shutting down: dask-pbs stop closed the cluster"),
         "{}",
         job_text(&head, &id)
     );

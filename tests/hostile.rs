@@ -391,6 +391,110 @@ fn hostile_text_is_never_executed_by_the_job() {
     }
 }
 
+/// A profile file whose name (its stem) is hostile: refused, since the name reaches the job
+/// script. (Issue 25: `a"$(touch PWNED)".yaml` used to render, and run on the node.)
+#[test]
+fn a_profile_file_whose_name_is_not_a_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("PWNED");
+    for value in payloads(&marker) {
+        let stem = value.replace('/', "_");
+        let profile = dir.path().join(format!("{stem}.yaml"));
+        std::fs::write(&profile, "description: hostile name\nextends: pbs-cpu\n").unwrap();
+        let out = dir.path().join("job.sh");
+        let run = bare(&[
+            "gen",
+            "--profile",
+            profile.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 2, "{stem:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not a name") && run.stderr.contains("rename the file"),
+            "{}",
+            run.stderr
+        );
+        assert!(!out.exists(), "{stem:?}: a file was written");
+    }
+    assert!(!marker.exists());
+}
+
+/// Hostile directory names in every place a path reaches the scripts: the profile's path,
+/// --templates, --profile-dir, -o/--out-dir and the --join directory. Rendered, they add no
+/// directive and stay shell-clean; run for real, nothing in them runs.
+#[test]
+fn hostile_directories_never_run_in_the_job() {
+    let Some(venv) = prerequisites() else { return };
+    let _serial = crate::e2e_support::serial();
+    let job = PbsJob::new("hostile-dirs");
+    job.nodefile(1);
+    let marker = job.path("PWNED");
+    let baseline_profile = hostile_profile(&job.path("submit"), "run: null", "", Some(&venv));
+    let baseline = bare_ok(&["gen", "--profile", baseline_profile.to_str().unwrap()]);
+    for (i, value) in payloads(&marker).iter().enumerate() {
+        let root = job
+            .path(&format!("d{i}"))
+            .join(value.trim_start_matches('/'));
+        for sub in ["profiles", "templates", "head", "out"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        let profile = hostile_profile(&root.join("profiles"), "run: null", "", Some(&venv));
+        std::fs::write(
+            root.join("head/ended"),
+            "status=0\ncause=stop\nreason=test\n",
+        )
+        .unwrap();
+        let script = root.join("out/job.sh");
+        let dirs = |artifact: &str| {
+            let mut args = vec![
+                "gen".to_string(),
+                artifact.to_string(),
+                "--profile".into(),
+                profile.display().to_string(),
+                "--templates".into(),
+                root.join("templates").display().to_string(),
+                "--profile-dir".into(),
+                root.join("profiles").display().to_string(),
+            ];
+            if artifact == "workers" {
+                args.extend(["--join".into(), root.join("head").display().to_string()]);
+            }
+            args
+        };
+        let mut job_args = dirs("job");
+        job_args.extend(["--run".into(), "true".into(), "-o".into()]);
+        job_args.push(script.display().to_string());
+        let run = DaskPbs::bare().args(&job_args).run();
+        assert_eq!(run.code, 0, "{value:?}: {}", run.stderr);
+        let text = std::fs::read_to_string(&script).unwrap();
+        assert_eq!(pbs_lines(&text), pbs_lines(&baseline), "{value:?}");
+        common::assert_shell_clean_except("hostile-dirs.sh", &text, &["SC2016"]);
+        let mut all = dirs("all");
+        all.extend([
+            "--out-dir".into(),
+            root.join("out/all").display().to_string(),
+        ]);
+        let run = DaskPbs::bare().args(&all).run();
+        assert_eq!(run.code, 0, "{value:?}: {}", run.stderr);
+        let workers = DaskPbs::bare().args(dirs("workers")).run();
+        assert_eq!(workers.code, 0, "{value:?}: {}", workers.stderr);
+        common::assert_shell_clean_except("hostile-workers.sh", &workers.stdout, &["SC2016"]);
+        std::fs::write(root.join("out/workers.sh"), &workers.stdout).unwrap();
+        for (name, limit) in [("job.sh", 60), ("workers.sh", 20)] {
+            let done = job.run(&root.join("out").join(name), Duration::from_secs(limit));
+            assert!(!done.timed_out, "{value:?} {name}: hung\n{}", done.output());
+            assert!(!marker.exists(), "{value:?} {name}: ran\n{}", done.output());
+            assert!(
+                done.leftovers.is_empty(),
+                "{name}: left {:?}",
+                done.leftovers
+            );
+            let _ = std::fs::remove_dir_all(job.job_dir());
+        }
+    }
+}
+
 #[test]
 fn code_fields_run_as_one_command_without_new_directives() {
     let dir = tempfile::tempdir().unwrap();

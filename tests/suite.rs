@@ -19,6 +19,7 @@ mod multinode;
 mod notebook;
 mod profiles;
 mod properties;
+mod quoting;
 mod readme;
 mod security;
 mod site_docs;

@@ -129,7 +129,9 @@ fn every_builtin_template_is_listed_and_shown() {
         "_readiness.sh.j2",
         "_cleanup.sh.j2",
         "_macros.j2",
-        "_start.sh.j2",
+        "_rank.sh.j2",
+        "_watch.sh.j2",
+        "_control.py.j2",
     ] {
         assert!(listed.contains(name), "{name}");
         assert!(!ok(&["templates", "show", name]).is_empty());

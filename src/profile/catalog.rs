@@ -121,10 +121,20 @@ impl Catalog {
         }
     }
 
-    /// A profile given as a path on the command line.
+    /// A profile given as a path on the command line. Its name is the file's stem, which the
+    /// job writes into its script: it must be a name, as every profile name must.
     pub fn file(&self, path: &str) -> Result<Source, Error> {
         let path = Utf8PathBuf::from(path);
         let name = path.file_stem().unwrap_or(path.as_str()).to_string();
+        if !is_name(&name) {
+            return Err(Error::input(format!(
+                "{}: the profile's name `{}` (its file name without the extension) is not a name: \
+                 use letters, digits, `_`, `.` and `-` (not starting with `.`), as for every profile \
+                 name; rename the file",
+                path.as_str().escape_debug(),
+                name.escape_debug()
+            )));
+        }
         Ok(Source {
             name,
             origin: Origin::File(path.clone()),

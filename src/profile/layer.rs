@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::origin::Origin;
 use super::types::{
-    CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security,
-    Word, WorkerKind, WorkersPer,
+    Certificates, CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue,
+    RequestKind, Security, Word, WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -339,6 +339,10 @@ section! {
         workers_per_node: Option<u32> => replace,
         protocol: Protocol => replace,
         security: Security => replace,
+        /// How a `security: tls` job makes its certificates on the node: `openssl` (the
+        /// command, default) or `python` (the `cryptography` package of the job's own
+        /// environment, for nodes without openssl). Example: `certificates: python`.
+        certificates: Certificates => replace,
         interface: Option<String> => replace,
         device_memory_limit: Option<String> => replace,
         rmm_pool_size: Option<String> => replace,

@@ -5,8 +5,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::types::{
-    CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue, RequestKind, Security,
-    WorkerKind, WorkersPer,
+    Certificates, CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue,
+    RequestKind, Security, WorkerKind, WorkersPer,
 };
 use crate::walltime::Walltime;
 
@@ -113,6 +113,9 @@ pub struct Dask {
     pub workers_per_node: Option<u32>,
     pub protocol: Protocol,
     pub security: Security,
+    /// How a `security: tls` job makes its certificates on the node: `openssl` (the
+    /// command) or `python` (the `cryptography` package of the job's environment).
+    pub certificates: Certificates,
     pub interface: Option<String>,
     pub device_memory_limit: Option<String>,
     pub rmm_pool_size: Option<String>,

@@ -80,6 +80,13 @@ choice! {
 }
 
 choice! {
+    /// How a `dask.security: tls` job makes its certificates on the node: the `openssl`
+    /// command (on every common HPC node image), or `python`: the `cryptography` package of
+    /// the job's own environment, for nodes without openssl.
+    Certificates { Openssl = "openssl", Python = "python" }
+}
+
+choice! {
     /// How the job asks PBS for resources: `select` chunks (`-l select=N:ncpus=…`);
     /// job-wide resources (`-l ncpus=96`, `-l mem=380GB`, NCI Gadi) with no `select`, whose
     /// `ncpus`, `ngpus` and `mem` dask-pbs computes from the nodes asked for unless

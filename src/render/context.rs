@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::mpi;
 use crate::plan::Plan;
 use crate::profile::model::{Dask, Profile};
-use crate::profile::types::{GpuOrder, MpiFlavour, Protocol, WorkerKind, WorkersPer};
+use crate::profile::types::{GpuOrder, Launch, MpiFlavour, Protocol, WorkerKind, WorkersPer};
 use crate::rapids;
 use crate::render::security::Security;
 
@@ -23,6 +23,13 @@ pub struct Context {
     /// renderer adds the artifact and quotes them into `regenerate`.
     pub regenerate_args: Vec<String>,
     pub mpi: Mpi,
+    /// Whether the job may start its ranks through the launcher: `dask.launch: mpi`, or
+    /// `auto` on a request for several nodes. Otherwise the job renders only the start of
+    /// ranks on its one host (and refuses an allocation of several).
+    pub launch_mpi: bool,
+    /// Whether the job's shell is a login shell (`#!/bin/bash -l`), which has the site's
+    /// `module` command already: the job then looks for no module init script.
+    pub login_shell: bool,
     pub scheduler: Scheduler,
     pub worker: Worker,
     pub conda: Conda,
@@ -56,14 +63,16 @@ pub struct Mpi {
     /// (a flavour that runs the profile's launch line counts as the profile's); empty for a
     /// profile's own launcher, which is not checked.
     pub version_marks: Vec<(&'static str, MpiFlavour)>,
+    /// The same marks grouped by flavour, in order: one `case` arm each (first match wins).
+    pub version_cases: Vec<(MpiFlavour, Vec<&'static str>)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Scheduler {
     /// `dask scheduler` options after `--scheduler-file`.
     pub options: Vec<String>,
-    /// `NAME=value` words put before the command.
-    pub env: Vec<String>,
+    /// Variables set for the scheduler, as (name, value); the template quotes the value.
+    pub env: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,6 +119,16 @@ impl Context {
             qsub_words: plan.qsub_words(),
             regenerate_args: regenerate,
             mpi: Mpi::new(&profile),
+            login_shell: profile
+                .system
+                .shell
+                .split_whitespace()
+                .any(|word| word == "-l" || word == "--login"),
+            launch_mpi: match profile.dask.launch {
+                Launch::Mpi => true,
+                Launch::Auto => plan.nodes > 1,
+                Launch::Local => false,
+            },
             scheduler: Scheduler::new(&profile.dask, &security),
             worker: Worker::new(&profile, &plan, &security),
             conda: Conda::new(&profile),
@@ -159,7 +178,15 @@ impl Mpi {
             ),
         };
         launch.extend(system.launcher_args.iter().cloned());
+        let mut version_cases: Vec<(MpiFlavour, Vec<&'static str>)> = Vec::new();
+        for &(mark, flavour) in &version_marks {
+            match version_cases.last_mut() {
+                Some((last, marks)) if *last == flavour => marks.push(mark),
+                _ => version_cases.push((flavour, vec![mark])),
+            }
+        }
         Mpi {
+            version_cases,
             launch,
             local_rank_var: mpi::LOCAL_RANK_VAR,
             local_rank_vars,
@@ -185,7 +212,10 @@ impl Scheduler {
         let env = if dask.protocol == Protocol::Ucx && dask.worker == WorkerKind::Cuda {
             // UCX picks its transports from the CUDA context the scheduler creates
             // (https://docs.rapids.ai/api/dask-cuda/stable/examples/ucx/).
-            vec!["DASK_DISTRIBUTED_UCXX__CREATE_CUDA_CONTEXT=True".to_string()]
+            vec![(
+                "DASK_DISTRIBUTED_UCXX__CREATE_CUDA_CONTEXT",
+                "True".to_string(),
+            )]
         } else {
             vec![]
         };

@@ -104,6 +104,30 @@ fn filter_comment(value: Value) -> String {
         .collect()
 }
 
+/// Makes text safe inside a double-quoted shell string (a message): `\`, `"`, `$` and `` ` ``
+/// are escaped, so nothing in it expands or runs; control characters are written as escapes
+/// (a newline would start a line of its own); the `dq` filter.
+fn filter_dq(value: Value) -> String {
+    filter_comment(value)
+        .chars()
+        .map(|c| match c {
+            '\\' | '"' | '$' | '`' => format!("\\{c}"),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// A Python string literal holding the text (JSON's string syntax is Python's too); the `py`
+/// filter.
+fn filter_py(value: Value) -> Result<String, minijinja::Error> {
+    let text = value
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| value.to_string());
+    serde_json::to_string(&text)
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
 /// `error("message")` lets a template stop with a message of its own.
 fn function_error(message: String) -> Result<Value, minijinja::Error> {
     Err(minijinja::Error::new(ErrorKind::InvalidOperation, message))
@@ -161,6 +185,8 @@ fn environment(dirs: &TemplateDirs) -> Environment<'static> {
     env.add_filter("q", filter_q);
     env.add_filter("shell_join", filter_shell_join);
     env.add_filter("comment", filter_comment);
+    env.add_filter("dq", filter_dq);
+    env.add_filter("py", filter_py);
     env.add_filter("launch", filter_launch);
     env.add_function("error", function_error);
     let dirs = dirs.clone();

@@ -13,8 +13,7 @@
 use serde::Serialize;
 
 use crate::profile::model::Profile;
-use crate::profile::types::Security as Choice;
-use crate::quote;
+use crate::profile::types::{Certificates, Security as Choice};
 
 /// The job directory's sub-directory of certificates and key, removed at job end.
 const TLS_DIR: &str = "tls";
@@ -46,6 +45,8 @@ const SCHEDULER_ROUTES: &[&str] = &[
 pub struct Security {
     /// Whether the job makes certificates and every connection uses TLS.
     pub tls: bool,
+    /// `dask.certificates`: the tool the job makes its certificates with.
+    pub certificates: Certificates,
     /// The `--protocol` word of the scheduler and the workers (`tls` replaces `tcp`).
     pub protocol: String,
     /// Sub-directories of the job directory: the certificates, the `DASK_CONFIG` directory.
@@ -63,8 +64,8 @@ pub struct Security {
     /// Seconds the certificates are valid from now; they start an hour back (clock skew
     /// between nodes).
     pub valid_seconds: u64,
-    /// `NAME=value` words (values shell-quoted) put before `dask scheduler`.
-    pub scheduler_env: Vec<String>,
+    /// Variables set for `dask scheduler`, as (name, value).
+    pub scheduler_env: Vec<(&'static str, String)>,
 }
 
 /// One exported variable of Dask's configuration.
@@ -90,11 +91,10 @@ impl Security {
             .map(|r| format!("\"{r}\""))
             .collect();
         let routes = format!("[{}]", routes.join(","));
-        // The list holds only fixed names; quoting cannot fail.
-        let routes = quote::quote(&routes).unwrap_or_default();
         let (options, env) = if tls { tls_words() } else { (vec![], vec![]) };
         Security {
             tls,
+            certificates: profile.dask.certificates,
             protocol,
             dir: TLS_DIR,
             config_dir: CONFIG_DIR,
@@ -104,9 +104,7 @@ impl Security {
             options,
             env,
             valid_seconds: profile.job.walltime.seconds() + VALID_AFTER_WALLTIME_S,
-            scheduler_env: vec![format!(
-                "DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES={routes}"
-            )],
+            scheduler_env: vec![("DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES", routes)],
         }
     }
 }

@@ -16,6 +16,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
         workers_per_node,
         protocol,
         security,
+        certificates,
         interface,
         device_memory_limit,
         rmm_pool_size,
@@ -38,6 +39,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
     let workers_per_node = take(workers_per_node, k.workers_per_node, p);
     let protocol = take(protocol, k.protocol, p);
     let security = take(security, k.security, p);
+    let certificates = take(certificates, k.certificates, p);
     let interface = take(interface, k.interface, p);
     let device_memory_limit = take(device_memory_limit, k.device_memory_limit, p);
     let rmm_pool_size = take(rmm_pool_size, k.rmm_pool_size, p);
@@ -68,6 +70,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
         workers_per_node: workers_per_node?,
         protocol: protocol?,
         security: security?,
+        certificates: certificates?,
         interface: interface?,
         device_memory_limit: device_memory_limit?,
         rmm_pool_size: rmm_pool_size?,
