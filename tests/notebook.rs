@@ -108,6 +108,7 @@ fn wait_returns_on_the_ready_mark_and_fails_on_the_end_mark() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let last: serde_json::Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
     assert_eq!(last["event"], "ready", "{}", run.stdout);
+    assert_eq!(last["workers"], 2, "the ready mark's count: {}", run.stdout);
     assert_eq!(last["cluster"]["scheduler"], "tls://10.0.0.1:4000");
     assert_eq!(last["cluster"]["dashboard"], "http://10.0.0.1:8787/status");
     assert_eq!(last["cluster"]["ready"]["seconds"], 3.1);

@@ -187,7 +187,7 @@ class PBSCluster(Cluster):
         if code == 0 and last and last.get("event") == "ready":
             self._set_report(last["cluster"])
             self.job_dir = self._report["job_dir"]
-            workers = self._report.get("workers")
+            workers = last.get("workers", self._report.get("workers"))
             progress.done(f"is ready: {workers} workers, dashboard {self._report.get('dashboard')}", last["seconds"])
             self._note(f"ready after {last['seconds']} s: {workers} workers")
             return

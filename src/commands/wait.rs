@@ -223,17 +223,20 @@ fn cluster_report(cluster: &Cluster, look: &Look) -> Report {
 
 fn ready(cluster: &Cluster, look: &Look, json: bool, seconds: f64) -> Outcome {
     let r = cluster_report(cluster, look);
+    let value = serde_json::to_value(&r).unwrap_or(Value::Null);
+    // The count the ready mark gives: status.json follows it a moment later.
+    let workers = value["ready"]["workers"]
+        .as_u64()
+        .or(value["workers"].as_u64());
     if json {
-        let event = json!({"event": "ready", "seconds": round(seconds), "cluster": r});
+        let event =
+            json!({"event": "ready", "seconds": round(seconds), "workers": workers, "cluster": r});
         return Outcome::text(format!("{event}\n"));
     }
-    let value = serde_json::to_value(&r).unwrap_or(Value::Null);
     let text = |key: &str| value[key].as_str().unwrap_or("?").to_string();
     Outcome::text(format!(
         "ready: {} workers after {} s\nscheduler: {}\ndashboard: {}\n",
-        value["workers"]
-            .as_u64()
-            .map_or("?".into(), |w| w.to_string()),
+        workers.map_or("?".into(), |w| w.to_string()),
         round(seconds),
         text("scheduler"),
         text("dashboard")
