@@ -88,6 +88,41 @@ fn assert_clean(job: &PbsJob, done: &e2e_support::Finished) {
     );
 }
 
+/// Issue 25.3: a test whose prerequisite is missing (here the Dask venv) fails in CI with the
+/// reason, and elsewhere skips and is listed for tests/run.sh. This test binary runs one such
+/// test of its own both ways.
+#[test]
+fn a_missing_prerequisite_fails_in_ci_and_is_listed_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let skips = dir.path().join("skips.txt");
+    let name = "e2e::a_two_and_four_workers_come_up_and_run_a_payload";
+    let run = |ci: bool| {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args([name, "--exact"])
+            .env("DASK_PBS_E2E_VENV", dir.path().join("no-venv"))
+            .env("DASK_PBS_TEST_SKIPS", &skips)
+            .env_remove("CI");
+        if ci {
+            cmd.env("CI", "true");
+        }
+        cmd.output().unwrap()
+    };
+    let in_ci = run(true);
+    let text = String::from_utf8_lossy(&in_ci.stdout).into_owned()
+        + &String::from_utf8_lossy(&in_ci.stderr);
+    assert!(!in_ci.status.success(), "it passed in CI:\n{text}");
+    assert!(
+        text.contains(&format!("{name}: a prerequisite is missing in CI: ")),
+        "{text}"
+    );
+    assert!(!skips.exists(), "a failure in CI is not a skip");
+    let elsewhere = run(false);
+    assert!(elsewhere.status.success());
+    let listed = std::fs::read_to_string(&skips).unwrap();
+    assert!(listed.starts_with(&format!("{name}: ")), "{listed}");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}
+
 #[test]
 fn a_two_and_four_workers_come_up_and_run_a_payload() {
     let Some(venv) = prerequisites() else { return };
@@ -178,7 +213,8 @@ fn c_a_worker_that_cannot_start_fails_the_job_quickly_with_its_log() {
     let mut args = cpu_args(&venv, 2);
     args.extend([
         "--set".to_string(),
-        "dask.worker_args=[--nthreads, notanumber]".to_string(),
+        // An option dask-pbs does not write itself (those are refused when repeated).
+        "dask.worker_args=[--worker-port, notanumber]".to_string(),
         "--run".into(),
         "true".into(),
     ]);

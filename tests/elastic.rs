@@ -428,6 +428,15 @@ fn submit_scale_status_remove_stop_under_the_emulated_pbs() {
     );
     let left = head.reap_leftovers(Duration::from_secs(10));
     assert!(left.is_empty(), "processes left: {left:?}");
+    // Issue 25.5: the stopped cluster shows what ended it and no live workers, only the
+    // last count seen.
+    let text = cli(&head, &["status", &id]).stdout;
+    assert!(
+        text.contains("ended: by `dask-pbs stop` (exit status 0)")
+            && text.contains("workers: none, the cluster has ended (")
+            && !text.contains(" workers\n"),
+        "{text}"
+    );
 
     let run = cli(&head, &["clean"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -751,4 +760,192 @@ fn scale_add_warns_when_the_head_job_is_still_queued() {
         "{}",
         run.stderr
     );
+}
+
+/// The test head job of `scale_beside_adapt_loses_no_worker_job`: it answers the requests of
+/// its job directory as the control preload does (templates/_control.py.j2), marking each
+/// retired worker job in `retired/`, and ends on a stop request.
+const FAKE_HEAD: &str = r#"#!/bin/bash
+# Test head job: answers requests/NAME.json with NAME.done, as the control preload does.
+dir="$PBS_O_WORKDIR/dask-pbs.$PBS_JOBID"
+mkdir -p "$dir/retired" "$dir/requests"
+while :; do
+  for req in "$dir"/requests/*.json; do
+    [[ -e $req ]] || continue
+    body=$(<"$req")
+    rm -f "$req"
+    name=${req%.json}
+    if [[ $body == *'"stop"'* ]]; then
+      printf 'status=0\ncause=stop\nreason=dask-pbs stop\n' >"$dir/.ended" && mv "$dir/.ended" "$dir/ended"
+      echo '{"stopped": true}' >"$name.done"
+      exit 0
+    fi
+    n=0
+    for id in $(grep -o '[0-9]*\.e2e-pbs' <<<"$body"); do
+      touch "$dir/retired/$id"
+      n=$((n + 1))
+    done
+    echo "{\"retired\": $n}" >"$name.tmp" && mv "$name.tmp" "$name.done"
+  done
+  sleep 0.1
+done
+"#;
+
+/// The worker job of that test: it runs until its head retires it, or PBS deletes it.
+fn fake_worker(job_dir: &Path) -> String {
+    format!(
+        "#!/bin/bash\n# Test worker job: runs until retired (or qdel).\nwhile [[ ! -e '{}'/retired/$PBS_JOBID ]]; do sleep 0.2; done\n",
+        job_dir.display()
+    )
+}
+
+/// Issue 25.2: `scale --add` and `scale --remove` run beside `adapt`, round after round; every
+/// worker job the emulated qsub ever started is in the cluster's record (current or past),
+/// and `stop` ends every one. The record logic needs no Dask: a fake head answers the
+/// requests and fake worker jobs run until retired, under the emulated qsub/qstat/qdel.
+#[test]
+fn scale_beside_adapt_loses_no_worker_job() {
+    let head = PbsJob::new("fake");
+    let submit = head.submit_dir();
+    let stubs = common::repo_root().join("tests/emulated_pbs");
+    std::fs::write(submit.join("head.sh"), FAKE_HEAD).unwrap();
+    let out = Command::new(stubs.join("qsub"))
+        .arg("head.sh")
+        .current_dir(&submit)
+        .env("DASK_PBS_E2E_ROOT", head.root.path())
+        .env("DASK_PBS_E2E_TAG", &head.tag)
+        .output()
+        .unwrap();
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let job_dir = submit.join(format!("dask-pbs.{id}"));
+    wait_until("the fake head's directory", Duration::from_secs(10), || {
+        job_dir.join("requests").is_dir()
+    });
+    let workers = submit.join("workers.sh");
+    std::fs::write(&workers, fake_worker(&job_dir)).unwrap();
+    let records = head.path("state/dask-pbs/clusters");
+    std::fs::create_dir_all(&records).unwrap();
+    let record = serde_json::json!({
+        "job_id": id, "job_dir": job_dir, "workers_script": workers, "worker_jobs": [],
+    });
+    std::fs::write(records.join(format!("{id}.json")), record.to_string()).unwrap();
+    // The head's one worker plus one per worker job: a target of T asks for T - 1 jobs.
+    let target = |t: u32| {
+        let text = format!(r#"{{"adaptive_target": {t}, "jobs": {{"head": ["h-0"]}}}}"#);
+        std::fs::write(job_dir.join("status.tmp"), text).unwrap();
+        std::fs::rename(job_dir.join("status.tmp"), job_dir.join("status.json")).unwrap();
+    };
+    target(3);
+    let adapt_err = head.path("adapt.err");
+    let mut adapt = Command::new(env!("CARGO_BIN_EXE_dask-pbs"))
+        .args(["adapt", &id, "--min", "0", "--max", "4", "--interval", "1"])
+        .env("HOME", head.path("home"))
+        .env("DASK_PBS_QSUB", stubs.join("qsub"))
+        .env("DASK_PBS_QSTAT", stubs.join("qstat"))
+        .env("DASK_PBS_QDEL", stubs.join("qdel"))
+        .env("XDG_STATE_HOME", head.path("state"))
+        .env("DASK_PBS_E2E_ROOT", head.root.path())
+        .env("DASK_PBS_E2E_TAG", &head.tag)
+        .current_dir(&submit)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&adapt_err).unwrap())
+        .spawn()
+        .unwrap();
+
+    let rounds = [5, 1, 4, 2, 5, 1, 3, 5, 1, 4];
+    let (mut added, mut removed) = (0, 0);
+    for t in rounds {
+        target(t);
+        let (add, remove) = std::thread::scope(|s| {
+            let add = s.spawn(|| cli(&head, &["scale", &id, "--add", "1"]));
+            let remove = s.spawn(|| cli(&head, &["scale", &id, "--remove", "1"]));
+            (add.join().unwrap(), remove.join().unwrap())
+        });
+        assert_eq!(add.code, 0, "{}", add.stderr);
+        added += 1;
+        // Nothing live to remove is the one refusal expected.
+        match remove.code {
+            0 => removed += 1,
+            _ => assert!(remove.stderr.contains("fewer than 1"), "{}", remove.stderr),
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let submitted = || -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(head.path("jobs"))
+            .unwrap()
+            .filter_map(|e| {
+                e.ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".pid")
+                    .map(String::from)
+            })
+            .filter(|j| *j != id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let recorded = || -> serde_json::Value {
+        let text = std::fs::read_to_string(records.join(format!("{id}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let lost = |record: &serde_json::Value| -> Vec<String> {
+        let known: Vec<&str> = ["worker_jobs", "past_jobs"]
+            .iter()
+            .flat_map(|k| record[k].as_array().into_iter().flatten())
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        submitted()
+            .into_iter()
+            .filter(|j| !known.contains(&j.as_str()))
+            .collect()
+    };
+    // adapt settles on 2 worker jobs; then nothing submits while `stop` runs.
+    target(3);
+    let mut steady = 0;
+    wait_until(
+        "adapt settles on 2 worker jobs",
+        Duration::from_mins(1),
+        || {
+            let now = recorded()["worker_jobs"].as_array().map_or(0, Vec::len);
+            steady = if now == 2 { steady + 1 } else { 0 };
+            std::thread::sleep(Duration::from_millis(200));
+            steady >= 15
+        },
+    );
+    let jobs = submitted();
+    let missing = lost(&recorded());
+    eprintln!(
+        "MEASURE: scale beside adapt: {} rounds of scale --add 1 and scale --remove 1 at once ({added} added, {removed} removed, adapt the rest): {} worker jobs submitted, {} lost from the record",
+        rounds.len(),
+        jobs.len(),
+        missing.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "worker jobs missing from the record: {missing:?}\n{}",
+        recorded()
+    );
+    assert!(jobs.len() > rounds.len(), "adapt submitted too: {jobs:?}");
+
+    let run = cli(&head, &["stop", &id]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let adapt_status = adapt.wait().unwrap();
+    let adapt_said = std::fs::read_to_string(&adapt_err).unwrap();
+    assert!(adapt_status.success(), "{adapt_said}");
+    assert!(adapt_said.contains("the cluster has ended"), "{adapt_said}");
+    let qstat = Command::new(stubs.join("qstat"))
+        .arg("-f")
+        .args(submitted())
+        .env("DASK_PBS_E2E_ROOT", head.root.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&qstat.stdout).trim().is_empty(),
+        "jobs left running after stop:\n{}",
+        String::from_utf8_lossy(&qstat.stdout)
+    );
+    assert!(lost(&recorded()).is_empty());
+    let left = head.reap_leftovers(Duration::from_secs(5));
+    assert!(left.is_empty(), "processes left: {left:?}");
 }

@@ -180,13 +180,15 @@ const FIELDS: &[(&str, &str, Class)] = &[
 /// The hostile values; `{M}` is replaced by a marker file that must never be created.
 fn payloads(marker: &Path) -> Vec<String> {
     let m = marker.display();
+    // Those that are not refused anyway start with `/`: path fields refuse a relative path
+    // before any quoting is needed, and the hostile text must reach the job.
     vec![
         format!("$(touch {m})"),
         format!("`touch {m}`"),
-        format!("x; touch {m}; rm -rf {m}.never"),
-        format!("a' ; touch {m} ; echo '"),
-        format!("a\" ; touch {m} ; echo \""),
-        format!("x\n#PBS -q evil\ntouch {m}"),
+        format!("/x; touch {m}; rm -rf {m}.never"),
+        format!("/a' ; touch {m} ; echo '"),
+        format!("/a\" ; touch {m} ; echo \""),
+        format!("/x\n#PBS -q evil\ntouch {m}"),
     ]
 }
 

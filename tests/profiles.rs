@@ -766,16 +766,6 @@ const CASES: &[Case] = &[
         ],
         "dask-pbs: warning: dask.memory_limit 200GB × 2 workers per node is more than the node's host memory the job holds (274877906944 bytes); a worker may be killed before it spills",
     ),
-    warns(
-        &[
-            "check",
-            "--profile",
-            "pbs-cpu",
-            "--set",
-            "dask.memory_limit=0.5",
-        ],
-        "dask-pbs: warning: dask.memory_limit 0.5 × 4 workers per node is more than the node's host memory the job holds (all of it); a worker may be killed before it spills",
-    ),
     homeless(
         &["check", "--profile", "sophia"],
         "in your defaults file ($XDG_CONFIG_HOME/dask-pbs/defaults.yaml)",
@@ -887,6 +877,233 @@ const CASES: &[Case] = &[
             "job.resources.mem=250",
         ],
         "`mem=250` has no unit, so PBS reads it as 250 bytes; write the unit, e.g. `mem=250gb`",
+    ),
+    // Host memory per worker × workers per node, against the node (issue 25 item 6): over
+    // all of it is refused, on CPU and GPU profiles alike; over the job's part is a warning.
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.memory_limit=0.5",
+        ],
+        "dask.memory_limit (from command-line flag --set dask.memory_limit=0.5): `0.5` × 4 workers per node is 2.00 of the memory each worker sees, more than all of it; use at most 0.25 (1/4), or null for each worker's share",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "system.memory_per_node=256GB",
+            "--set",
+            "dask.memory_limit=100GB",
+        ],
+        "dask.memory_limit (from command-line flag --set dask.memory_limit=100GB): `100GB` × 4 workers per node is 400000000000 bytes, more than the node has: its memory `256GB` (system.memory_per_node, or its node type's memory) is 274877906944 bytes, read in binary units; use at most 64GiB per worker, or null for each worker's share",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.memory_limit=600GB",
+        ],
+        "`600GB` × 2 workers per node is 1200000000000 bytes, more than the node has: its memory `1TB` (system.memory_per_node, or its node type's memory) is 1099511627776 bytes, read in binary units; use at most 512GiB per worker",
+    ),
+    // Zero is Dask's "no limit": legitimate, and said.
+    warns(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.memory_limit=0",
+        ],
+        "dask-pbs: warning: dask.memory_limit 0 turns the workers' memory limit off: no spilling, pausing or restart before the node runs out of memory\n",
+    ),
+    warns(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.device_memory_limit=0",
+        ],
+        "dask-pbs: warning: dask.device_memory_limit 0 turns spilling from GPU memory off\n",
+    ),
+    // --- options dask-pbs writes itself, repeated in dask.worker_args / scheduler_args
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.worker_args=[--nthreads, \"4\"]",
+        ],
+        "dask.worker_args (from command-line flag --set dask.worker_args=[--nthreads, \"4\"]): `--nthreads 4` repeats what dask-pbs writes itself (Dask would get it twice); use dask.nthreads instead\n",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.worker_args=[--memory-limit=4GB, --lifetime, 1h, --tls-cert, /c.pem]",
+        ],
+        "`--memory-limit=4GB` repeats what dask-pbs writes itself (Dask would get it twice); use dask.memory_limit instead\n  - dask.worker_args (from command-line flag --set dask.worker_args=[--memory-limit=4GB, --lifetime, 1h, --tls-cert, /c.pem]): `--lifetime 1h` repeats what dask-pbs writes itself (Dask would get it twice); use dask.shutdown_margin (a held cluster's CPU workers retire at walltime - shutdown_margin) instead\n  - dask.worker_args (from command-line flag --set dask.worker_args=[--memory-limit=4GB, --lifetime, 1h, --tls-cert, /c.pem]): `--tls-cert /c.pem` repeats what dask-pbs writes itself (Dask would get it twice); use dask.security (tls: the job's own certificates) instead",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.worker_args=[--name, me, --scheduler-file=/s.json]",
+        ],
+        "`--name me` repeats what dask-pbs writes itself (dask-pbs names each worker HOST-RANK, w<JOB>-HOST-RANK in a worker job: status, scale and adapt find workers by these names); remove it\n  - dask.worker_args (from command-line flag --set dask.worker_args=[--name, me, --scheduler-file=/s.json]): `--scheduler-file=/s.json` repeats what dask-pbs writes itself (dask-pbs passes the job directory's scheduler file); remove it",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.scheduler_args=[--port, \"8786\", --dashboard-address, \":8787\"]",
+        ],
+        "`--port 8786` repeats what dask-pbs writes itself (dask-pbs takes a free port, so that two jobs on one node do not collide, and publishes it in the scheduler file); remove it\n  - dask.scheduler_args (from command-line flag --set dask.scheduler_args=[--port, \"8786\", --dashboard-address, \":8787\"]): `--dashboard-address :8787` repeats what dask-pbs writes itself (Dask would get it twice); use dask.dashboard_port (null: a free port) instead",
+    ),
+    // Written by no one else (sophia sets no dask.nthreads): legitimate, but the key is the place.
+    warns(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.worker_args=[--nthreads, \"2\"]",
+        ],
+        "dask-pbs: warning: dask.worker_args `--nthreads 2`: dask-pbs has a key for this option; use dask.nthreads instead, so that check and explain see it\n",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.worker_args=[\"--death-timeout 60\"]",
+        ],
+        "dask.worker_args (from command-line flag --set dask.worker_args=[\"--death-timeout 60\"]): `--death-timeout 60` is one item, so Dask gets it as one word: write each word as an item of its own, e.g. [--death-timeout, 60]",
+    ),
+    // --- ports only root may listen on, zero and empty values that mean nothing
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.worker_args=[--worker-port, \"80\"]",
+        ],
+        "`--worker-port 80` is a port below 1024, which only root may listen on: use 1024-65535, or leave the option out for free ports",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.dashboard_port=80",
+        ],
+        "dask.dashboard_port (from command-line flag --set dask.dashboard_port=80): 80 is below 1024, a port only root may listen on: use one from 1024 to 65535, or null for a free one",
+    ),
+    case(
+        &["check", "--profile", "pbs-cpu", "--set", "dask.nthreads=0"],
+        "dask.nthreads (from command-line flag --set dask.nthreads=0): is 0, which gives a worker no thread to run tasks on: use at least 1, or null to let Dask divide the cores among the workers",
+    ),
+    case(
+        &["check", "--profile", "pbs-cpu", "--run", ""],
+        "run (from command-line flag --run): is empty: give the payload's command (e.g. --run 'python work.py'), or null to hold the cluster until the walltime",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "env.modules=[gcc, \"\"]",
+        ],
+        "env.modules (from command-line flag --set env.modules=[gcc, \"\"]): holds an empty item, which means nothing; remove it",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.worker_args=[\" \"]",
+        ],
+        "dask.worker_args (from command-line flag --set dask.worker_args=[\" \"]): holds an empty item, which means nothing; remove it",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "rapids.channels=[rapidsai, \"\"]",
+        ],
+        "rapids.channels (from command-line flag --set rapids.channels=[rapidsai, \"\"]): holds an empty item, which means nothing; remove it",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.local_directory=\"\"",
+        ],
+        "dask.local_directory (from command-line flag --set dask.local_directory=\"\"): is empty; give a directory, or null for Dask's default",
+    ),
+    // --- paths the compute node reads from another directory
+    case(
+        &[
+            "check",
+            "--profile",
+            "pbs-cpu",
+            "--set",
+            "dask.local_directory=~/dask-scratch",
+        ],
+        "dask.local_directory (from command-line flag --set dask.local_directory=~/dask-scratch): `~/dask-scratch` is a relative path, which the compute node resolves from another directory than this one; give an absolute path (variables such as $TMPDIR or ${PBS_JOBFS} are expanded on the node; a leading ~ is not: write $HOME)",
+    ),
+    case(
+        &["check", "--profile", "pbs-cpu", "--set", "env.tmpdir=tmp"],
+        "env.tmpdir (from command-line flag --set env.tmpdir=tmp): `tmp` is a relative path, which the compute node resolves from another directory than this one; give an absolute path (variables such as ${PBS_JOBFS}/tmp, and a leading ~/, are expanded on the node)",
+    ),
+    case(
+        &["check", "--profile", "pbs-cpu", "--set", "env.venv=venv"],
+        "env.venv (from command-line flag --set env.venv=venv): `venv` is a relative path, which the compute node resolves from another directory than this one; give an absolute path (`--venv PATH` on the command line is resolved against the current directory)",
+    ),
+    // In a profile file a relative path is refused: against what would it be resolved?
+    Case {
+        args: &["check", "--profile", "p"],
+        yaml: "description: mine\nextends: pbs-cpu\nenv:\n  conda: envs/dask\n",
+        code: 2,
+        bare: true,
+        homeless: false,
+        expect: "p.yaml:4:10): `envs/dask` is a relative path, which the compute node resolves from another directory than this one; give an absolute path (`--env PATH` on the command line is resolved against the current directory)",
+    },
+    // A bare name is a conda environment's name: conda activates it, `gen conda` would not.
+    warns(
+        &["check", "--profile", "pbs-cpu", "--env", "rapids"],
+        "dask-pbs: warning: env.conda `rapids` is not a path: conda activates the environment of that name from its envs directories on the node, while `dask-pbs gen conda` would create ./rapids instead; give the prefix's absolute path if you meant a directory\n",
     ),
     // --- the Python environment
     bare(
@@ -1435,7 +1652,8 @@ fn rapids_versions_pick_their_channels_and_cuda() {
 
 #[test]
 fn launcher_and_rank_variable_follow_the_mpi_flavour() {
-    let polaris = ok(&["gen", "--profile", "polaris", "-A", "X"]);
+    // Two nodes: the job launches its ranks through the site's launcher.
+    let polaris = ok(&["gen", "--profile", "polaris", "-A", "X", "-n", "2"]);
     assert!(
         polaris
             .contains("mpiexec -n \"$dask_pbs_nranks\" --ppn 4 --hostfile \"$dask_pbs_hostfile\"")
@@ -1455,6 +1673,8 @@ fn launcher_and_rank_variable_follow_the_mpi_flavour() {
         "X",
         "--set",
         "system.mpi=mpich",
+        "--set",
+        "dask.launch=mpi",
     ]);
     assert!(mpich.contains(
         "mpiexec -disable-auto-cleanup -n \"$dask_pbs_nranks\" -ppn 2 -f \"$dask_pbs_hostfile\""
@@ -1706,7 +1926,7 @@ fn every_sophia_gpu_worker_gets_its_share_of_host_memory_unless_overridden() {
     let job = ok(&["gen", "--profile", "sophia", "-A", "demo"]);
     let worker = job
         .lines()
-        .find(|l| l.starts_with("exec dask cuda worker"))
+        .find(|l| l.trim_start().starts_with("exec dask cuda worker"))
         .expect("the worker line");
     // 1 TiB node, 2 of its 8 GPUs: 256 GiB held, 2 workers.
     assert!(worker.contains("--memory-limit 128GiB"), "{worker}");
@@ -1767,9 +1987,9 @@ fn cpu_workers_on_a_gpu_chunk_queue_count_one_node() {
     assert!(context.contains("\n  nodes: 1\n"), "{context}");
     assert!(context.contains("\n  expected_workers: 2\n"), "{context}");
     let job = ok(&[&["gen"][..], &args[..]].concat());
-    assert!(job.contains("the request was for 1 node(s)"), "{job}");
+    assert!(job.contains("this job's request is for one node"), "{job}");
     assert!(
-        job.contains("dask_pbs_expected_workers=$((nodes * 2))"),
+        job.contains("dask_pbs_expected_workers=$((dask_pbs_nodes * 2))"),
         "{job}"
     );
 }
@@ -1915,4 +2135,149 @@ fn a_sites_own_account_variables_come_before_pbs_account() {
         "{}",
         explain.stdout
     );
+}
+
+/// Issue 25.6: `--env` and `--venv` given relative on the command line are read against the
+/// directory they were typed in, said so, and the job (and its regenerate line) uses the
+/// absolute path; a bare `--env NAME` with no such directory stays a conda environment's name.
+#[test]
+fn relative_env_flags_are_resolved_against_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path().canonicalize().unwrap();
+    let run = DaskPbs::bare()
+        .cwd(&cwd)
+        .args(["gen", "--profile", "pbs-cpu", "--env", "./envs/dask"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let absolute = format!("{}/envs/dask", cwd.display());
+    assert!(
+        run.stderr.contains(&format!(
+            "dask-pbs: warning: --env ./envs/dask is a relative path: the job uses {absolute} (resolved against the current directory)\n"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains(&format!("conda activate {absolute} ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("--env {absolute}")),
+        "the regenerate line: {}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("./envs/dask"), "{}", run.stdout);
+
+    let run = DaskPbs::bare()
+        .cwd(&cwd)
+        .args(["check", "--profile", "pbs-cpu", "--venv", "venv"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "--venv venv is a relative path: the job uses {}/venv (resolved",
+            cwd.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    // A directory of that name here: the user means it.
+    std::fs::create_dir(cwd.join("rapids")).unwrap();
+    let run = DaskPbs::bare()
+        .cwd(&cwd)
+        .args(["check", "--profile", "pbs-cpu", "--env", "rapids"])
+        .run();
+    assert!(
+        run.stderr
+            .contains(&format!("the job uses {}/rapids", cwd.display())),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The `--options` of a rendered command line: the first line of `text` holding `marker`,
+/// with the lines it continues onto (`\`).
+fn options_of(text: &str, marker: &str) -> Vec<String> {
+    let mut line = String::new();
+    for l in text.lines().skip_while(|l| !l.contains(marker)) {
+        line.push_str(l.trim_end_matches('\\'));
+        if !l.ends_with('\\') {
+            break;
+        }
+    }
+    line.split_whitespace()
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| w.split('=').next().unwrap_or(w).to_string())
+        .collect()
+}
+
+/// Issue 25.6, made structural: every option dask-pbs writes on the scheduler's and the
+/// workers' command lines, read from what it renders for several kinds of profile, is
+/// refused when `dask.scheduler_args` or `dask.worker_args` repeats it. (The scheduler's
+/// own `--preload` is not one: Dask takes several.)
+#[test]
+fn every_option_dask_pbs_writes_is_refused_when_the_args_repeat_it() {
+    let profiles: &[&[&str]] = &[
+        &["--profile", "pbs-cpu", "-A", "X"],
+        &[
+            "--profile",
+            "pbs-cpu",
+            "-A",
+            "X",
+            "--set",
+            "dask.security=none",
+            "--set",
+            "dask.interface=ib0",
+            "--set",
+            "dask.local_directory=/scratch/dask",
+            "--set",
+            "dask.resources={IO: 1}",
+        ],
+        &[
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--set",
+            "dask.rmm_pool_size=30GB",
+            "--set",
+            "dask.nthreads=2",
+        ],
+    ];
+    let mut checked = 0;
+    for args in profiles {
+        let render = |artifact: &str| {
+            let mut all = vec!["gen", artifact];
+            all.extend_from_slice(args);
+            ok(&all)
+        };
+        let worker = options_of(&render("worker"), "exec dask");
+        let scheduler = options_of(&render("job"), "dask scheduler --scheduler-file");
+        assert!(
+            worker.len() > 5 && scheduler.len() > 4,
+            "{worker:?} {scheduler:?}"
+        );
+        for (key, flags) in [
+            ("dask.worker_args", worker),
+            ("dask.scheduler_args", scheduler),
+        ] {
+            for flag in flags.iter().filter(|f| *f != "--preload") {
+                let set = format!("{key}=[{flag}, x]");
+                let mut all = vec!["check"];
+                all.extend_from_slice(args);
+                all.extend(["--set", &set]);
+                let run = dask_pbs(&all);
+                assert_eq!(run.code, 2, "{all:?}: {}", run.stderr);
+                assert!(
+                    run.stderr
+                        .contains(&format!("`{flag} x` repeats what dask-pbs writes itself")),
+                    "{all:?}: {}",
+                    run.stderr
+                );
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("MEASURE: {checked} options dask-pbs writes, each refused when repeated");
 }

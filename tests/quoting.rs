@@ -54,6 +54,7 @@ const TYPED: &[(&str, &str)] = &[
     ("name", "fixed variable names (security.rs, context.rs)"),
     ("var.name", "fixed variable names (security.rs)"),
     ("key", "env.vars keys, validated as variable names"),
+    ("mpi.local_rank_var", "a fixed variable name (mpi.rs)"),
     ("tool.name", "the crate's name"),
     ("tool.version", "the crate's version"),
     ("env_key", "env.conda or env.venv, set by the template"),
@@ -66,6 +67,7 @@ const TYPED: &[(&str, &str)] = &[
         "shell-quoted (`| q`) by the template's `set`, or a fixed word",
     ),
     ("pad", "spaces: a macro argument"),
+    ("reports", "fixed redirections the template sets"),
     ("fail", "a function name: a macro argument"),
     ("\"|\" if not loop.first", "a fixed character"),
     (

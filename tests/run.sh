@@ -13,6 +13,14 @@ command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v file >/dev/null 2>&1 || need+=(file)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# tests/security.rs: the job makes its certificates with Python's cryptography when openssl
+# fails, lent from the system's python3; a second Unix user (useradd, runuser) tries to join.
+python3 -c 'import cryptography, cffi, _cffi_backend, pycparser' >/dev/null 2>&1 ||
+  need+=(python3-cryptography python3-cffi)
+command -v useradd >/dev/null 2>&1 || need+=(passwd)
+# runuser; unshare (multi-node emulation); flock (tests/emulated_pbs/qsub).
+command -v runuser >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1 &&
+  command -v flock >/dev/null 2>&1 || need+=(util-linux)
 # The binaries link glibc statically (.cargo/config.toml): that needs libc.a.
 [[ $(cc -print-file-name=libc.a 2>/dev/null) == /* ]] || need+=(libc6-dev)
 if (( ${#need[@]} )); then
@@ -75,6 +83,23 @@ if ! getent hosts e2e-node-3 >/dev/null; then
     printf '\n%s\n' "$nodes" | sudo tee -a /etc/hosts >/dev/null
   fi
 fi
+
+# --- Tests that skip: a test whose prerequisite is missing fails in CI (CI=true); elsewhere
+# it skips and lists itself here (tests/common's `skip`), printed at the end.
+export DASK_PBS_TEST_SKIPS=$PWD/target/skipped-tests.txt
+mkdir -p target
+: >"$DASK_PBS_TEST_SKIPS"
+print_skips() {
+  local n
+  n=$(sort -u "$DASK_PBS_TEST_SKIPS" | grep -c . || true)
+  if ((n == 0)); then
+    echo "tests/run.sh: no test skipped"
+  else
+    echo "tests/run.sh: $n test(s) skipped for a missing prerequisite (in CI they fail):"
+    sort -u "$DASK_PBS_TEST_SKIPS" | sed 's/^/  /'
+  fi
+}
+trap print_skips EXIT
 
 # --- Rust: warnings are errors.
 cargo fmt --all -- --check

@@ -25,6 +25,7 @@ mod security;
 mod site_docs;
 mod sites;
 mod startup;
+mod status;
 mod submit;
 mod templates;
 mod verify;

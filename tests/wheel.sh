@@ -156,5 +156,8 @@ if command -v strace >/dev/null 2>&1; then
 else
   [[ ${CI:-} == true ]] && fail "strace is missing (tests/run.sh installs it)"
   say "SKIPPED the NSS check: strace is not installed"
+  if [[ -n ${DASK_PBS_TEST_SKIPS:-} ]]; then
+    echo "tests/wheel.sh NSS check: strace is not installed" >>"$DASK_PBS_TEST_SKIPS"
+  fi
 fi
 say "ok"

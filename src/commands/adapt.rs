@@ -8,12 +8,13 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use camino::Utf8Path;
 use serde_json::Value;
 
 use crate::cli::AdaptArgs;
 use crate::error::Error;
 
-use super::cluster::{add, ended, read_json, remove};
+use super::cluster::{add, ended, newest, read_json, retire};
 use super::state;
 use super::{Note, Outcome, pbs};
 
@@ -65,94 +66,11 @@ fn watch_input() {
     });
 }
 
-/// Sleeps `interval`, in short steps so that a closed input is seen at once; whether adapt
-/// goes on.
-fn pause(interval: Duration) -> bool {
+/// Sleeps `interval`, in short steps so that a closed input is seen at once.
+fn pause(interval: Duration) {
     let deadline = Instant::now() + interval;
-    while Instant::now() < deadline {
-        if INPUT_CLOSED.load(Ordering::SeqCst) {
-            return false;
-        }
+    while Instant::now() < deadline && !INPUT_CLOSED.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100).min(interval));
-    }
-    !INPUT_CLOSED.load(Ordering::SeqCst)
-}
-
-pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
-    if args.max < args.min {
-        return Err(Error::input(format!(
-            "--max {} is below --min {}",
-            args.max, args.min
-        )));
-    }
-    let mut cluster = state::load(&args.job_id)?;
-    let script = cluster.workers_script.clone().ok_or_else(|| {
-        Error::input(format!(
-            "cluster {} has no worker job script recorded (submit it with dask-pbs submit)",
-            cluster.job_id
-        ))
-    })?;
-    if args.stop_on_eof {
-        watch_input();
-    }
-    let interval = Duration::from_secs(u64::from(args.interval.max(1)));
-    let mut lower = 0;
-    loop {
-        if let Some(why) = ended(&cluster.job_dir) {
-            return Ok(stopped(format!("the cluster has ended ({why})")));
-        }
-        if INPUT_CLOSED.load(Ordering::SeqCst) {
-            return Ok(stopped("its input was closed".to_string()));
-        }
-        if let Some(status) = read_json(&cluster.job_dir.join("status.json")) {
-            let target = status["adaptive_target"].as_u64().unwrap_or(0);
-            let head = status["jobs"]["head"]
-                .as_array()
-                .map_or(0, |a| a.len() as u64);
-            let per_job = workers_per_job(&status, cluster.workers_per_job);
-            let (min, max) = bounds(args, head, per_job);
-            let want = wanted_jobs(target, head, per_job, min, max);
-            // Only the jobs of the head job's profile: worker jobs of another (mixed workers,
-            // `scale --profile`) are the user's to scale.
-            let mine = cluster.jobs_of(&script);
-            // A PBS server that does not answer (a restart, maintenance) is waited out: adapt
-            // changes nothing until it answers again.
-            let states = match pbs::states(&mine) {
-                Ok(states) => states,
-                Err(e) => {
-                    eprintln!("dask-pbs: adapt: warning: {e}; trying again in {interval:?}");
-                    pause(interval);
-                    continue;
-                }
-            };
-            cluster.retire_jobs(|id| {
-                mine.iter().any(|m| m == id) && pbs::is_over(states.get(id).map(String::as_str))
-            });
-            let live = cluster.jobs_of(&script);
-            let have = live.len() as u32;
-            if want > have {
-                lower = 0;
-                add(&mut cluster, &script, want - have)?;
-                eprintln!(
-                    "dask-pbs: adapt: target {target} workers: {want} worker job(s), submitted {}",
-                    want - have
-                );
-            } else if want < have {
-                lower += 1;
-                if lower >= SCALE_DOWN_AFTER {
-                    lower = 0;
-                    remove(&mut cluster, have - want, &live)?;
-                    eprintln!(
-                        "dask-pbs: adapt: target {target} workers: {want} worker job(s), retired {}",
-                        have - want
-                    );
-                }
-            } else {
-                lower = 0;
-            }
-            state::save(&cluster)?;
-        }
-        pause(interval);
     }
 }
 
@@ -162,6 +80,109 @@ fn stopped(why: String) -> Outcome {
         .notes
         .push(Note::Info(format!("adapt stops: {why}")));
     outcome
+}
+
+pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
+    if args.max < args.min {
+        return Err(Error::input(format!(
+            "--max {} is below --min {}",
+            args.max, args.min
+        )));
+    }
+    let first = state::load(&args.job_id)?;
+    let script = first.workers_script.clone().ok_or_else(|| {
+        Error::input(format!(
+            "cluster {} has no worker job script recorded (submit it with dask-pbs submit)",
+            first.job_id
+        ))
+    })?;
+    if args.stop_on_eof {
+        watch_input();
+    }
+    let interval = Duration::from_secs(u64::from(args.interval.max(1)));
+    let mut lower = 0;
+    loop {
+        if let Some(mark) = ended(&first.job_dir) {
+            return Ok(stopped(format!(
+                "the cluster has ended ({})",
+                mark.summary()
+            )));
+        }
+        if INPUT_CLOSED.load(Ordering::SeqCst) {
+            return Ok(stopped("its input was closed".to_string()));
+        }
+        if let Some(status) = read_json(&first.job_dir.join("status.json")) {
+            let target = status["adaptive_target"].as_u64().unwrap_or(0);
+            let head = status["jobs"]["head"]
+                .as_array()
+                .map_or(0, |a| a.len() as u64);
+            let per_job = workers_per_job(&status, first.workers_per_job);
+            let (min, max) = bounds(args, head, per_job);
+            let want = wanted_jobs(target, head, per_job, min, max);
+            // The record is read afresh on every pass: `scale` may have changed it. Only the
+            // jobs of the head job's profile count: those of another (mixed workers, `scale
+            // --profile`) are the user's to scale.
+            let asked = state::load(&first.job_id)?.jobs_of(&script);
+            // A PBS server that does not answer (a restart, maintenance) is waited out:
+            // adapt changes nothing until it answers again.
+            let states = match pbs::states(&asked) {
+                Ok(states) => states,
+                Err(e) => {
+                    eprintln!("dask-pbs: adapt: warning: {e}; trying again in {interval:?}");
+                    pause(interval);
+                    continue;
+                }
+            };
+            let over = |id: &str| {
+                asked.iter().any(|a| a == id) && pbs::is_over(states.get(id).map(String::as_str))
+            };
+            match follow(&first.job_id, &script, want, over, &mut lower) {
+                Ok(Some(line)) => eprintln!("dask-pbs: adapt: target {target} workers: {line}"),
+                Ok(None) => {}
+                // The head ended while a worker job was being added: the next pass says so.
+                Err(_) if ended(&first.job_dir).is_some() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        pause(interval);
+    }
+}
+
+/// One pass: moves the worker jobs that are `over` to the record's past jobs, then adds or
+/// retires worker jobs towards `want`; what it did, as a line.
+fn follow(
+    job_id: &str,
+    script: &Utf8Path,
+    want: u32,
+    over: impl Fn(&str) -> bool,
+    lower: &mut u32,
+) -> Result<Option<String>, Error> {
+    let (cluster, ()) = state::update(job_id, |c| c.retire_jobs(over))?;
+    // Each of these may still run: PBS said so, or it was recorded since PBS was asked.
+    let mine = cluster.jobs_of(script);
+    let have = mine.len() as u32;
+    if want > have {
+        *lower = 0;
+        add(&cluster, script, want - have)?;
+        return Ok(Some(format!(
+            "{want} worker job(s), submitted {}",
+            want - have
+        )));
+    }
+    if want == have {
+        *lower = 0;
+        return Ok(None);
+    }
+    *lower += 1;
+    if *lower < SCALE_DOWN_AFTER {
+        return Ok(None);
+    }
+    *lower = 0;
+    retire(&cluster, newest(&mine, have - want))?;
+    Ok(Some(format!(
+        "{want} worker job(s), retired {}",
+        have - want
+    )))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::output::{self, Output};
 use crate::render::artifact::Artifact;
 
+use super::ended::Ended;
 use super::state::{self, Cluster};
 use super::{Note, Outcome, Session, join, pbs};
 
@@ -30,11 +31,22 @@ pub(super) struct Report {
     logs: Utf8PathBuf,
     /// PBS's state letter of the head job, `null` once PBS no longer knows it.
     state: Option<String>,
-    /// The head job's `ended` mark: its exit status and reason.
+    /// Whether the cluster has ended: the head job marked its directory ended, or PBS says it
+    /// finished or no longer knows it. Then nothing below is live.
+    over: bool,
+    /// The head job's `ended` mark, its lines joined (`status=0, cause=stop, reason=…`).
     ended: Option<String>,
+    /// What ended the cluster, from the mark: stop, client, payload, walltime, signal, lost,
+    /// failed or scheduler; `null` for a mark without one (an older job) or no mark.
+    cause: Option<String>,
+    /// The head job's exit status, from its mark.
+    exit_status: Option<i64>,
+    /// What ended the cluster, in words (the cause's, else the mark's reason).
+    ended_by: Option<String>,
     scheduler: Option<String>,
     dashboard: Option<String>,
     ssh_tunnel: Option<String>,
+    /// Live workers: 0 once the cluster has ended.
     workers: Option<u64>,
     /// The workers the head job waits for (status.json's `expected`).
     expected: Option<u64>,
@@ -43,12 +55,16 @@ pub(super) struct Report {
     ready: Option<Value>,
     /// The cluster's certificates (`dask.security: tls`) while the job holds them.
     tls: Option<Tls>,
+    /// Once it has ended: the workers of its last status.json and when (seconds since the
+    /// epoch) that was written.
+    last_seen: Option<LastSeen>,
     adaptive_target: Option<u64>,
     /// Seconds since the head job last wrote status.json.
     status_age_s: Option<u64>,
-    /// Worker jobs: id, PBS state and the names of their registered workers.
+    /// Worker jobs: id, PBS state and the names of their registered workers (none once
+    /// the job or the cluster has ended).
     worker_jobs: Vec<WorkerJob>,
-    /// The head job's own workers.
+    /// The head job's own workers (none once the cluster has ended).
     head_workers: Vec<String>,
 }
 
@@ -82,13 +98,21 @@ struct WorkerJob {
     workers: Vec<String>,
 }
 
+#[derive(Debug, Serialize)]
+struct LastSeen {
+    workers: u64,
+    time: f64,
+    /// Seconds between that status.json and the end mark, when there is one.
+    before_end_s: Option<u64>,
+}
+
 pub(super) fn read_json(path: &Utf8Path) -> Option<Value> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
-pub(super) fn ended(dir: &Utf8Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("ended")).ok()?;
-    Some(text.lines().collect::<Vec<_>>().join(", "))
+/// The head job's end mark in `dir`, when it has written one.
+pub(super) fn ended(dir: &Utf8Path) -> Option<Ended> {
+    Ended::read(dir)
 }
 
 fn names(status: &Value, job: &str) -> Vec<String> {
@@ -102,21 +126,63 @@ fn names(status: &Value, job: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 pub(super) fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
     let status = read_json(&cluster.job_dir.join("status.json")).unwrap_or(Value::Null);
-    let age = status["time"].as_f64().and_then(|t| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_secs_f64();
-        Some((now - t).max(0.0) as u64)
-    });
+    let state = states.get(&cluster.job_id).cloned();
+    let mark = ended(&cluster.job_dir);
+    let over = mark.is_some() || pbs::is_over(state.as_deref());
+    // An ended cluster's last status.json says what was, not what is.
+    let live = if over { &Value::Null } else { &status };
     let ready = read_json(&cluster.job_dir.join("ready"));
-    let from_ready = |key: &str| {
-        ready
-            .as_ref()
-            .and_then(|r| r[key].as_str().map(String::from))
-    };
+    let (scheduler, dashboard, ssh_tunnel) = addresses(live, ready.as_ref().filter(|_| !over));
+    Report {
+        job_id: cluster.job_id.clone(),
+        name: cluster.name.clone(),
+        job_dir: cluster.job_dir.clone(),
+        logs: cluster.job_dir.join("logs"),
+        state,
+        over,
+        ended: mark.as_ref().map(|m| m.text.clone()),
+        cause: mark.as_ref().and_then(|m| m.cause.clone()),
+        exit_status: mark.as_ref().and_then(|m| m.status),
+        ended_by: mark.as_ref().map(Ended::summary),
+        scheduler,
+        dashboard,
+        ssh_tunnel,
+        workers: if over {
+            Some(0)
+        } else {
+            status["workers"].as_u64()
+        },
+        expected: live["expected"].as_u64(),
+        ready,
+        tls: Tls::of(&cluster.job_dir),
+        last_seen: last_seen(over, &status, mark.as_ref()),
+        adaptive_target: live["adaptive_target"].as_u64(),
+        status_age_s: status["time"].as_f64().map(|t| (now() - t).max(0.0) as u64),
+        worker_jobs: cluster
+            .worker_jobs
+            .iter()
+            .map(|id| worker_job(&submit_dir(cluster), id, states, live))
+            .collect(),
+        head_workers: names(live, "head"),
+    }
+}
+
+/// The scheduler's address, its dashboard and the tunnel to it, from status.json (before the
+/// job writes one, from its `ready` mark).
+fn addresses(
+    status: &Value,
+    ready: Option<&Value>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let from_ready = |key: &str| ready.and_then(|r| r[key].as_str().map(String::from));
     let address = status["address"]
         .as_str()
         .map(String::from)
@@ -126,47 +192,48 @@ pub(super) fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Re
         .and_then(|a| a.split_once("://"))
         .and_then(|(_, hp)| hp.rsplit_once(':'))
         .map(|(h, _)| h.to_string());
-    let port = status["dashboard"].as_u64();
-    let dashboard = host
+    let at = host.zip(status["dashboard"].as_u64());
+    let dashboard = at
         .as_ref()
-        .zip(port)
         .map(|(h, p)| format!("http://{h}:{p}/status"))
         .or_else(|| from_ready("dashboard"));
-    let ssh_tunnel = host
-        .as_ref()
-        .zip(port)
+    let tunnel = at
         .map(|(h, p)| format!("ssh -L 8787:{h}:{p} LOGIN-NODE, then http://localhost:8787/status"));
-    let worker_jobs = cluster
-        .worker_jobs
-        .iter()
-        .map(|id| WorkerJob {
-            job_id: id.clone(),
-            logs: submit_dir(cluster)
-                .join(format!("dask-pbs.{id}"))
-                .join("logs"),
-            state: states.get(id).cloned(),
-            workers: names(&status, id.split('.').next().unwrap_or(id)),
-        })
-        .collect();
-    Report {
-        job_id: cluster.job_id.clone(),
-        name: cluster.name.clone(),
-        job_dir: cluster.job_dir.clone(),
-        logs: cluster.job_dir.join("logs"),
-        state: states.get(&cluster.job_id).cloned(),
-        ended: ended(&cluster.job_dir),
-        scheduler: address,
-        dashboard,
-        ssh_tunnel,
-        workers: status["workers"].as_u64(),
-        expected: status["expected"].as_u64(),
-        ready,
-        tls: Tls::of(&cluster.job_dir),
-        adaptive_target: status["adaptive_target"].as_u64(),
-        status_age_s: age,
-        worker_jobs,
-        head_workers: names(&status, "head"),
+    (address, dashboard, tunnel)
+}
+
+/// A worker job's state and, while it may run, its workers in `status`.
+fn worker_job(
+    submit_dir: &Utf8Path,
+    id: &str,
+    states: &BTreeMap<String, String>,
+    status: &Value,
+) -> WorkerJob {
+    let state = states.get(id).cloned();
+    let workers = if pbs::is_over(state.as_deref()) {
+        Vec::new()
+    } else {
+        names(status, id.split('.').next().unwrap_or(id))
+    };
+    WorkerJob {
+        job_id: id.to_string(),
+        logs: submit_dir.join(format!("dask-pbs.{id}")).join("logs"),
+        state,
+        workers,
     }
+}
+
+/// Once the cluster is `over`: the workers of its last status.json, and when.
+fn last_seen(over: bool, status: &Value, mark: Option<&Ended>) -> Option<LastSeen> {
+    let time = status["time"].as_f64()?;
+    let workers = status["workers"].as_u64()?;
+    over.then(|| LastSeen {
+        workers,
+        time,
+        before_end_s: mark
+            .and_then(|m| m.time)
+            .map(|end| (end - time).max(0.0) as u64),
+    })
 }
 
 /// `submit`'s record of a new cluster, with a worker job script of the same profile that
@@ -185,7 +252,7 @@ pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Res
         }],
         true,
     )?;
-    state::save(&Cluster {
+    state::create(&Cluster {
         job_id: job_id.to_string(),
         job_dir: job_dir.to_path_buf(),
         workers_script: Some(script),
@@ -267,6 +334,15 @@ fn state_word(state: Option<&str>) -> &str {
     state.unwrap_or("ended (PBS no longer knows it)")
 }
 
+/// "12 s", "3 min", "2 h".
+fn span(seconds: u64) -> String {
+    match seconds {
+        0..120 => format!("{seconds} s"),
+        120..7200 => format!("{} min", seconds / 60),
+        _ => format!("{} h", seconds / 3600),
+    }
+}
+
 fn text_report(r: &Report) -> String {
     let mut s = format!(
         "{}  {}  {}\n",
@@ -274,8 +350,12 @@ fn text_report(r: &Report) -> String {
         state_word(r.state.as_deref()),
         r.job_dir
     );
-    if let Some(ended) = &r.ended {
-        s.push_str(&format!("  ended: {ended}\n"));
+    match (&r.ended_by, r.over) {
+        (Some(by), _) => s.push_str(&format!("  ended: {by}\n")),
+        (None, true) => s.push_str(
+            "  ended without marking its directory (killed: qdel -W force, a lost node, or PBS at walltime); its logs/ may say more\n",
+        ),
+        (None, false) => {}
     }
     if let Some(address) = &r.scheduler {
         s.push_str(&format!("  scheduler: {address}\n"));
@@ -283,24 +363,56 @@ fn text_report(r: &Report) -> String {
     if let (Some(d), Some(t)) = (&r.dashboard, &r.ssh_tunnel) {
         s.push_str(&format!("  dashboard: {d}  (from your machine: {t})\n"));
     }
+    s.push_str(&workers_line(r));
+    if r.over {
+        for w in &r.worker_jobs {
+            s.push_str(&format!(
+                "    worker job {}  {}\n",
+                w.job_id,
+                state_word(w.state.as_deref())
+            ));
+        }
+        return s;
+    }
+    s.push_str(&format!("    head job: {} workers\n", r.head_workers.len()));
+    for w in &r.worker_jobs {
+        let workers = if pbs::is_over(w.state.as_deref()) {
+            String::new()
+        } else {
+            format!(": {} workers", w.workers.len())
+        };
+        s.push_str(&format!(
+            "    worker job {}  {}{workers}\n",
+            w.job_id,
+            state_word(w.state.as_deref()),
+        ));
+    }
+    s
+}
+
+/// The live workers, or once the cluster has ended none, with the last count seen.
+fn workers_line(r: &Report) -> String {
+    if r.over {
+        let last = match &r.last_seen {
+            Some(seen) => {
+                let when = match seen.before_end_s {
+                    Some(before) => format!("{} before the end", span(before)),
+                    None => format!("{} ago", span((now() - seen.time).max(0.0) as u64)),
+                };
+                format!(" ({} when last seen, {when})", seen.workers)
+            }
+            None => String::new(),
+        };
+        return format!("  workers: none, the cluster has ended{last}\n");
+    }
     let age = r
         .status_age_s
         .map(|a| format!(" (as of {a} s ago)"))
         .unwrap_or_default();
     match r.workers {
-        Some(n) => s.push_str(&format!("  workers: {n}{age}\n")),
-        None => s.push_str("  workers: unknown (no status.json yet)\n"),
+        Some(n) => format!("  workers: {n}{age}\n"),
+        None => "  workers: unknown (no status.json yet)\n".to_string(),
     }
-    s.push_str(&format!("    head job: {} workers\n", r.head_workers.len()));
-    for w in &r.worker_jobs {
-        s.push_str(&format!(
-            "    worker job {}  {}: {} workers\n",
-            w.job_id,
-            state_word(w.state.as_deref()),
-            w.workers.len()
-        ));
-    }
-    s
 }
 
 /// Writes a request for the head job's control preload; returns the path of its answer.
@@ -344,52 +456,40 @@ pub(super) fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
         .unwrap_or_else(|| Utf8PathBuf::from("."))
 }
 
-/// Submits `n` worker jobs of `script` from the head job's directory, recording each.
-pub(super) fn add(cluster: &mut Cluster, script: &Utf8Path, n: u32) -> Result<Vec<String>, Error> {
-    if let Some(why) = ended(&cluster.job_dir) {
+/// Submits `n` worker jobs of `script` from the head job's directory, recording each as soon
+/// as qsub names it.
+pub(super) fn add(cluster: &Cluster, script: &Utf8Path, n: u32) -> Result<Vec<String>, Error> {
+    if let Some(mark) = ended(&cluster.job_dir) {
         return Err(Error::input(format!(
-            "cluster {} has ended ({why}): nothing to add workers to",
-            cluster.job_id
+            "cluster {} has ended ({}): nothing to add workers to",
+            cluster.job_id,
+            mark.summary()
         )));
     }
     let mut ids = Vec::new();
+    // A script other than the head job's profile's: its jobs are another kind (mixed workers).
     let own_script = cluster.workers_script.as_deref() != Some(script);
     for _ in 0..n {
         let id = pbs::qsub(script, &submit_dir(cluster))?;
-        cluster.worker_jobs.push(id.clone());
-        if own_script {
-            cluster.scripts.insert(id.clone(), script.to_path_buf());
-        }
-        state::save(cluster)?;
+        state::update(&cluster.job_id, |c| {
+            c.worker_jobs.push(id.clone());
+            if own_script {
+                c.scripts.insert(id.clone(), script.to_path_buf());
+            }
+        })?;
         ids.push(id);
     }
     Ok(ids)
 }
 
-/// What `remove` did: the worker jobs it ended and how many workers the scheduler retired.
-pub(super) struct Removed {
-    pub jobs: Vec<String>,
-    pub workers: u64,
+/// The newest `n` of `ids` (all of them when fewer).
+pub(super) fn newest(ids: &[String], n: u32) -> Vec<String> {
+    ids.iter().rev().take(n as usize).cloned().collect()
 }
 
-/// Retires the workers of the newest `n` live jobs of `among` (worker jobs of the cluster)
-/// through the scheduler, then ends those jobs.
-pub(super) fn remove(cluster: &mut Cluster, n: u32, among: &[String]) -> Result<Removed, Error> {
-    let live = pbs::live(among, &pbs::states(among)?);
-    let chosen: Vec<String> = live.iter().rev().take(n as usize).cloned().collect();
-    if chosen.len() < n as usize {
-        return Err(Error::input(format!(
-            "cluster {} has {} worker job(s) queued or running, fewer than {n}",
-            cluster.job_id,
-            live.len()
-        )));
-    }
-    if chosen.is_empty() {
-        return Ok(Removed {
-            jobs: chosen,
-            workers: 0,
-        });
-    }
+/// Retires the workers of the worker jobs `chosen` through the scheduler, lets the jobs end
+/// and moves them to the record's past jobs.
+pub(super) fn retire(cluster: &Cluster, chosen: Vec<String>) -> Result<Outcome, Error> {
     let answer_path = request(
         cluster,
         &serde_json::json!({"op": "retire", "jobs": chosen}),
@@ -407,12 +507,16 @@ pub(super) fn remove(cluster: &mut Cluster, n: u32, among: &[String]) -> Result<
     }
     // Their workers gone, the jobs end by themselves (status 0); qdel only what is left.
     let_end_then_delete(&chosen, 30)?;
-    cluster.retire_jobs(|id| chosen.iter().any(|c| c == id));
-    state::save(cluster)?;
-    Ok(Removed {
-        jobs: chosen,
-        workers: answer["retired"].as_u64().unwrap_or(0),
-    })
+    state::update(&cluster.job_id, |c| {
+        c.retire_jobs(|id| chosen.iter().any(|c| c == id));
+    })?;
+    let mut outcome = Outcome::text(chosen.iter().map(|i| format!("{i}\n")).collect::<String>());
+    outcome.notes.push(Note::Info(format!(
+        "retired {} worker(s) of {} job(s) and ended those jobs",
+        answer["retired"].as_u64().unwrap_or(0),
+        chosen.len()
+    )));
+    Ok(outcome)
 }
 
 pub(super) fn stop(args: &StopArgs) -> Result<Outcome, Error> {
@@ -420,11 +524,19 @@ pub(super) fn stop(args: &StopArgs) -> Result<Outcome, Error> {
     let mut outcome = Outcome::default();
     // Asked before the stop: once the scheduler closes, many end at once. A PBS server that
     // does not answer must not keep the scheduler up: it is asked again afterwards.
-    let live = match pbs::states(&cluster.worker_jobs) {
+    let mut live = match pbs::states(&cluster.worker_jobs) {
         Ok(states) => pbs::live(&cluster.worker_jobs, &states),
         Err(_) => cluster.worker_jobs.clone(),
     };
     let mut deleted = stop_head(&cluster, &mut outcome)?;
+    // Worker jobs recorded meanwhile (by a `scale` or an `adapt` beside this command) end too.
+    if let Ok(now) = state::load(&cluster.job_id) {
+        live.extend(
+            now.worker_jobs
+                .into_iter()
+                .filter(|id| !cluster.worker_jobs.contains(id)),
+        );
+    }
     let workers_deleted = end_worker_jobs(&live)?;
     let by_themselves = live.len() - workers_deleted.len();
     deleted.extend(workers_deleted);
@@ -531,10 +643,12 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
             .chain(&cluster.worker_jobs)
             .cloned()
             .collect();
-        if !pbs::live(&ids, &states).is_empty() {
+        // Forgotten first, so no `scale` adds to a cluster whose directory is going; a
+        // record changed since it was read is left for the next clean.
+        if !pbs::live(&ids, &states).is_empty() || !state::forget(&cluster)? {
             continue;
         }
-        let failed = ended(&cluster.job_dir).is_none_or(|e| !e.starts_with("status=0"));
+        let failed = ended(&cluster.job_dir).is_none_or(|e| e.status != Some(0));
         let mut dirs = vec![cluster.job_dir.clone()];
         let parent = submit_dir(&cluster);
         dirs.extend(
@@ -547,7 +661,6 @@ pub(super) fn clean(args: &CleanArgs) -> Result<Outcome, Error> {
         for dir in &dirs {
             remove_dir(dir, failed && !args.all)?;
         }
-        state::forget(&cluster.job_id)?;
         outcome.notes.push(Note::Info(format!(
             "cleaned cluster {}{}",
             cluster.job_id,

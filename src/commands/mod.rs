@@ -5,6 +5,7 @@
 
 mod adapt;
 mod cluster;
+mod ended;
 mod gen_cmd;
 mod import_jobqueue;
 mod inspect;
@@ -201,15 +202,27 @@ pub(crate) fn resolve(
     overrides: &crate::cli::OverrideArgs,
     needs: Needs,
 ) -> Result<Loaded, Error> {
+    let (overrides, notes) = absolute_paths(overrides);
     let inputs = Inputs {
         catalog: &places.catalog,
         user_defaults: places.user_defaults.clone(),
         env: &process_env,
-        overrides,
+        overrides: &overrides,
         needs,
         defaults_file: config::config_dir(&process_env).map(|dir| dir.join("defaults.yaml")),
     };
-    profile::load(spec, &inputs)
+    let mut loaded = profile::load(spec, &inputs)?;
+    loaded.notes.splice(0..0, notes);
+    Ok(loaded)
+}
+
+/// The overrides with `--env` and `--venv` read against the working directory, and the notes
+/// that say so (the flags as given when the working directory cannot be read).
+fn absolute_paths(overrides: &crate::cli::OverrideArgs) -> (crate::cli::OverrideArgs, Vec<String>) {
+    match crate::output::working_dir() {
+        Ok(cwd) => overrides.with_absolute_paths(&cwd),
+        Err(_) => (overrides.clone(), Vec::new()),
+    }
 }
 
 /// The context of `loaded`; its regenerate line carries every option that found the profile
@@ -222,7 +235,8 @@ pub(crate) fn context(args: &ProfileArgs, loaded: &Loaded) -> Context {
     for dir in &args.places.template_dirs {
         regenerate.extend(["--templates".to_string(), dir.to_string()]);
     }
-    regenerate.extend(args.overrides.to_args());
+    // The paths the job uses: the line must work from any directory.
+    regenerate.extend(absolute_paths(&args.overrides).0.to_args());
     Context::new(
         loaded.profile.clone(),
         &profile_arg(args, loaded),

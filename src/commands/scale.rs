@@ -12,7 +12,7 @@ use crate::output::{self, Output};
 use crate::render::artifact::Artifact;
 
 use super::adapt::wanted_jobs;
-use super::cluster::{add, read_json, remove, submit_dir};
+use super::cluster::{add, newest, read_json, retire, submit_dir};
 use super::state::{self, Cluster};
 use super::{Note, Outcome, Session, join, pbs};
 
@@ -23,7 +23,7 @@ struct Script {
 }
 
 pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
-    let mut cluster = state::load(&args.job_id)?;
+    let cluster = state::load(&args.job_id)?;
     let script = workers_script(&cluster, args)?;
     // `--remove N` alone takes the newest worker jobs of any profile, as it always has.
     let among = match (&args.profile, args.remove) {
@@ -49,7 +49,7 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
     let mut added = Vec::new();
     let mut removed = Vec::new();
     if want > have {
-        added = add(&mut cluster, &script.path, want - have)?;
+        added = add(&cluster, &script.path, want - have)?;
         outcome.notes.push(Note::Info(format!(
             "submitted {} worker job(s) of {} to cluster {}",
             added.len(),
@@ -58,13 +58,10 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
         )));
         outcome.notes.extend(queued_head_warning(&cluster));
     } else if want < have {
-        let done = remove(&mut cluster, have - want, &live)?;
-        outcome.notes.push(Note::Info(format!(
-            "retired {} worker(s) of {} job(s) and ended those jobs",
-            done.workers,
-            done.jobs.len()
-        )));
-        removed = done.jobs;
+        removed = newest(&live, have - want);
+        outcome
+            .notes
+            .extend(retire(&cluster, removed.clone())?.notes);
     } else {
         outcome.notes.push(Note::Info(format!(
             "cluster {} has {have} worker job(s) of {} already: nothing to change",
@@ -73,8 +70,13 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
     }
     let changed = added.iter().chain(&removed);
     outcome.stdout = if args.json {
-        let jobs = pbs::live(&cluster.jobs_of(&script.path), &states);
-        let jobs: Vec<&String> = jobs.iter().chain(&added).collect();
+        // This profile's worker jobs now: those PBS said may run, less the retired, and the
+        // added.
+        let now = state::load(&cluster.job_id)?.jobs_of(&script.path);
+        let jobs: Vec<&String> = now
+            .iter()
+            .filter(|id| added.contains(id) || live.contains(id))
+            .collect();
         let json = serde_json::json!({
             "job_id": cluster.job_id,
             "script": script.path,

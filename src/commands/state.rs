@@ -1,7 +1,9 @@
 //! The user's clusters, one small JSON file each under `$XDG_STATE_HOME/dask-pbs/clusters/`
 //! (default `~/.local/state/dask-pbs/clusters/`): the head job's id and directory and the
 //! worker jobs added to it, so the lifecycle commands take a job id. One file per cluster, so
-//! two commands on two clusters never rewrite each other's record.
+//! two commands on two clusters never rewrite each other's record; two on one cluster (`adapt`
+//! and a `scale` beside it) change it through `update`, under a lock, so neither loses the
+//! other's change.
 
 use std::collections::BTreeMap;
 
@@ -93,15 +95,87 @@ fn file_of(dir: &Utf8Path, job_id: &str) -> Result<Utf8PathBuf, Error> {
     Ok(dir.join(format!("{job_id}.json")))
 }
 
-pub(super) fn save(cluster: &Cluster) -> Result<(), Error> {
-    let dir = dir()?;
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-    let path = file_of(&dir, &cluster.job_id)?;
+/// The records' lock file: every change to a record is made holding it, so two commands
+/// that change one cluster (`adapt` and a `scale` beside it) apply both changes.
+const LOCK_FILE: &str = ".lock";
+
+/// Holds the records' exclusive lock until dropped. `flock(2)`, which Linux's NFS client
+/// maps to the server's locks: home directories on a cluster's login nodes are often NFS.
+struct Lock {
+    _file: std::fs::File,
+}
+
+fn lock(dir: &Utf8Path) -> Result<Lock, Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, e))?;
+    file.lock().map_err(|e| Error::io("lock", &path, e))?;
+    Ok(Lock { _file: file })
+}
+
+/// Writes `cluster`'s record through a temporary file of its own and a rename, so a reader
+/// sees the old record or the new one, never a part.
+fn write(dir: &Utf8Path, cluster: &Cluster, _held: &Lock) -> Result<(), Error> {
+    let path = file_of(dir, &cluster.job_id)?;
     let text = serde_json::to_string_pretty(cluster)
         .map_err(|e| Error::failure(format!("cannot write the cluster record: {e}")))?;
-    let tmp = dir.join(format!(".{}.tmp", cluster.job_id));
-    std::fs::write(&tmp, text + "\n").map_err(|e| Error::io("write", &tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io("write", &path, e))
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".record.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    std::io::Write::write_all(&mut tmp, (text + "\n").as_bytes())
+        .map_err(|e| Error::io("write", tmp.path().display(), e))?;
+    tmp.persist(&path)
+        .map(|_| ())
+        .map_err(|e| Error::io("write", &path, e.error))
+}
+
+fn read(path: &Utf8Path) -> Result<Cluster, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::input(format!(
+            "{path}:{}:{}: not a dask-pbs cluster record: {e} (remove the file to forget that cluster)",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// Records a new cluster (`submit`).
+pub(super) fn create(cluster: &Cluster) -> Result<(), Error> {
+    let dir = dir()?;
+    let held = lock(&dir)?;
+    write(&dir, cluster, &held)
+}
+
+/// The one way to change a recorded cluster: under the records' lock, reads the record of
+/// `job_id` as it is now, applies `change` and writes the result. `change` runs with the
+/// lock held: it only edits the record (a qsub or a wait happens before or after).
+pub(super) fn update<T>(
+    job_id: &str,
+    change: impl FnOnce(&mut Cluster) -> T,
+) -> Result<(Cluster, T), Error> {
+    let dir = dir()?;
+    let held = lock(&dir)?;
+    let path = file_of(&dir, job_id)?;
+    if !path.exists() {
+        return Err(Error::failure(format!(
+            "the record of cluster {job_id} is gone from {dir} (`dask-pbs clean` forgot it)"
+        )));
+    }
+    let mut cluster = read(&path)?;
+    let before = cluster.clone();
+    let result = change(&mut cluster);
+    if cluster != before {
+        write(&dir, &cluster, &held)?;
+    }
+    Ok((cluster, result))
 }
 
 /// The record of `job_id`; a job id without its server suffix (`1234`) matches `1234.srv`.
@@ -135,28 +209,27 @@ pub(super) fn load_all() -> Result<Vec<Cluster>, Error> {
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| Error::io("read", path.display(), e))?;
-        let cluster: Cluster = serde_json::from_str(&text).map_err(|e| {
-            Error::input(format!(
-                "{}:{}:{}: not a dask-pbs cluster record: {e} (remove the file to forget that cluster)",
-                path.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
-        clusters.push(cluster);
+        let Ok(path) = Utf8PathBuf::from_path_buf(path) else {
+            continue;
+        };
+        clusters.push(read(&path)?);
     }
     clusters.sort_by(|a, b| a.job_id.cmp(&b.job_id));
     Ok(clusters)
 }
 
-pub(super) fn forget(job_id: &str) -> Result<(), Error> {
+/// Removes the record of `cluster` (`clean`), unless another command changed it since it was
+/// read (a worker job added meanwhile): then it is kept, and `false` says so.
+pub(super) fn forget(cluster: &Cluster) -> Result<bool, Error> {
     let dir = dir()?;
-    let path = file_of(&dir, job_id)?;
-    match std::fs::remove_file(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("remove", &path, e)),
+    let _held = lock(&dir)?;
+    let path = file_of(&dir, &cluster.job_id)?;
+    if !path.exists() {
+        return Ok(true);
     }
+    if read(&path)? != *cluster {
+        return Ok(false);
+    }
+    std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+    Ok(true)
 }

@@ -121,15 +121,15 @@ pub(super) fn wait(args: &WaitArgs) -> Result<Outcome, Error> {
 /// Why the cluster will never be ready, if it will not: the head job's end mark, or PBS no
 /// longer running a job that left none.
 fn failed(cluster: &Cluster, look: &Look) -> Option<(&'static str, String)> {
-    if let Some(text) = ended(&cluster.job_dir) {
+    if let Some(mark) = ended(&cluster.job_dir) {
         let when = if cluster.job_dir.join("ready").is_file() {
             "has ended"
         } else {
             "ended before its cluster was ready"
         };
         let why = format!(
-            "the head job {} {when} ({text}); its logs: {}/logs/ and PBS's output file",
-            cluster.job_id, cluster.job_dir
+            "the head job {} {when} ({}); its logs: {}/logs/ and PBS's output file",
+            cluster.job_id, mark.text, cluster.job_dir
         );
         return Some(("ended", why));
     }

@@ -4,6 +4,7 @@
 //! `FLAGS` (the profile keys it sets). The layers and the `# Regenerate with:` arguments are
 //! both read from that table, so a new flag is a field and a row.
 
+use camino::{Utf8Component, Utf8Path, Utf8PathBuf};
 use clap::Args;
 
 use super::layer::{Layer, Sourced};
@@ -160,6 +161,42 @@ impl OverrideArgs {
     }
 }
 
+impl OverrideArgs {
+    /// These flags with `--env` and `--venv` made absolute: the job activates the environment
+    /// on a compute node, from another directory, so a relative path given here is read
+    /// against `cwd`, the directory the user typed it in (a bare `--env NAME` only when `cwd`
+    /// holds such a directory: otherwise it names a conda environment). Also a note for each
+    /// path resolved, saying so.
+    pub fn with_absolute_paths(&self, cwd: &Utf8Path) -> (OverrideArgs, Vec<String>) {
+        let mut args = self.clone();
+        let mut notes = Vec::new();
+        for (flag, value, bare_names) in [
+            ("--env", &mut args.env, true),
+            ("--venv", &mut args.venv, false),
+        ] {
+            let Some(path) = value.as_deref() else {
+                continue;
+            };
+            let relative = !path.is_empty()
+                && !path.starts_with(['/', '$', '~'])
+                && (!bare_names || path.contains('/') || cwd.join(path).is_dir());
+            if !relative {
+                continue;
+            }
+            let absolute: Utf8PathBuf = cwd
+                .join(path)
+                .components()
+                .filter(|c| *c != Utf8Component::CurDir)
+                .collect();
+            notes.push(format!(
+                "{flag} {path} is a relative path: the job uses {absolute} (resolved against the current directory)"
+            ));
+            *value = Some(absolute.to_string());
+        }
+        (args, notes)
+    }
+}
+
 /// The layer of one named flag: its key (and the keys it clears) as YAML, parsed like a
 /// profile so the flag's value has the field's type and messages.
 fn flag_layer(flag: &Flag, value: &str) -> Result<Layer, Error> {
@@ -253,6 +290,33 @@ mod tests {
             .collect();
         let rows: Vec<&str> = FLAGS.iter().map(|f| f.long).collect();
         assert_eq!(longs, rows, "OverrideArgs' flags and FLAGS' rows differ");
+    }
+
+    #[test]
+    fn relative_environments_are_read_against_the_current_directory() {
+        let cwd = tempfile::tempdir().unwrap();
+        let cwd = Utf8Path::from_path(cwd.path()).unwrap();
+        std::fs::create_dir(cwd.join("here")).unwrap();
+        let resolved = |env: Option<&str>, venv: Option<&str>| {
+            let args = OverrideArgs {
+                env: env.map(String::from),
+                venv: venv.map(String::from),
+                ..OverrideArgs::default()
+            };
+            let (args, notes) = args.with_absolute_paths(cwd);
+            (args.env.or(args.venv).unwrap_or_default(), notes.len())
+        };
+        assert_eq!(
+            resolved(Some("./envs/dask"), None),
+            (format!("{cwd}/envs/dask"), 1)
+        );
+        assert_eq!(resolved(None, Some("venv")), (format!("{cwd}/venv"), 1));
+        assert_eq!(resolved(Some("here"), None), (format!("{cwd}/here"), 1));
+        // A bare name with no such directory is a conda environment's name.
+        assert_eq!(resolved(Some("rapids"), None), ("rapids".into(), 0));
+        for anchored in ["/e", "~/envs/x", "$SCRATCH/env"] {
+            assert_eq!(resolved(Some(anchored), None), (anchored.into(), 0));
+        }
     }
 
     #[test]

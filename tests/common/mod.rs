@@ -125,8 +125,39 @@ pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// Whether `tool` is on PATH. In CI a missing tool fails the test: tests never skip silently
-/// there. Elsewhere the test says it is skipping.
+/// The list of skipped tests, a line each (`name: reason`): tests/run.sh empties it before
+/// the tests and prints it after them. `DASK_PBS_TEST_SKIPS`, else a file in cargo's
+/// temporary directory for tests.
+pub(crate) fn skips_file() -> PathBuf {
+    std::env::var_os("DASK_PBS_TEST_SKIPS").map_or_else(
+        || PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt"),
+        PathBuf::from,
+    )
+}
+
+/// The one way a test skips, for a prerequisite it lacks (`why`: what is missing and what
+/// provides it). In CI (`CI` set) the test fails with that reason: nothing skips there.
+/// Elsewhere the skip is said on stderr and listed in `skips_file()`; the caller then returns
+/// (or leaves out the part that needs it).
+pub(crate) fn skip(why: &str) {
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("(unnamed test)")
+        .to_string();
+    assert!(!in_ci(), "{name}: a prerequisite is missing in CI: {why}");
+    eprintln!("SKIPPED {name}: {why}");
+    let line = format!("{name}: {}\n", why.replace('\n', " "));
+    // One short append per line: tests running at once do not mix their lines.
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(skips_file());
+    if let Ok(mut file) = file {
+        let _ = std::io::Write::write_all(&mut file, line.as_bytes());
+    }
+}
+
+/// Whether `tool` is on PATH; when not, the test `skip`s what needs it (in CI it fails).
 pub(crate) fn have_tool(tool: &str, why: &str) -> bool {
     let found = Command::new("sh")
         .arg("-c")
@@ -135,11 +166,9 @@ pub(crate) fn have_tool(tool: &str, why: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        assert!(
-            !in_ci(),
-            "{tool} is required in CI ({why}); tests/run.sh installs it"
-        );
-        eprintln!("SKIPPED: {tool} not found ({why}); run tests/run.sh to install it");
+        skip(&format!(
+            "{tool} not found ({why}); tests/run.sh installs it"
+        ));
     }
     found
 }

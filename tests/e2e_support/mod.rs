@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::common::{have_tool, in_ci, repo_root};
+use super::common::{have_tool, repo_root, skip};
 
-/// The Dask venv of tests/run.sh, or `None` (skip) outside CI when it is missing.
+/// The Dask venv of tests/run.sh, or `None` (the test skips: see `common::skip`).
 pub(crate) fn dask_venv() -> Option<PathBuf> {
     let venv = std::env::var_os("DASK_PBS_E2E_VENV")
         .map(PathBuf::from)
@@ -23,28 +23,25 @@ pub(crate) fn dask_venv() -> Option<PathBuf> {
     if venv.join("bin/dask").is_file() {
         return Some(venv);
     }
-    assert!(
-        !in_ci(),
-        "the Dask venv {} is missing in CI; tests/run.sh creates it",
+    skip(&format!(
+        "no Dask venv at {} (tests/run.sh creates it)",
         venv.display()
-    );
-    eprintln!(
-        "SKIPPED: no Dask venv at {} (run tests/run.sh to create it)",
-        venv.display()
-    );
+    ));
     None
 }
 
-/// An MPI's prefix that tests/run.sh installs (`var`, else .e2e/`dir`), or `None` (skip)
-/// outside CI.
+/// An MPI's prefix that tests/run.sh installs (`var`, else .e2e/`dir`), or `None` (the test
+/// skips).
 pub(crate) fn mpi_prefix(var: &str, dir: &str) -> Option<PathBuf> {
     let dir =
         std::env::var_os(var).map_or_else(|| repo_root().join(".e2e").join(dir), PathBuf::from);
     if dir.join("bin/mpiexec").is_file() {
         return Some(dir);
     }
-    assert!(!in_ci(), "{var}: no bin/mpiexec in {}", dir.display());
-    eprintln!("SKIPPED: no {}", dir.display());
+    skip(&format!(
+        "{var}: no bin/mpiexec in {} (tests/run.sh installs it)",
+        dir.display()
+    ));
     None
 }
 
@@ -57,7 +54,7 @@ pub(crate) fn path_prologue(prefix: &Path) -> String {
     )
 }
 
-/// Everything an end-to-end test needs, or `None` (skip) outside CI.
+/// Everything an end-to-end test needs, or `None` (the test skips).
 pub(crate) fn prerequisites() -> Option<PathBuf> {
     if !have_tool("mpiexec", "end-to-end runs launch workers with OpenMPI") {
         return None;
@@ -70,17 +67,17 @@ pub(crate) fn prerequisites() -> Option<PathBuf> {
 /// node's processes run in a UTS namespace of that name, started through `rsh-agent`.
 pub(crate) const NODES: [&str; 3] = ["e2e-node-1", "e2e-node-2", "e2e-node-3"];
 
-/// Whether this machine can emulate several nodes: the names resolve (tests/run.sh adds them;
-/// in CI their absence fails) and `unshare --uts` works (it needs root, and a container may
-/// refuse it: then the multi-node tests skip, saying so, even in CI).
+/// Whether this machine can emulate several nodes: the names resolve (tests/run.sh adds them)
+/// and `unshare --uts` works (it needs root: CI runs tests/run.sh as root). When not, the
+/// test skips (in CI it fails).
 pub(crate) fn multi_node() -> bool {
     let unshares = Command::new("unshare")
         .args(["--uts", "true"])
         .status()
         .is_ok_and(|s| s.success());
     if !unshares {
-        eprintln!(
-            "SKIPPED: `unshare --uts` is refused here (not root, or a container's rule): no multi-node emulation"
+        skip(
+            "`unshare --uts` is refused here (it needs root; a container may forbid it): no multi-node emulation",
         );
         return false;
     }
@@ -88,15 +85,12 @@ pub(crate) fn multi_node() -> bool {
         .args(["hosts", NODES[2]])
         .output()
         .is_ok_and(|o| o.status.success());
-    if resolves {
-        return true;
+    if !resolves {
+        skip(&format!(
+            "the emulated nodes {NODES:?} do not resolve (tests/run.sh adds them to /etc/hosts)"
+        ));
     }
-    assert!(
-        !in_ci(),
-        "the emulated nodes {NODES:?} do not resolve in CI; tests/run.sh adds them to /etc/hosts"
-    );
-    eprintln!("SKIPPED: the emulated nodes {NODES:?} do not resolve (run tests/run.sh as root)");
-    false
+    resolves
 }
 
 pub(crate) fn hostname() -> String {

@@ -2,7 +2,8 @@
 
 use indexmap::IndexMap;
 
-use super::words::{is_directive_word, is_identifier, text_problem};
+use super::paths::{is_anchored, relative_problem};
+use super::words::{blank_problem, is_directive_word, is_identifier, text_problem};
 use super::{Problems, take};
 use crate::profile::layer::{DaskLayer, remaining};
 use crate::profile::model::Dask;
@@ -114,6 +115,20 @@ fn check(dask: &Dask, p: &mut Problems) {
     if dask.workers_per_node == Some(0) {
         p.plain(k.workers_per_node, "must be at least 1");
     }
+    if dask.nthreads == Some(0) {
+        p.at(
+            k.nthreads,
+            "is 0, which gives a worker no thread to run tasks on: use at least 1, or null to let Dask divide the cores among the workers",
+        );
+    }
+    if let Some(port) = dask.dashboard_port.filter(|port| (1..1024).contains(port)) {
+        p.at(
+            k.dashboard_port,
+            format!(
+                "{port} is below 1024, a port only root may listen on: use one from 1024 to 65535, or null for a free one"
+            ),
+        );
+    }
     if let Some(message) = dask.interface.as_deref().and_then(interface_problem) {
         p.at(k.interface, message);
     }
@@ -128,19 +143,17 @@ fn check(dask: &Dask, p: &mut Problems) {
             p.at(key, message);
         }
     }
-    if let Some(dir) = dask.local_directory.as_deref() {
-        let problem = text_problem(dir)
-            .map(str::to_string)
-            .or_else(|| variable_problem(dir, "on the node, when the worker starts"));
-        if let Some(message) = problem {
-            p.at(k.local_directory, message);
-        }
+    if let Some(message) = dask.local_directory.as_deref().and_then(directory_problem) {
+        p.at(k.local_directory, message);
     }
     for (key, args) in [
         (k.scheduler_args, &dask.scheduler_args),
         (k.worker_args, &dask.worker_args),
     ] {
-        for message in args.iter().filter_map(|t| text_problem(t)) {
+        for message in args
+            .iter()
+            .filter_map(|t| text_problem(t).or(blank_problem(t)))
+        {
             p.at(key, message);
         }
     }
@@ -148,6 +161,25 @@ fn check(dask: &Dask, p: &mut Problems) {
         p.at(k.startup_timeout, "must be at least 1 second");
     }
     security_rule(dask, p);
+}
+
+/// `dask.local_directory`: text, variables the worker expands and nothing else, and a path
+/// each worker reads the same from its own working directory.
+fn directory_problem(dir: &str) -> Option<String> {
+    if dir.is_empty() {
+        return Some("is empty; give a directory, or null for Dask's default".into());
+    }
+    text_problem(dir)
+        .map(str::to_string)
+        .or_else(|| variable_problem(dir, "on the node, when the worker starts"))
+        .or_else(|| {
+            (!is_anchored(dir, false)).then(|| {
+                relative_problem(
+                    dir,
+                    " (variables such as $TMPDIR or ${PBS_JOBFS} are expanded on the node; a leading ~ is not: write $HOME)",
+                )
+            })
+        })
 }
 
 /// `dask.local_directory` may name environment variables as `$NAME` or `${NAME}` (the worker

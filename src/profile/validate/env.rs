@@ -3,7 +3,8 @@
 use indexmap::IndexMap;
 
 use super::dask::variable_problem;
-use super::words::{is_identifier, text_problem};
+use super::paths::{is_anchored, relative_problem};
+use super::words::{blank_problem, is_identifier, text_problem};
 use super::{Problems, take};
 use crate::profile::layer::{EnvLayer, remaining};
 use crate::profile::model::Env;
@@ -60,12 +61,34 @@ fn check(env: &Env, p: &mut Problems) {
         (k.modules, &env.modules),
         (k.setup, &env.setup),
     ] {
-        for message in lines.iter().filter_map(|t| text_problem(t)) {
+        for message in lines
+            .iter()
+            .filter_map(|t| text_problem(t).or(blank_problem(t)))
+        {
             p.at(key, message);
         }
     }
-    for (key, path) in [(k.conda, &env.conda), (k.venv, &env.venv)] {
-        for message in path.iter().flat_map(|t| path_problems(t)) {
+    for (key, path, flag) in [
+        (k.conda, &env.conda, "--env"),
+        (k.venv, &env.venv, "--venv"),
+    ] {
+        let Some(path) = path.as_deref() else {
+            continue;
+        };
+        let mut found = path_problems(path);
+        if found.is_empty() && !is_anchored(path, true) {
+            if key == k.conda && !path.contains('/') && path != "." && path != ".." {
+                p.note(conda_name_note(path));
+            } else {
+                found.push(relative_problem(
+                    path,
+                    &format!(
+                        " (`{flag} PATH` on the command line is resolved against the current directory)"
+                    ),
+                ));
+            }
+        }
+        for message in found {
             p.at(key, message);
         }
     }
@@ -75,10 +98,19 @@ fn check(env: &Env, p: &mut Problems) {
         }
     }
     if let Some(dir) = env.tmpdir.as_deref() {
-        let found = path_problems(dir).into_iter().chain(variable_problem(
-            dir,
-            "on the node, before the scheduler starts",
-        ));
+        let mut found: Vec<String> = path_problems(dir)
+            .into_iter()
+            .chain(variable_problem(
+                dir,
+                "on the node, before the scheduler starts",
+            ))
+            .collect();
+        if found.is_empty() && !is_anchored(dir, true) {
+            found.push(relative_problem(
+                dir,
+                " (variables such as ${PBS_JOBFS}/tmp, and a leading ~/, are expanded on the node)",
+            ));
+        }
         for message in found {
             p.at(k.tmpdir, message);
         }
@@ -101,6 +133,16 @@ fn check(env: &Env, p: &mut Problems) {
         );
         p.at(k.venv, message);
     }
+}
+
+/// A conda environment given by name: conda activates it from its envs directories, which
+/// works, but `gen conda` creates a prefix of that name in the current directory.
+fn conda_name_note(name: &str) -> String {
+    format!(
+        "env.conda `{}` is not a path: conda activates the environment of that name from its envs directories on the node, while `dask-pbs gen conda` would create ./{} instead; give the prefix's absolute path if you meant a directory",
+        name.escape_debug(),
+        name.escape_debug()
+    )
 }
 
 /// `http://proxy.alcf.anl.gov:3128`: a scheme, then host and port characters only.

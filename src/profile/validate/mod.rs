@@ -8,6 +8,7 @@
 //!
 //! Every problem is collected, so the user fixes them all in one go.
 
+mod args;
 mod dask;
 mod env;
 mod environment;
@@ -15,6 +16,7 @@ mod job;
 mod launcher;
 mod node;
 mod node_type;
+mod paths;
 mod rapids;
 mod request;
 mod sizes;
@@ -234,6 +236,7 @@ pub fn resolve(
     }
     launcher::check(&profile, &mut p);
     sizes::check(&profile, &mut p);
+    args::check(&profile, &mut p);
     environment::check(&profile, demands, &mut p);
     if p.found.is_empty() {
         Ok(Resolved {

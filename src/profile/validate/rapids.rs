@@ -1,7 +1,7 @@
 //! `rapids:` — the release the `conda` artifact installs, checked against the RAPIDS
 //! support table.
 
-use super::words::text_problem;
+use super::words::{blank_problem, text_problem};
 use super::{Problems, take};
 use crate::profile::layer::RapidsLayer;
 use crate::profile::model::Rapids;
@@ -26,7 +26,11 @@ pub(super) fn resolve(layer: &RapidsLayer, p: &mut Problems) -> Option<Rapids> {
         p.at_as("rapids", k.version, message.to_string());
     }
     let channels = take(channels, k.channels, p);
-    for message in channels.iter().flatten().filter_map(|c| text_problem(c)) {
+    for message in channels
+        .iter()
+        .flatten()
+        .filter_map(|c| text_problem(c).or(blank_problem(c)))
+    {
         p.at(k.channels, message);
     }
     let jupyter = take(jupyter, k.jupyter, p);

@@ -37,6 +37,11 @@ pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
     let run = run.as_ref().and_then(|r| r.value.clone());
     if let Some(message) = run.as_deref().and_then(text_problem) {
         p.at(k.run, message);
+    } else if run.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        p.at(
+            k.run,
+            "is empty: give the payload's command (e.g. --run 'python work.py'), or null to hold the cluster until the walltime",
+        );
     }
     let templates = templates.as_ref().and_then(template_dir);
     if let Some(Err(message)) = &templates {

@@ -28,6 +28,14 @@ pub(super) fn text_problem(text: &str) -> Option<&'static str> {
         .then_some("contains a NUL byte, which no shell word can hold; remove it")
 }
 
+/// An empty (or blank) item of a list means nothing: a module named "", an empty shell line,
+/// an empty word for Dask. The problem with `text`, if any.
+pub(super) fn blank_problem(text: &str) -> Option<&'static str> {
+    text.trim()
+        .is_empty()
+        .then_some("holds an empty item, which means nothing; remove it")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +63,6 @@ mod tests {
     fn only_nul_is_refused_in_free_text() {
         assert!(text_problem("any $(thing) 'at' all\n").is_none());
         assert!(text_problem("a\0b").is_some());
+        assert!(blank_problem(" ").is_some() && blank_problem("x").is_none());
     }
 }

@@ -1,12 +1,11 @@
-//! Rules on the workers: options that belong to the other kind of worker, threads and
-//! memory against the node, and the time they are held.
+//! Rules on the workers: options that belong to the other kind of worker, threads against
+//! the node, and the time they are held (memory against the node: `sizes`).
 
 use super::Problems;
-use crate::plan::{Plan, held_cpus, held_memory};
+use crate::plan::{Plan, held_cpus};
 use crate::profile::layer::DaskLayer;
 use crate::profile::model::Profile;
 use crate::profile::types::{WorkerKind, WorkersPer};
-use crate::size::Size;
 use crate::walltime::Walltime;
 
 /// Without a payload the cluster is held until `walltime - shutdown_margin`; a margin that
@@ -30,9 +29,6 @@ pub(super) fn fit_margin(profile: &mut Profile, p: &mut Problems) {
 pub(super) fn check(profile: &Profile, p: &mut Problems) {
     let plan = Plan::new(profile);
     if let Some(note) = threads_note(profile, &plan) {
-        p.note(note);
-    }
-    if let Some(note) = memory_note(profile, &plan) {
         p.note(note);
     }
     for key in gpu_options_on_cpu_workers(profile) {
@@ -71,26 +67,6 @@ fn threads_note(profile: &Profile, plan: &Plan) -> Option<String> {
         format!(
             "{workers} workers per node × dask.nthreads {nthreads} = {} threads, more than the {cpus} CPUs the job holds on a node (system.cpus_per_node); the threads will share cores",
             workers * nthreads
-        )
-    })
-}
-
-/// Memory limits that add up to more than the host memory the job holds on a node.
-fn memory_note(profile: &Profile, plan: &Plan) -> Option<String> {
-    let text = profile.dask.memory_limit.as_deref()?;
-    let workers = u64::from(plan.workers_per_node);
-    let over = match Size::parse(text, true).ok()? {
-        // Dask reads a fraction as of the memory the worker process sees: the whole node.
-        Size::Fraction(f) => f * workers as f64 > 1.0,
-        Size::Bytes(b) => b.saturating_mul(workers) > held_memory(profile)?,
-        Size::Auto => false,
-    };
-    over.then(|| {
-        let held = held_memory(profile)
-            .map(|b| format!("{b} bytes"))
-            .unwrap_or_else(|| "all of it".into());
-        format!(
-            "dask.memory_limit {text} × {workers} workers per node is more than the node's host memory the job holds ({held}); a worker may be killed before it spills"
         )
     })
 }
@@ -154,7 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn threads_and_memory_beyond_the_node_are_noted() {
+    fn threads_beyond_the_node_are_noted() {
         let mut profile = pbs_cpu();
         assert!(threads_note(&profile, &Plan::new(&profile)).is_none());
         profile.dask.workers_per_node = Some(64);
@@ -166,32 +142,11 @@ mod tests {
             ),
             "{note}"
         );
-        profile.dask.memory_limit = Some("0.5".into());
-        assert!(memory_note(&profile, &Plan::new(&profile)).is_some());
-        let mut profile = sophia();
-        profile.dask.memory_limit = Some("200GB".into());
-        assert!(
-            memory_note(&profile, &Plan::new(&profile)).is_some(),
-            "2 x 200 GB > 2/8 of 1 TiB"
-        );
-        profile.dask.memory_limit = Some("100GiB".into());
-        assert!(memory_note(&profile, &Plan::new(&profile)).is_none());
-    }
-
-    #[test]
-    fn the_notes_count_products_and_stop_at_the_limit_itself() {
         // 10 workers × 8 threads = 80 on 64 CPUs: a product, not a sum (18).
         let mut profile = pbs_cpu();
         profile.dask.workers_per_node = Some(10);
         profile.dask.nthreads = Some(8);
         assert!(threads_note(&profile, &Plan::new(&profile)).is_some());
-        // Exactly the node: 4 × 0.25 of it, and 2 × 128 GiB of sophia's 256 GiB held.
-        profile.dask.workers_per_node = Some(4);
-        profile.dask.memory_limit = Some("0.25".into());
-        assert!(memory_note(&profile, &Plan::new(&profile)).is_none());
-        let mut profile = sophia();
-        profile.dask.memory_limit = Some("128GiB".into());
-        assert!(memory_note(&profile, &Plan::new(&profile)).is_none());
     }
 
     #[test]
