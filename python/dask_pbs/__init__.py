@@ -58,8 +58,9 @@ def connect(name_or_job_id, *, timeout=None, shutdown_on_close=False, asynchrono
     from dask_pbs.cluster import PBSCluster
 
     report = run(["status", str(name_or_job_id), "--json"])[0]
-    if report.get("ended"):
-        raise DaskPbsError(f"cluster {report['job_id']} has ended ({report['ended']}): nothing to connect to")
+    if report.get("over") or report.get("ended"):
+        why = report.get("ended_by") or report.get("ended") or "PBS no longer runs its head job"
+        raise DaskPbsError(f"cluster {report['job_id']} has ended ({why}): nothing to connect to")
     return PBSCluster.attach(
         report["job_id"],
         timeout=timeout,

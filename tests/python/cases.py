@@ -207,6 +207,7 @@ def connect(job_id):
     report = dask_pbs.list_clusters()[0]
     assert report["state"] is None and report["ended"], report
     assert all(j["state"] is None for j in report["worker_jobs"]), report
+    refused(DaskPbsError, lambda: dask_pbs.connect(job_id), f"cluster {job_id} has ended", "dask-pbs stop")
     print(f"jobs: {len(submitted())} submitted, all ended")
 
 
