@@ -4,7 +4,9 @@
 //! Data flows one way: files → layers → merged → validated `Profile` → `Plan` and template
 //! `Context` → text.
 
+pub mod amount;
 pub mod builtin;
+pub mod charge;
 pub mod cli;
 pub mod commands;
 pub(crate) mod config;

@@ -1420,6 +1420,71 @@ const CASES: &[Case] = &[
         ],
         "the first word `{nranks}` must be the launcher program (a name or path: letters, digits and /._+-)",
     ),
+    // system.charging and job.max_charge (docs/costs.md).
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, rates: [] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "has no rates: give at least one, e.g. rates: [{per: nodes, rate: 1}]",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: '', rates: [{ per: nodes, rate: 1 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "unit `` is not a unit name: one short line, like SU, core-hours or node-hours",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, rates: [{ per: nodes, rate: 1, memory_per_node: 192GB }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "rates[0]: memory_per_node shares a node's memory among its cores: it needs per: cores",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, rates: [{ per: cores, rate: 1, memory_per_node: 192 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "rates[0]: memory_per_node: `192` has no unit",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, rates: [{ per: nodes, rate: 1, whole_nodes: true }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "rates[0]: whole_nodes counts every core or GPU of a node: it needs per: cores or per: gpus",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, priority: { resource: job_priority, default: normal, factors: { high: 2 } }, rates: [{ per: nodes, rate: 1 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "priority.default `normal` is not one of priority.factors (high)",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, priority: { resource: 'job priority', default: high, factors: { high: 2 } }, rates: [{ per: nodes, rate: 1 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "priority.resource `job priority` is not a PBS resource name",
+    ),
+    file(
+        "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, source: \"a\\0b\", rates: [{ per: nodes, rate: 1 }] }\n",
+        &["check", "--profile", "p", "-A", "a"],
+        "source contains a NUL byte",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "gadi",
+            "-A",
+            "a00",
+            "--max-charge",
+            "50",
+        ],
+        "job.max_charge (from command-line flag --max-charge): the job can charge up to 96 SU (held to its walltime 01:00:00, 96 SU an hour), more than the 50 allowed: ask for less walltime or fewer nodes, or raise the limit",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
+            "sophia",
+            "-A",
+            "X",
+            "--max-charge",
+            "10",
+        ],
+        "job.max_charge (from command-line flag --max-charge): asks that the job charge at most 10, but the profile has no system.charging (the site's rule, docs/costs.md) to compute it with",
+    ),
 ];
 
 /// Runs a case; returns its stderr.

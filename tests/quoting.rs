@@ -17,6 +17,11 @@ const TYPED: &[(&str, &str)] = &[
     ("plan.gpus_per_node", "a number"),
     ("plan.hold_seconds", "a number"),
     ("plan.walltime_seconds", "a number"),
+    (
+        "charge.per_hour",
+        "a number: an exact amount printed with two decimals at most",
+    ),
+    ("charge.per_hour_millionths", "a number"),
     ("profile.dask.startup_timeout", "a number"),
     ("security.valid_seconds", "a number"),
     ("join_timeout", "a number the template sets"),

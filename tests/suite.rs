@@ -9,6 +9,7 @@ mod common;
 mod e2e_support;
 
 mod artifacts;
+mod charges;
 mod cli;
 mod e2e;
 mod e2e_sites;

@@ -413,7 +413,14 @@ class PBSCluster(Cluster):
             ("Job directory", html.escape(str(self.job_dir))),
             ("Adaptive", html.escape(adapt)),
         ]
+        charges = [
+            f"{c['so_far']:.4g} {c['unit']} so far, {c['if_held_to_walltime']:.4g} if held to walltime"
+            for c in report.get("charge") or []
+        ]
+        if charges:
+            rows.append(("Charge", html.escape("; ".join(charges))))
         cells = [f'<td style="text-align: left;"><strong>{k}:</strong> {v}</td>' for k, v in rows]
+        cells += [""] * (len(cells) % 2)
         status = "".join(f"<tr>{cells[i]}{cells[i + 1]}</tr>" for i in range(0, len(cells), 2))
         return super()._repr_html_(cluster_status=status + (cluster_status or ""))
 

@@ -163,7 +163,7 @@ fn follow(
     let have = mine.len() as u32;
     if want > have {
         *lower = 0;
-        add(&cluster, script, want - have)?;
+        add(&cluster, script, want - have, None)?;
         return Ok(Some(format!(
             "{want} worker job(s), submitted {}",
             want - have

@@ -18,7 +18,7 @@ use crate::render::artifact::Artifact;
 
 use super::ended::Ended;
 use super::state::{self, Cluster};
-use super::{Note, Outcome, Session, join, pbs};
+use super::{Note, Outcome, Session, charges, join, pbs};
 
 /// What `status` reports of one cluster.
 #[derive(Debug, Serialize)]
@@ -66,6 +66,8 @@ pub(super) struct Report {
     worker_jobs: Vec<WorkerJob>,
     /// The head job's own workers (none once the cluster has ended).
     head_workers: Vec<String>,
+    /// What the cluster's jobs have charged, per unit (empty: no charging rule known).
+    charge: Vec<charges::Charged>,
 }
 
 /// The files a client of the cluster presents and checks (mutual TLS).
@@ -173,6 +175,7 @@ pub(super) fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Re
             .map(|id| worker_job(&submit_dir(cluster), id, states, live))
             .collect(),
         head_workers: names(live, "head"),
+        charge: charges::charged(cluster, states),
     }
 }
 
@@ -258,6 +261,7 @@ pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Res
         workers_script: Some(script),
         worker_jobs: Vec::new(),
         past_jobs: Vec::new(),
+        charges: charges::for_head(&session.loaded.profile, job_id),
         name: Some(session.loaded.profile.job.name.clone()),
         workers_per_job: Some(session.ctx.plan.expected_workers),
         scripts: BTreeMap::new(),
@@ -372,6 +376,7 @@ fn text_report(r: &Report) -> String {
                 state_word(w.state.as_deref())
             ));
         }
+        s.push_str(&charges::status_line(&r.charge).unwrap_or_default());
         return s;
     }
     s.push_str(&format!("    head job: {} workers\n", r.head_workers.len()));
@@ -387,6 +392,7 @@ fn text_report(r: &Report) -> String {
             state_word(w.state.as_deref()),
         ));
     }
+    s.push_str(&charges::status_line(&r.charge).unwrap_or_default());
     s
 }
 
@@ -457,8 +463,13 @@ pub(super) fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
 }
 
 /// Submits `n` worker jobs of `script` from the head job's directory, recording each as soon
-/// as qsub names it.
-pub(super) fn add(cluster: &Cluster, script: &Utf8Path, n: u32) -> Result<Vec<String>, Error> {
+/// as qsub names it, with what it charges (`charge`: as `charges::assign` takes it).
+pub(super) fn add(
+    cluster: &Cluster,
+    script: &Utf8Path,
+    n: u32,
+    charge: Option<Option<charges::JobCharge>>,
+) -> Result<Vec<String>, Error> {
     if let Some(mark) = ended(&cluster.job_dir) {
         return Err(Error::input(format!(
             "cluster {} has ended ({}): nothing to add workers to",
@@ -476,6 +487,7 @@ pub(super) fn add(cluster: &Cluster, script: &Utf8Path, n: u32) -> Result<Vec<St
             if own_script {
                 c.scripts.insert(id.clone(), script.to_path_buf());
             }
+            charges::assign(c, std::slice::from_ref(&id), charge.clone());
         })?;
         ids.push(id);
     }

@@ -13,7 +13,7 @@ use crate::profile::origin::Origin;
 use crate::profile::parse::parse_layer;
 use crate::render::TemplateOrigin;
 
-use super::{Outcome, context, load, load_for, places, resolve};
+use super::{Outcome, charges, context, load, load_for, places, resolve};
 
 /// The name `profiles show` gives dask-pbs's own defaults, unless a profile takes it.
 const DEFAULTS_NAME: &str = "defaults";
@@ -21,8 +21,14 @@ const DEFAULTS_NAME: &str = "defaults";
 pub(super) fn check(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load(args)?;
     let plan = Plan::new(&loaded.profile);
-    let summary = format!("ok: {}\n", plan.summary(&loaded.profile));
-    Ok(Outcome::of(summary, &loaded))
+    let mut summary = format!("ok: {}\n", plan.summary(&loaded.profile));
+    let (charge, notes) = charges::shown(&loaded.profile);
+    if let Some(line) = charge {
+        summary.push_str(&format!("{line}\n"));
+    }
+    let mut outcome = Outcome::of(summary, &loaded);
+    outcome.notes.extend(notes);
+    Ok(outcome)
 }
 
 /// The width `explain` keeps to: a terminal's, with room to spare.
@@ -36,6 +42,10 @@ pub(super) fn explain(args: &ProfileArgs) -> Result<Outcome, Error> {
         loaded.profile.name,
         chain.join(" <- ")
     );
+    let (charge, charge_notes) = charges::shown(&loaded.profile);
+    if let Some(line) = charge {
+        text.push_str(&format!("# {line}\n"));
+    }
     let mut rows: Vec<(String, String, String)> = Vec::new();
     for entry in loaded.explain() {
         leaves(&entry.key, &entry.value, &entry.origin, &mut rows);
@@ -48,7 +58,9 @@ pub(super) fn explain(args: &ProfileArgs) -> Result<Outcome, Error> {
         ));
     }
     text.push_str(&table);
-    Ok(Outcome::of(text, &loaded))
+    let mut outcome = Outcome::of(text, &loaded);
+    outcome.notes.extend(charge_notes);
+    Ok(outcome)
 }
 
 /// One row per leaf of `value`: a map opens into `key.sub` rows; a list or a scalar is one.

@@ -4,6 +4,7 @@
 //! prints the error and maps it to the exit code.
 
 mod adapt;
+mod charges;
 mod cluster;
 mod ended;
 mod gen_cmd;

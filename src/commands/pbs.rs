@@ -241,6 +241,38 @@ pub(super) fn parse_plain(text: &str) -> BTreeMap<String, String> {
     found
 }
 
+/// The walltime each job has used so far (`resources_used.walltime`), in seconds, for
+/// `status`'s charges; best effort: a qstat that fails, or a job it does not report, gives
+/// nothing for that job (the plain format, which names every job asked).
+pub(super) fn walltimes_used(ids: &[String]) -> BTreeMap<String, u64> {
+    if ids.is_empty() {
+        return BTreeMap::new();
+    }
+    let mut args = vec!["-f"];
+    args.extend(ids.iter().map(String::as_str));
+    run("qstat", &args, None)
+        .map(|out| parse_used(&String::from_utf8_lossy(&out.stdout)))
+        .unwrap_or_default()
+}
+
+/// `resources_used.walltime = HH:MM:SS` of each `Job Id:` of `qstat -f`.
+fn parse_used(text: &str) -> BTreeMap<String, u64> {
+    let mut found = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if let Some(id) = line.strip_prefix("Job Id:") {
+            current = Some(id.trim().to_string());
+        } else if let (Some(id), false, Some((key, value))) =
+            (&current, line.starts_with('\t'), line.split_once('='))
+            && key.trim() == "resources_used.walltime"
+            && let Ok(used) = value.trim().parse::<crate::walltime::Walltime>()
+        {
+            found.insert(id.clone(), used.seconds());
+        }
+    }
+    found
+}
+
 /// Whether PBS's state letter means the job will not run (any more).
 pub(super) fn is_over(state: Option<&str>) -> bool {
     matches!(state, None | Some("F" | "X"))
@@ -284,6 +316,13 @@ mod tests {
             finished
         );
         assert!(is_over(Some("F")));
+    }
+
+    #[test]
+    fn the_walltime_used_is_read_per_job() {
+        let used = parse_used(include_str!("../../tests/qstat/full.txt"));
+        assert_eq!(used.get("1.vm"), Some(&67), "{used:?}");
+        assert_eq!(used.get("3.vm"), None, "queued: nothing used yet");
     }
 
     #[test]

@@ -14,12 +14,14 @@ use crate::render::artifact::Artifact;
 use super::adapt::wanted_jobs;
 use super::cluster::{add, newest, read_json, retire, submit_dir};
 use super::state::{self, Cluster};
-use super::{Note, Outcome, Session, join, pbs};
+use super::{Note, Outcome, Session, charges, join, pbs};
 
-/// A worker job script and the workers each of its jobs starts.
+/// A worker job script, the workers each of its jobs starts and what each charges (as
+/// `charges::assign` takes it: `None` for the head job's profile's script).
 struct Script {
     path: Utf8PathBuf,
     workers_per_job: u32,
+    charge: Option<Option<charges::JobCharge>>,
 }
 
 pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
@@ -49,7 +51,7 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
     let mut added = Vec::new();
     let mut removed = Vec::new();
     if want > have {
-        added = add(&cluster, &script.path, want - have)?;
+        added = add(&cluster, &script.path, want - have, script.charge.clone())?;
         outcome.notes.push(Note::Info(format!(
             "submitted {} worker job(s) of {} to cluster {}",
             added.len(),
@@ -150,6 +152,7 @@ fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Script, Error> 
         return Ok(Script {
             path,
             workers_per_job: cluster.workers_per_job.unwrap_or(1),
+            charge: None,
         });
     };
     let profile_args = ProfileArgs {
@@ -168,6 +171,7 @@ fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Script, Error> 
     Ok(Script {
         path,
         workers_per_job: session.ctx.plan.expected_workers,
+        charge: Some(charges::of_job(&session.loaded.profile)),
     })
 }
 

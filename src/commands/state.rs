@@ -42,6 +42,10 @@ pub(super) struct Cluster {
     /// workers); a worker job not listed runs `workers_script`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scripts: BTreeMap<String, Utf8PathBuf>,
+    /// What each job charges an hour and its walltime asked, by job id (`status` reports
+    /// the cluster's charge); only jobs whose profile has a charging rule.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub charges: std::collections::BTreeMap<String, super::charges::JobCharge>,
 }
 
 impl Cluster {

@@ -8,7 +8,7 @@ use crate::output::{self, Output};
 use crate::quote;
 use crate::render::artifact::Artifact;
 
-use super::{Outcome, Session};
+use super::{Note, Outcome, Session};
 
 pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let session = Session::load(&args.profile, &[Artifact::Job])?;
@@ -19,8 +19,18 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let script = cwd.join(format!("{}.dask-pbs.sh", loaded.profile.job.name));
     let qsub = super::pbs::tool("qsub");
     let command = quote::join([qsub.as_str(), script.as_str()]).map_err(Error::input)?;
+    // The charge goes to stderr: stdout is the command (--dry-run) or the job id first.
+    let (charge, charge_notes) = super::charges::shown(&loaded.profile);
+    let charge_notes: Vec<Note> = charge
+        .clone()
+        .map(Note::Info)
+        .into_iter()
+        .chain(charge_notes)
+        .collect();
     if args.dry_run {
-        return Ok(Outcome::of(format!("{command}\n"), loaded));
+        let mut outcome = Outcome::of(format!("{command}\n"), loaded);
+        outcome.notes.extend(charge_notes);
+        return Ok(outcome);
     }
     output::write_all(
         &[Output {
@@ -35,10 +45,12 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     super::cluster::record(&session, &job_id, &job_dir)?;
     let security = crate::render::security::Security::new(&loaded.profile);
     if args.json {
-        return Ok(Outcome::of(
-            json(&session, &job_id, &job_dir, &script, &security),
+        let mut outcome = Outcome::of(
+            json(&session, &job_id, &job_dir, &script, &security, charge),
             loaded,
-        ));
+        );
+        outcome.notes.extend(charge_notes);
+        return Ok(outcome);
     }
     let config = if security.tls {
         let dir = quote::quote(job_dir.join(security.config_dir).as_str())
@@ -60,7 +72,9 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
          client = Client(scheduler_file={:?})\n",
         format!("{job_dir}/scheduler.json")
     );
-    Ok(Outcome::of(text, loaded))
+    let mut outcome = Outcome::of(text, loaded);
+    outcome.notes.extend(charge_notes);
+    Ok(outcome)
 }
 
 /// What `submit --json` prints: the job, where its files will be, and its certificates.
@@ -70,6 +84,7 @@ fn json(
     job_dir: &Utf8Path,
     script: &Utf8Path,
     security: &crate::render::security::Security,
+    charge: Option<String>,
 ) -> String {
     let tls = security.tls.then(|| {
         serde_json::json!({
@@ -89,6 +104,7 @@ fn json(
         "expected_workers": session.ctx.plan.expected_workers,
         "tls": tls,
         "dask_config": security.tls.then(|| job_dir.join(security.config_dir)),
+        "charge": charge,
     });
     format!("{value}\n")
 }

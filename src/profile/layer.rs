@@ -9,11 +9,13 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::charging::Charging;
 use super::origin::Origin;
 use super::types::{
     Certificates, CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue,
     RequestKind, Security, Word, WorkerKind, WorkersPer,
 };
+use crate::amount::Amount;
 use crate::walltime::Walltime;
 
 /// A value with where it came from.
@@ -285,6 +287,10 @@ section! {
         shell: String => replace,
         queues: Entries<Queue> => by_key,
         node_types: Entries<NodeType> => by_key,
+        /// How the site charges a job to the project's allocation (unit, rates per queue or
+        /// node type, priority factors); `null`: unknown, no charge is shown. See
+        /// docs/costs.md. Example: `{unit: SU, rates: [{per: cores, rate: 2}]}`.
+        charging: Option<Charging> => replace,
     }
 }
 
@@ -302,6 +308,9 @@ section! {
         place: Option<String> => replace,
         resources: Entries<Word> => by_key,
         directives: Vec<String> => replace,
+        /// The most the job may charge, in the unit of `system.charging` (`--max-charge`):
+        /// a job that could charge more (held to its walltime) is refused. Example: `500`.
+        max_charge: Option<Amount> => replace,
     }
 }
 

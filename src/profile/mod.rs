@@ -4,6 +4,7 @@
 //! first) < the user defaults file < environment variables < `--set` < named flags.
 
 pub mod catalog;
+pub mod charging;
 pub mod layer;
 pub mod model;
 pub mod origin;

@@ -4,10 +4,12 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use super::charging::Charging;
 use super::types::{
     Certificates, CustomLauncher, GpuOrder, Launch, MpiFlavour, NodeType, Protocol, Queue,
     RequestKind, Security, WorkerKind, WorkersPer,
 };
+use crate::amount::Amount;
 use crate::walltime::Walltime;
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +61,8 @@ pub struct System {
     pub queues: IndexMap<String, Queue>,
     /// The site's node types by name; empty: one node shape, the fields above.
     pub node_types: IndexMap<String, NodeType>,
+    /// How the site charges a job (`crate::charge` does the arithmetic); `None`: unknown.
+    pub charging: Option<Charging>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +81,8 @@ pub struct Job {
     pub place: Option<String>,
     pub resources: IndexMap<String, String>,
     pub directives: Vec<String>,
+    /// The most the job may charge, in the unit of `system.charging`.
+    pub max_charge: Option<Amount>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -52,6 +52,10 @@ pub struct OverrideArgs {
     /// CUDA constraint for the conda artifact, e.g. '>=12.0,<=12.8' (sets rapids.cuda).
     #[arg(long, value_name = "SPEC")]
     pub cuda: Option<String>,
+    /// Refuse a job that could charge more than N, in the unit of the site's charging rule
+    /// (sets job.max_charge).
+    #[arg(long = "max-charge", value_name = "N")]
+    pub max_charge: Option<String>,
     /// Any profile key, parsed as YAML: --set dask.worker_args='[--foo]' (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub sets: Vec<String>,
@@ -124,6 +128,7 @@ pub const FLAGS: &[Flag] = &[
     text("--rapids", "rapids.version", |a| a.rapids.clone()),
     text("--python", "rapids.python", |a| a.python.clone()),
     text("--cuda", "rapids.cuda", |a| a.cuda.clone()),
+    text("--max-charge", "job.max_charge", |a| a.max_charge.clone()),
 ];
 
 impl OverrideArgs {

@@ -39,6 +39,9 @@ pub struct Context {
     /// absent otherwise (a worker job then reads DASK_PBS_JOIN when it runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub join: Option<String>,
+    /// The job's charge an hour by `system.charging` (unit, rate, the rate in millionths for
+    /// the script's integer arithmetic); `null` when the profile has no rule for the job.
+    pub charge: Option<crate::charge::ScriptCharge>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +135,7 @@ impl Context {
             scheduler: Scheduler::new(&profile.dask, &security),
             worker: Worker::new(&profile, &plan, &security),
             conda: Conda::new(&profile),
+            charge: crate::charge::for_script(&profile),
             plan,
             profile,
             security,

@@ -100,9 +100,28 @@ def keywords():
         assert line in explained, (line, explained)
 
 
+def widget():
+    """The widget's rows: the head job and the worker jobs with their PBS states, the job
+    directory, adapt, and the charge when the site has a charging rule."""
+    from distributed.core import Status
+
+    from dask_pbs.cluster import PBSCluster as Cluster
+
+    cluster = Cluster.__new__(Cluster)
+    cluster._setup(False, None, True, False, None)
+    cluster.job_id, cluster.job_dir = "7.vm", "/w/dask-pbs.7.vm"
+    charge = {"unit": "SU", "so_far": 1.5, "if_held_to_walltime": 64.0, "unknown_use": []}
+    cluster._set_report({"state": "R", "worker_jobs": [{"job_id": "8.vm", "state": "Q"}], "charge": [charge]})
+    page = cluster._repr_html_()
+    cluster.status = Status.closed
+    for text in ("7.vm (R)", "8.vm (Q)", "/w/dask-pbs.7.vm", "Adaptive:</strong> no", "1.5 SU so far, 64 if held to walltime"):
+        assert text in page, (text, page)
+
+
 def bad_input():
     """Each mistake raises dask-pbs's own message, and nothing is submitted or recorded."""
     keywords()
+    widget()
     before = submitted()
 
     def cluster(**options):

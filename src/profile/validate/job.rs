@@ -20,6 +20,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
         place,
         resources,
         directives,
+        max_charge,
     } = layer;
     let k = JobLayer::KEYS;
     let queue = take(queue, k.queue, p);
@@ -52,6 +53,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     for d in directives.iter().flatten() {
         report(p, k.directives, directive_problem(d));
     }
+    let max_charge = take(max_charge, k.max_charge, p);
     Some(Job {
         queue: queue?,
         node_type: node_type?,
@@ -64,6 +66,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
         place: place?,
         resources: resources?,
         directives: directives?,
+        max_charge: max_charge?,
     })
 }
 

@@ -9,6 +9,7 @@
 //! Every problem is collected, so the user fixes them all in one go.
 
 mod args;
+mod charging;
 mod dask;
 mod env;
 mod environment;
@@ -238,6 +239,7 @@ pub fn resolve(
     sizes::check(&profile, &mut p);
     args::check(&profile, &mut p);
     environment::check(&profile, demands, &mut p);
+    charging::check(&profile, &mut p);
     if p.found.is_empty() {
         Ok(Resolved {
             profile,

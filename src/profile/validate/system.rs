@@ -2,6 +2,7 @@
 
 use indexmap::IndexMap;
 
+use super::charging;
 use super::job::resource_problems;
 use super::words::is_directive_word;
 use super::{Problems, take};
@@ -29,6 +30,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         shell,
         queues,
         node_types,
+        charging,
     } = layer;
     let k = SystemLayer::KEYS;
     // Every field is taken before any `?`, so each missing one is reported.
@@ -49,6 +51,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
     let shell = take(shell, k.shell, p);
     let queues = take(queues, k.queues, p).map(remaining);
     let node_types = take(node_types, k.node_types, p).map(remaining);
+    let charging = take(charging, k.charging, p);
     let system = System {
         login_host: login_host?,
         gpus_per_node: gpus_per_node?,
@@ -67,6 +70,7 @@ pub(super) fn resolve(layer: &SystemLayer, p: &mut Problems) -> Option<System> {
         shell: shell?,
         queues: queues?,
         node_types: node_types?,
+        charging: charging?,
     };
     check(&system, p);
     Some(system)
@@ -118,6 +122,9 @@ fn check(system: &System, p: &mut Problems) {
     }
     for message in node_type_problems(&system.node_types) {
         p.at(k.node_types, message);
+    }
+    for message in system.charging.iter().flat_map(charging::problems) {
+        p.at(k.charging, message);
     }
 }
 
