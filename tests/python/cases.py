@@ -151,11 +151,13 @@ def bad_input():
 def start_failures():
     """A cluster that is not ready in time, and one whose job fails: each raises, naming the
     job's state and logs, and the job has ended (nothing left in the queue)."""
+    # A set-up step that takes 30 s: the job cannot be ready before the timeout.
+    slow = {**SMALL, "env.setup": ["sleep 30"]}
     message = refused(
         DaskPbsTimeoutError,
-        lambda: PBSCluster("pbs-cpu", venv=VENV, set=SMALL, timeout=1, quiet=True),
-        "gave up after 1",
-        "PBS state R",
+        lambda: PBSCluster("pbs-cpu", venv=VENV, set=slow, timeout=2, quiet=True),
+        "gave up after 2",
+        "is running (PBS state R), its scheduler not up yet",
         "/logs/",
     )
     first = dask_pbs.list_clusters()[0]
@@ -180,8 +182,10 @@ def interrupted_and_forgotten():
     import threading
 
     threading.Timer(3, _thread.interrupt_main).start()
+    # A set-up step that takes 30 s: the job cannot be ready before the interrupt.
+    slow = {**SMALL, "env.setup": ["sleep 30"]}
     try:
-        PBSCluster("pbs-cpu", venv=VENV, set=SMALL, quiet=True)
+        PBSCluster("pbs-cpu", venv=VENV, set=slow, quiet=True)
     except KeyboardInterrupt:
         pass
     else:
