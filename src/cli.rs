@@ -175,24 +175,30 @@ pub enum Command {
     Status(Deferred<StatusArgs>),
     /// Add worker jobs to a cluster, or retire the workers of some and end those jobs.
     #[command(
-        after_help = "Examples:\n  dask-pbs scale 1234.server --add 2\n  dask-pbs scale 1234.server --add 1 --profile pbs-cpu -A MyProject --env ~/envs/dask --set 'dask.resources={IO: 1}'\n  dask-pbs scale 1234.server --remove 1"
+        after_help = "Examples:\n  dask-pbs scale 1234.server --add 2\n  dask-pbs scale 1234.server --workers 16\n  dask-pbs scale 1234.server --add 1 --profile pbs-cpu -A MyProject --env ~/envs/dask --set 'dask.resources={IO: 1}'\n  dask-pbs scale 1234.server --remove 1"
     )]
     Scale(Deferred<ScaleArgs>),
     /// Shut a cluster down through its scheduler, then delete its worker jobs.
     #[command(after_help = "Example:\n  dask-pbs stop 1234.server")]
-    Stop(Deferred<JobArgs>),
+    Stop(Deferred<StopArgs>),
     /// Remove the job directories of ended clusters (a failed one keeps its logs/).
     #[command(after_help = "Example:\n  dask-pbs clean\n  dask-pbs clean --all")]
     Clean(Deferred<CleanArgs>),
     /// Follow the cluster's adaptive target with worker jobs, within [--min, --max].
     #[command(after_help = "Example:\n  dask-pbs adapt 1234.server --min 0 --max 4")]
     Adapt(Deferred<AdaptArgs>),
+    /// Wait until a submitted cluster is ready (its expected workers are in), or has ended.
+    #[command(
+        after_help = "Example:\n  id=$(dask-pbs submit --profile pbs-cpu -A MyProject --env ~/envs/dask | head -n 1)\n  dask-pbs wait \"$id\" --timeout 600 && python analysis.py"
+    )]
+    Wait(Deferred<WaitArgs>),
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
-    /// The head job's id (all recorded clusters when absent).
-    #[arg(value_name = "JOBID")]
+    /// The head job's id, or its name when one recorded cluster that has not ended has it
+    /// (all recorded clusters when absent).
+    #[arg(value_name = "JOBID|NAME")]
     pub job_id: Option<String>,
     /// Print JSON, for scripts.
     #[arg(long)]
@@ -200,10 +206,13 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct JobArgs {
+pub struct StopArgs {
     /// The head job's id, as `dask-pbs submit` printed it.
     #[arg(value_name = "JOBID")]
     pub job_id: String,
+    /// Print the jobs that ended as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -214,24 +223,30 @@ pub struct CleanArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(false)))]
 pub struct ScaleArgs {
     /// The head job's id.
     #[arg(value_name = "JOBID")]
     pub job_id: String,
     /// Submit N worker jobs.
-    #[arg(
-        long,
-        value_name = "N",
-        conflicts_with = "remove",
-        required_unless_present = "remove"
-    )]
+    #[arg(long, value_name = "N", group = "change")]
     pub add: Option<u32>,
     /// Retire the workers of N worker jobs (newest first) and end those jobs.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", group = "change")]
     pub remove: Option<u32>,
+    /// Add or retire worker jobs until K of this profile's are queued or running.
+    #[arg(long, value_name = "K", group = "change")]
+    pub jobs: Option<u32>,
+    /// Add or retire worker jobs of this profile until the cluster has at least N workers
+    /// (the head job's own count; whole worker jobs).
+    #[arg(long, value_name = "N", group = "change")]
+    pub workers: Option<u32>,
     /// The worker jobs' profile (default: the head job's, as submitted).
     #[arg(long, short = 'p', value_name = "NAME|PATH")]
     pub profile: Option<String>,
+    /// Print what changed as JSON: the jobs added and removed, and this profile's worker jobs.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub places: PlacesArgs,
     #[command(flatten)]
@@ -252,6 +267,26 @@ pub struct AdaptArgs {
     /// Seconds between two looks at the cluster's status.json.
     #[arg(long, value_name = "S", default_value_t = 10)]
     pub interval: u32,
+    /// --min and --max count workers (whole worker jobs, beyond the head job's), not jobs.
+    #[arg(long)]
+    pub workers: bool,
+    /// Stop once standard input reaches its end: a program that runs adapt (the Python
+    /// package) holds its input open, so that adapt ends with it.
+    #[arg(long)]
+    pub stop_on_eof: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// The head job's id.
+    #[arg(value_name = "JOBID")]
+    pub job_id: String,
+    /// Give up after S seconds (the job goes on: `dask-pbs stop` ends it).
+    #[arg(long, value_name = "S")]
+    pub timeout: Option<f64>,
+    /// Print each change and the outcome as a line of JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 // Parsed once per run: boxing the larger variants would buy nothing.
@@ -380,6 +415,9 @@ pub struct SubmitArgs {
     /// Print the qsub command instead of running it (writes nothing).
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the job id, its directory and files, and the cluster's certificates as JSON.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -43,6 +43,17 @@ elif ! "$venv/bin/python" -c 'import dask_jobqueue' 2>/dev/null; then
 fi
 export DASK_PBS_E2E_VENV=$PWD/$venv
 
+# --- The Python package's tests (tests/notebook.rs) drive clusters from a venv of their own:
+# a real Jupyter kernel (nbclient, ipykernel) and dask-labextension, whose bokeh must stay out
+# of the jobs' venv above (it slows every scheduler's start).
+notebook_venv=.e2e/notebook-venv
+if ! "$notebook_venv/bin/python" -c 'import nbclient, ipykernel, nbformat, dask_labextension' 2>/dev/null; then
+  echo "tests/run.sh: creating $notebook_venv with nbclient, ipykernel and dask-labextension"
+  python3 -m venv "$notebook_venv"
+  "$notebook_venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements-notebook.txt
+fi
+export DASK_PBS_E2E_NOTEBOOK_VENV=$PWD/$notebook_venv
+
 # --- Intel MPI (PyPI impi-rt, ~130 MB) in a prefix of its own, on PATH only in the tests that
 # ask for it (its mpiexec must not shadow OpenMPI's for the others).
 impi=.e2e/impi

@@ -17,6 +17,7 @@ mod elastic;
 mod hostile;
 mod import;
 mod multinode;
+mod notebook;
 mod profiles;
 mod properties;
 mod quoting;

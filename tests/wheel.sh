@@ -70,6 +70,9 @@ if "# dask-pbs" not in meta.get_payload():
     problems.append("the README is not the long description")
 if f"dask_pbs-{version}.data/scripts/dask-pbs" not in names:
     problems.append("the wheel carries no dask-pbs executable")
+for module in ("__init__", "__main__", "_adapt", "_binary", "_keywords", "_progress", "cluster"):
+    if f"dask_pbs/{module}.py" not in names:
+        problems.append(f"the wheel carries no dask_pbs/{module}.py")
 if problems:
     sys.exit("tests/wheel.sh: FAIL: " + "; ".join(problems))
 PY
@@ -106,6 +109,22 @@ compare dask-pbs completions bash
 compare dask-pbs man
 compare "python -m dask_pbs" "${gen_args[@]}"
 say "the wheel's dask-pbs prints what the cargo build prints (--version, gen job and conda, completions, man, python -m)"
+
+# --- The Python package from the wheel, in an environment without Dask: it imports without
+# Dask's distributed, finds the binary installed beside it, and says what PBSCluster needs.
+run_as_user 'source ~/dask-env/bin/activate && python - <<"PY"
+import sys
+import dask_pbs
+assert "distributed" not in sys.modules, "import dask_pbs imported distributed"
+assert dask_pbs.list_clusters() == [], dask_pbs.list_clusters()
+try:
+    dask_pbs.PBSCluster
+except ImportError as e:
+    assert "pip install" in str(e) and "distributed" in str(e), e
+else:
+    raise AssertionError("PBSCluster without distributed")
+PY' || fail "the wheel's Python package does not work"
+say "the wheel's Python package imports without Dask, runs its dask-pbs (list_clusters) and says what PBSCluster needs"
 
 # --- The static binary, copied as the README says, run from a bare PATH.
 say "copying the static binary as the README says"

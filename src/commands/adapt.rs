@@ -4,7 +4,9 @@
 //! changes something, so it costs a login node next to nothing; killing it leaves the cluster
 //! as it is.
 
-use std::time::Duration;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use camino::Utf8Path;
 use serde_json::Value;
@@ -30,17 +32,54 @@ pub(super) fn wanted_jobs(target: u64, head: u64, per_job: u64, min: u32, max: u
         .clamp(min, max.max(min))
 }
 
-fn workers_per_job(status: &Value) -> u64 {
-    status["jobs"]
-        .as_object()
-        .map(|jobs| {
-            jobs.iter()
-                .filter(|(k, _)| k.as_str() != "head")
-                .filter_map(|(_, v)| v.as_array().map(|a| a.len() as u64))
-                .max()
-                .unwrap_or(1)
-        })
-        .unwrap_or(1)
+/// Workers a worker job brings: the plan recorded at submit, else the most a worker job has.
+fn workers_per_job(status: &Value, planned: Option<u32>) -> u64 {
+    let seen = status["jobs"].as_object().and_then(|jobs| {
+        jobs.iter()
+            .filter(|(k, _)| k.as_str() != "head")
+            .filter_map(|(_, v)| v.as_array().map(|a| a.len() as u64))
+            .max()
+    });
+    planned.map(u64::from).or(seen).unwrap_or(1)
+}
+
+/// The bounds in worker jobs: `--min`/`--max` as given, or (`--workers`) the worker jobs
+/// that many workers need beyond the head job's `head`.
+fn bounds(args: &AdaptArgs, head: u64, per_job: u64) -> (u32, u32) {
+    if !args.workers {
+        return (args.min, args.max);
+    }
+    let jobs = |n: u32| wanted_jobs(u64::from(n), head, per_job, 0, u32::MAX);
+    (jobs(args.min), jobs(args.max))
+}
+
+/// Set once standard input has reached its end (`--stop-on-eof`): the loop stops at its
+/// next look, never in the middle of a submission it must record.
+static INPUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+fn watch_input() {
+    std::thread::spawn(|| {
+        let mut sink = [0u8; 256];
+        let mut input = std::io::stdin().lock();
+        while matches!(input.read(&mut sink), Ok(n) if n > 0) {}
+        INPUT_CLOSED.store(true, Ordering::SeqCst);
+    });
+}
+
+/// Sleeps `interval`, in short steps so that a closed input is seen at once.
+fn pause(interval: Duration) {
+    let deadline = Instant::now() + interval;
+    while Instant::now() < deadline && !INPUT_CLOSED.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100).min(interval));
+    }
+}
+
+fn stopped(why: String) -> Outcome {
+    let mut outcome = Outcome::default();
+    outcome
+        .notes
+        .push(Note::Info(format!("adapt stops: {why}")));
+    outcome
 }
 
 pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
@@ -57,32 +96,40 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
             first.job_id
         ))
     })?;
+    if args.stop_on_eof {
+        watch_input();
+    }
     let interval = Duration::from_secs(u64::from(args.interval.max(1)));
     let mut lower = 0;
     loop {
         if let Some(mark) = ended(&first.job_dir) {
-            let mut outcome = Outcome::default();
-            outcome.notes.push(Note::Info(format!(
-                "the cluster has ended ({}); adapt stops",
+            return Ok(stopped(format!(
+                "the cluster has ended ({})",
                 mark.summary()
             )));
-            return Ok(outcome);
+        }
+        if INPUT_CLOSED.load(Ordering::SeqCst) {
+            return Ok(stopped("its input was closed".to_string()));
         }
         if let Some(status) = read_json(&first.job_dir.join("status.json")) {
             let target = status["adaptive_target"].as_u64().unwrap_or(0);
             let head = status["jobs"]["head"]
                 .as_array()
                 .map_or(0, |a| a.len() as u64);
-            let want = wanted_jobs(target, head, workers_per_job(&status), args.min, args.max);
-            // The record is read afresh on every pass: `scale` may have changed it.
-            let asked = state::load(&first.job_id)?.worker_jobs;
+            let per_job = workers_per_job(&status, first.workers_per_job);
+            let (min, max) = bounds(args, head, per_job);
+            let want = wanted_jobs(target, head, per_job, min, max);
+            // The record is read afresh on every pass: `scale` may have changed it. Only the
+            // jobs of the head job's profile count: those of another (mixed workers, `scale
+            // --profile`) are the user's to scale.
+            let asked = state::load(&first.job_id)?.jobs_of(&script);
             // A PBS server that does not answer (a restart, maintenance) is waited out:
             // adapt changes nothing until it answers again.
             let states = match pbs::states(&asked) {
                 Ok(states) => states,
                 Err(e) => {
                     eprintln!("dask-pbs: adapt: warning: {e}; trying again in {interval:?}");
-                    std::thread::sleep(interval);
+                    pause(interval);
                     continue;
                 }
             };
@@ -97,7 +144,7 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
                 Err(e) => return Err(e),
             }
         }
-        std::thread::sleep(interval);
+        pause(interval);
     }
 }
 
@@ -112,10 +159,11 @@ fn follow(
 ) -> Result<Option<String>, Error> {
     let (cluster, ()) = state::update(job_id, |c| c.retire_jobs(over))?;
     // Each of these may still run: PBS said so, or it was recorded since PBS was asked.
-    let have = cluster.worker_jobs.len() as u32;
+    let mine = cluster.jobs_of(script);
+    let have = mine.len() as u32;
     if want > have {
         *lower = 0;
-        add(&cluster, script, want - have)?;
+        add(&cluster, script, want - have, None)?;
         return Ok(Some(format!(
             "{want} worker job(s), submitted {}",
             want - have
@@ -130,7 +178,7 @@ fn follow(
         return Ok(None);
     }
     *lower = 0;
-    retire(&cluster, newest(&cluster.worker_jobs, have - want))?;
+    retire(&cluster, newest(&mine, have - want))?;
     Ok(Some(format!(
         "{want} worker job(s), retired {}",
         have - want

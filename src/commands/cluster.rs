@@ -11,7 +11,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cli::{AdaptArgs, CleanArgs, JobArgs, ProfileArgs, ScaleArgs, StatusArgs};
+use crate::cli::{AdaptArgs, CleanArgs, StatusArgs, StopArgs};
 use crate::error::Error;
 use crate::output::{self, Output};
 use crate::render::artifact::Artifact;
@@ -22,9 +22,13 @@ use super::{Note, Outcome, Session, charges, join, pbs};
 
 /// What `status` reports of one cluster.
 #[derive(Debug, Serialize)]
-struct Report {
+pub(super) struct Report {
     job_id: String,
+    /// The head job's name (`job.name`), when recorded.
+    name: Option<String>,
     job_dir: Utf8PathBuf,
+    /// The job directory's logs/ (scheduler, workers, launcher).
+    logs: Utf8PathBuf,
     /// PBS's state letter of the head job, `null` once PBS no longer knows it.
     state: Option<String>,
     /// Whether the cluster has ended: the head job marked its directory ended, or PBS says it
@@ -44,6 +48,13 @@ struct Report {
     ssh_tunnel: Option<String>,
     /// Live workers: 0 once the cluster has ended.
     workers: Option<u64>,
+    /// The workers the head job waits for (status.json's `expected`).
+    expected: Option<u64>,
+    /// The head job's `ready` mark, once its expected workers were in: `workers`,
+    /// `expected`, `seconds`, `address`, `dashboard`.
+    ready: Option<Value>,
+    /// The cluster's certificates (`dask.security: tls`) while the job holds them.
+    tls: Option<Tls>,
     /// Once it has ended: the workers of its last status.json and when (seconds since the
     /// epoch) that was written.
     last_seen: Option<LastSeen>,
@@ -59,9 +70,32 @@ struct Report {
     charge: Vec<charges::Charged>,
 }
 
+/// The files a client of the cluster presents and checks (mutual TLS).
+#[derive(Debug, Serialize)]
+pub(super) struct Tls {
+    ca_file: Utf8PathBuf,
+    cert: Utf8PathBuf,
+    key: Utf8PathBuf,
+}
+
+impl Tls {
+    /// The certificates of the job directory `dir`, once the job has made them.
+    pub(super) fn of(dir: &Utf8Path) -> Option<Tls> {
+        use crate::render::security::{CA_FILE, CERT_FILE, KEY_FILE};
+        let tls = Tls {
+            ca_file: dir.join(CA_FILE),
+            cert: dir.join(CERT_FILE),
+            key: dir.join(KEY_FILE),
+        };
+        (tls.ca_file.is_file() && tls.cert.is_file() && tls.key.is_file()).then_some(tls)
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct WorkerJob {
     job_id: String,
+    /// Its job directory's logs/.
+    logs: Utf8PathBuf,
     state: Option<String>,
     workers: Vec<String>,
 }
@@ -101,17 +135,20 @@ fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
+pub(super) fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
     let status = read_json(&cluster.job_dir.join("status.json")).unwrap_or(Value::Null);
     let state = states.get(&cluster.job_id).cloned();
     let mark = ended(&cluster.job_dir);
     let over = mark.is_some() || pbs::is_over(state.as_deref());
     // An ended cluster's last status.json says what was, not what is.
     let live = if over { &Value::Null } else { &status };
-    let (scheduler, dashboard, ssh_tunnel) = addresses(live);
+    let ready = read_json(&cluster.job_dir.join("ready"));
+    let (scheduler, dashboard, ssh_tunnel) = addresses(live, ready.as_ref().filter(|_| !over));
     Report {
         job_id: cluster.job_id.clone(),
+        name: cluster.name.clone(),
         job_dir: cluster.job_dir.clone(),
+        logs: cluster.job_dir.join("logs"),
         state,
         over,
         ended: mark.as_ref().map(|m| m.text.clone()),
@@ -126,36 +163,55 @@ fn report(cluster: &Cluster, states: &BTreeMap<String, String>) -> Report {
         } else {
             status["workers"].as_u64()
         },
+        expected: live["expected"].as_u64(),
+        ready,
+        tls: Tls::of(&cluster.job_dir),
         last_seen: last_seen(over, &status, mark.as_ref()),
         adaptive_target: live["adaptive_target"].as_u64(),
         status_age_s: status["time"].as_f64().map(|t| (now() - t).max(0.0) as u64),
         worker_jobs: cluster
             .worker_jobs
             .iter()
-            .map(|id| worker_job(id, states, live))
+            .map(|id| worker_job(&submit_dir(cluster), id, states, live))
             .collect(),
         head_workers: names(live, "head"),
         charge: charges::charged(cluster, states),
     }
 }
 
-/// The scheduler's address, its dashboard and the tunnel to it, from status.json.
-fn addresses(status: &Value) -> (Option<String>, Option<String>, Option<String>) {
-    let address = status["address"].as_str().map(String::from);
+/// The scheduler's address, its dashboard and the tunnel to it, from status.json (before the
+/// job writes one, from its `ready` mark).
+fn addresses(
+    status: &Value,
+    ready: Option<&Value>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let from_ready = |key: &str| ready.and_then(|r| r[key].as_str().map(String::from));
+    let address = status["address"]
+        .as_str()
+        .map(String::from)
+        .or_else(|| from_ready("address"));
     let host = address
         .as_deref()
         .and_then(|a| a.split_once("://"))
         .and_then(|(_, hp)| hp.rsplit_once(':'))
         .map(|(h, _)| h.to_string());
     let at = host.zip(status["dashboard"].as_u64());
-    let dashboard = at.as_ref().map(|(h, p)| format!("http://{h}:{p}/status"));
+    let dashboard = at
+        .as_ref()
+        .map(|(h, p)| format!("http://{h}:{p}/status"))
+        .or_else(|| from_ready("dashboard"));
     let tunnel = at
         .map(|(h, p)| format!("ssh -L 8787:{h}:{p} LOGIN-NODE, then http://localhost:8787/status"));
     (address, dashboard, tunnel)
 }
 
 /// A worker job's state and, while it may run, its workers in `status`.
-fn worker_job(id: &str, states: &BTreeMap<String, String>, status: &Value) -> WorkerJob {
+fn worker_job(
+    submit_dir: &Utf8Path,
+    id: &str,
+    states: &BTreeMap<String, String>,
+    status: &Value,
+) -> WorkerJob {
     let state = states.get(id).cloned();
     let workers = if pbs::is_over(state.as_deref()) {
         Vec::new()
@@ -164,6 +220,7 @@ fn worker_job(id: &str, states: &BTreeMap<String, String>, status: &Value) -> Wo
     };
     WorkerJob {
         job_id: id.to_string(),
+        logs: submit_dir.join(format!("dask-pbs.{id}")).join("logs"),
         state,
         workers,
     }
@@ -205,7 +262,47 @@ pub(super) fn record(session: &Session, job_id: &str, job_dir: &Utf8Path) -> Res
         worker_jobs: Vec::new(),
         past_jobs: Vec::new(),
         charges: charges::for_head(&session.loaded.profile, job_id),
+        name: Some(session.loaded.profile.job.name.clone()),
+        workers_per_job: Some(session.ctx.plan.expected_workers),
+        scripts: BTreeMap::new(),
     })
+}
+
+/// The cluster `key` names: a recorded head job id (or its number alone), else the one
+/// recorded cluster named `key` (`job.name`) that has not ended.
+pub(super) fn find(key: &str) -> Result<Cluster, Error> {
+    let all = state::load_all()?;
+    let by_id = |c: &&Cluster| c.job_id == key || c.job_id.split('.').next() == Some(key);
+    let named: Vec<&Cluster> = all
+        .iter()
+        .filter(|c| c.name.as_deref() == Some(key))
+        .collect();
+    if all.iter().any(|c| by_id(&c)) || named.is_empty() {
+        return state::load(key);
+    }
+    let live: Vec<&Cluster> = named
+        .iter()
+        .copied()
+        .filter(|c| ended(&c.job_dir).is_none())
+        .collect();
+    let ids = |list: &[&Cluster]| {
+        list.iter()
+            .map(|c| c.job_id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (live.as_slice(), named.as_slice()) {
+        ([one], _) | ([], [one]) => Ok((*one).clone()),
+        ([], _) => Err(Error::input(format!(
+            "every cluster named {key} has ended ({}): give the job id",
+            ids(&named)
+        ))),
+        _ => Err(Error::input(format!(
+            "{} clusters named {key} have not ended ({}): give the job id",
+            live.len(),
+            ids(&live)
+        ))),
+    }
 }
 
 fn all_ids(clusters: &[Cluster]) -> Vec<String> {
@@ -217,7 +314,7 @@ fn all_ids(clusters: &[Cluster]) -> Vec<String> {
 
 pub(super) fn status(args: &StatusArgs) -> Result<Outcome, Error> {
     let clusters = match &args.job_id {
-        Some(id) => vec![state::load(id)?],
+        Some(id) => vec![find(id)?],
         None => state::load_all()?,
     };
     let states = pbs::states(&all_ids(&clusters))?;
@@ -357,83 +454,7 @@ fn wait_answer(path: &Utf8Path, limit: Duration) -> Option<Value> {
     None
 }
 
-pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
-    let cluster = state::load(&args.job_id)?;
-    if let Some(n) = args.remove {
-        return remove(&cluster, n);
-    }
-    let n = args.add.unwrap_or(0);
-    let (script, charge) = workers_script(&cluster, args)?;
-    let ids = add(&cluster, &script, n)?;
-    if charge.is_some() {
-        state::update(&cluster.job_id, |c| {
-            charges::assign(c, &ids, charge);
-        })?;
-    }
-    let mut outcome = Outcome::text(ids.iter().map(|i| format!("{i}\n")).collect::<String>());
-    outcome.notes.push(Note::Info(format!(
-        "submitted {n} worker job(s) of {script} to cluster {}",
-        cluster.job_id
-    )));
-    outcome.notes.extend(queued_head_warning(&cluster));
-    Ok(outcome)
-}
-
-/// A worker job that starts before its head job waits for the head's scheduler only up to
-/// `dask.startup_timeout`, then ends: say so when the head is still queued. (Best effort: a
-/// qstat that fails says nothing here.)
-fn queued_head_warning(cluster: &Cluster) -> Option<Note> {
-    let states = pbs::states(std::slice::from_ref(&cluster.job_id)).ok()?;
-    let state = states.get(&cluster.job_id)?;
-    // Queued, held or waiting for its start time.
-    matches!(state.as_str(), "Q" | "H" | "W" | "T").then(|| {
-        Note::Warning(format!(
-            "the head job {} is not running yet (state {state}): a worker job that starts before it waits for its scheduler only up to dask.startup_timeout, then ends; add workers once the head job runs",
-            cluster.job_id
-        ))
-    })
-}
-
-/// The worker job script: rendered from `--profile` (and overrides) joining the cluster, or
-/// the one `submit` rendered with the head job's profile; with the charge of a job of
-/// `--profile` (`None`: the head's, which the recorded script shares).
-fn workers_script(
-    cluster: &Cluster,
-    args: &ScaleArgs,
-) -> Result<(Utf8PathBuf, Option<Option<charges::JobCharge>>), Error> {
-    let Some(profile) = &args.profile else {
-        let script = cluster.workers_script.clone().ok_or_else(|| {
-            Error::input(format!(
-                "cluster {} has no worker job script recorded: pass --profile P (and its overrides)",
-                cluster.job_id
-            ))
-        })?;
-        return Ok((script, None));
-    };
-    let profile_args = ProfileArgs {
-        profile: profile.clone(),
-        places: args.places.clone(),
-        overrides: args.overrides.clone(),
-    };
-    let mut session = Session::load(&profile_args, &[Artifact::Workers])?;
-    join::set(&mut session.ctx, &cluster.job_dir);
-    let text = session.renderer().render(Artifact::Workers, &session.ctx)?;
-    let path = submit_dir(cluster).join(format!(
-        "dask-pbs.{}.workers-{}.sh",
-        cluster.job_id, session.loaded.profile.name
-    ));
-    output::write_all(
-        &[Output {
-            path: path.clone(),
-            text,
-            executable: true,
-        }],
-        true,
-    )?;
-    Ok((path, Some(charges::of_job(&session.loaded.profile))))
-}
-
-fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
+pub(super) fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
     cluster
         .job_dir
         .parent()
@@ -442,8 +463,13 @@ fn submit_dir(cluster: &Cluster) -> Utf8PathBuf {
 }
 
 /// Submits `n` worker jobs of `script` from the head job's directory, recording each as soon
-/// as qsub names it.
-pub(super) fn add(cluster: &Cluster, script: &Utf8Path, n: u32) -> Result<Vec<String>, Error> {
+/// as qsub names it, with what it charges (`charge`: as `charges::assign` takes it).
+pub(super) fn add(
+    cluster: &Cluster,
+    script: &Utf8Path,
+    n: u32,
+    charge: Option<Option<charges::JobCharge>>,
+) -> Result<Vec<String>, Error> {
     if let Some(mark) = ended(&cluster.job_dir) {
         return Err(Error::input(format!(
             "cluster {} has ended ({}): nothing to add workers to",
@@ -452,37 +478,20 @@ pub(super) fn add(cluster: &Cluster, script: &Utf8Path, n: u32) -> Result<Vec<St
         )));
     }
     let mut ids = Vec::new();
+    // A script other than the head job's profile's: its jobs are another kind (mixed workers).
+    let own_script = cluster.workers_script.as_deref() != Some(script);
     for _ in 0..n {
         let id = pbs::qsub(script, &submit_dir(cluster))?;
         state::update(&cluster.job_id, |c| {
             c.worker_jobs.push(id.clone());
-            charges::assign(c, std::slice::from_ref(&id), None);
+            if own_script {
+                c.scripts.insert(id.clone(), script.to_path_buf());
+            }
+            charges::assign(c, std::slice::from_ref(&id), charge.clone());
         })?;
         ids.push(id);
     }
     Ok(ids)
-}
-
-/// Retires the workers of the newest `n` worker jobs of `cluster` (as just read) through the
-/// scheduler, then ends them.
-pub(super) fn remove(cluster: &Cluster, n: u32) -> Result<Outcome, Error> {
-    let live = live_worker_jobs(cluster)?;
-    if live.len() < n as usize {
-        return Err(Error::input(format!(
-            "cluster {} has {} worker job(s) queued or running, fewer than {n}",
-            cluster.job_id,
-            live.len()
-        )));
-    }
-    retire(cluster, newest(&live, n))
-}
-
-/// The worker jobs of `cluster` that PBS says may still run, oldest first.
-fn live_worker_jobs(cluster: &Cluster) -> Result<Vec<String>, Error> {
-    Ok(pbs::live(
-        &cluster.worker_jobs,
-        &pbs::states(&cluster.worker_jobs)?,
-    ))
 }
 
 /// The newest `n` of `ids` (all of them when fewer).
@@ -522,33 +531,17 @@ pub(super) fn retire(cluster: &Cluster, chosen: Vec<String>) -> Result<Outcome, 
     Ok(outcome)
 }
 
-pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
+pub(super) fn stop(args: &StopArgs) -> Result<Outcome, Error> {
     let cluster = state::load(&args.job_id)?;
     let mut outcome = Outcome::default();
     // Asked before the stop: once the scheduler closes, many end at once. A PBS server that
     // does not answer must not keep the scheduler up: it is asked again afterwards.
-    let live = match pbs::states(&cluster.worker_jobs) {
+    let mut live = match pbs::states(&cluster.worker_jobs) {
         Ok(states) => pbs::live(&cluster.worker_jobs, &states),
         Err(_) => cluster.worker_jobs.clone(),
     };
-    if ended(&cluster.job_dir).is_none() {
-        match request(&cluster, &serde_json::json!({"op": "stop"})) {
-            Ok(_) => {
-                let done = wait_for(|| cluster.job_dir.join("ended").exists(), 60);
-                if !done {
-                    outcome.notes.push(Note::Warning(format!(
-                        "the head job did not end within 60 s of the stop request; deleting it with {}",
-                        pbs::tool("qdel")
-                    )));
-                    pbs::qdel(std::slice::from_ref(&cluster.job_id))?;
-                }
-            }
-            // Not started yet: there is no scheduler to ask; PBS removes the queued job.
-            Err(_) => pbs::qdel(std::slice::from_ref(&cluster.job_id))?,
-        }
-    }
+    let mut deleted = stop_head(&cluster, &mut outcome)?;
     // Worker jobs recorded meanwhile (by a `scale` or an `adapt` beside this command) end too.
-    let mut live = live;
     if let Ok(now) = state::load(&cluster.job_id) {
         live.extend(
             now.worker_jobs
@@ -556,14 +549,59 @@ pub(super) fn stop(args: &JobArgs) -> Result<Outcome, Error> {
                 .filter(|id| !cluster.worker_jobs.contains(id)),
         );
     }
-    let deleted = end_worker_jobs(&live)?;
+    let workers_deleted = end_worker_jobs(&live)?;
+    let by_themselves = live.len() - workers_deleted.len();
+    deleted.extend(workers_deleted);
+    let all = std::iter::once(&cluster.job_id).chain(&live);
+    let ended: Vec<&String> = all.filter(|id| !deleted.contains(id)).collect();
+    if args.json {
+        let json =
+            serde_json::json!({"job_id": cluster.job_id, "ended": ended, "deleted": deleted});
+        outcome.stdout = format!("{json}\n");
+    }
     outcome.notes.push(Note::Info(format!(
-        "cluster {} stopped; {} worker job(s) ended by themselves, {} deleted",
+        "cluster {} stopped; {by_themselves} worker job(s) ended by themselves, {} deleted",
         cluster.job_id,
-        live.len() - deleted.len(),
-        deleted.len()
+        live.len() - by_themselves
     )));
     Ok(outcome)
+}
+
+/// How long `stop` gives the head job to end once its `ended` mark is written (the shutdown's
+/// last steps) before it deletes the job.
+const HEAD_ENDS_WITHIN: u64 = 30;
+
+/// Stops the head job through its scheduler (a queued one, or one that does not answer, with
+/// qdel) and waits until PBS says it has ended. Returns the ids deleted with qdel.
+fn stop_head(cluster: &Cluster, outcome: &mut Outcome) -> Result<Vec<String>, Error> {
+    let head = std::slice::from_ref(&cluster.job_id);
+    let mut deleted = Vec::new();
+    if ended(&cluster.job_dir).is_none() {
+        match request(cluster, &serde_json::json!({"op": "stop"})) {
+            Ok(_) => {
+                let done = wait_for(|| cluster.job_dir.join("ended").exists(), 60);
+                if !done {
+                    outcome.notes.push(Note::Warning(format!(
+                        "the head job did not end within 60 s of the stop request; deleting it with {}",
+                        pbs::tool("qdel")
+                    )));
+                    pbs::qdel(head)?;
+                    deleted.push(cluster.job_id.clone());
+                }
+            }
+            // Not started yet: there is no scheduler to ask; PBS removes the queued job.
+            Err(_) => {
+                pbs::qdel(head)?;
+                deleted.push(cluster.job_id.clone());
+            }
+        }
+    }
+    for id in let_end_then_delete(head, HEAD_ENDS_WITHIN)? {
+        if !deleted.contains(&id) {
+            deleted.push(id);
+        }
+    }
+    Ok(deleted)
 }
 
 /// How long `stop` lets running worker jobs end by themselves: they read the head job's

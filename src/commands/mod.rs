@@ -1,6 +1,7 @@
-//! What each subcommand does. `run` is the one entry point and the only code that writes to
-//! stdout and stderr: each command returns an `Outcome` (its output and its notes) or an
-//! error; `main` prints the error and maps it to the exit code.
+//! What each subcommand does. `run` is the one entry point and, but for the long-running
+//! `adapt` and `wait` (which report as they go), the only code that writes to stdout and
+//! stderr: each command returns an `Outcome` (its output and its notes) or an error; `main`
+//! prints the error and maps it to the exit code.
 
 mod adapt;
 mod charges;
@@ -11,9 +12,11 @@ mod import_jobqueue;
 mod inspect;
 mod join;
 mod pbs;
+mod scale;
 mod state;
 mod submit;
 mod verify;
+mod wait;
 
 use std::io::Write;
 
@@ -123,10 +126,11 @@ fn execute(cli: Cli) -> Result<Outcome, Error> {
         Command::Verify(args) => verify::verify(&args)?,
         Command::Submit(args) => submit::submit(&args)?,
         Command::Status(args) => cluster::status(&args)?,
-        Command::Scale(args) => cluster::scale(&args)?,
+        Command::Scale(args) => scale::scale(&args)?,
         Command::Stop(args) => cluster::stop(&args)?,
         Command::Clean(args) => cluster::clean(&args)?,
         Command::Adapt(args) => cluster::adapt(&args)?,
+        Command::Wait(args) => wait::wait(&args)?,
         Command::ImportJobqueue(args) => import_jobqueue::import_jobqueue(&args)?,
         Command::Completions { shell } => {
             let mut buffer = Vec::new();

@@ -5,6 +5,8 @@
 //! and a `scale` beside it) change it through `update`, under a lock, so neither loses the
 //! other's change.
 
+use std::collections::BTreeMap;
+
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,17 @@ pub(super) struct Cluster {
     /// directories are still there for `clean` to remove.
     #[serde(default)]
     pub past_jobs: Vec<String>,
+    /// The head job's name (`job.name`, PBS's `-N`): `status NAME` finds the cluster by it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Workers each job of the submitted profile asks for (the head job's, and a worker job's
+    /// of `workers_script`): how many worker jobs `scale --workers N` needs.
+    #[serde(default)]
+    pub workers_per_job: Option<u32>,
+    /// The script of each worker job submitted from another profile than the head's (mixed
+    /// workers); a worker job not listed runs `workers_script`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scripts: BTreeMap<String, Utf8PathBuf>,
     /// What each job charges an hour and its walltime asked, by job id (`status` reports
     /// the cluster's charge); only jobs whose profile has a charging rule.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -42,6 +55,20 @@ impl Cluster {
             self.worker_jobs.drain(..).partition(|id| gone(id));
         self.worker_jobs = live;
         self.past_jobs.extend(past);
+    }
+
+    /// The worker jobs (oldest first) that run `script`: those of the head job's profile when
+    /// `script` is `workers_script`, else those submitted from it.
+    pub(super) fn jobs_of(&self, script: &Utf8Path) -> Vec<String> {
+        let default = self.workers_script.as_deref() == Some(script);
+        self.worker_jobs
+            .iter()
+            .filter(|id| match self.scripts.get(*id) {
+                Some(own) => own == script,
+                None => default,
+            })
+            .cloned()
+            .collect()
     }
 }
 

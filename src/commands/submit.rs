@@ -1,5 +1,7 @@
 //! `dask-pbs submit`: render the job into the working directory and hand it to qsub.
 
+use camino::Utf8Path;
+
 use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::output::{self, Output};
@@ -20,6 +22,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     // The charge goes to stderr: stdout is the command (--dry-run) or the job id first.
     let (charge, charge_notes) = super::charges::shown(&loaded.profile);
     let charge_notes: Vec<Note> = charge
+        .clone()
         .map(Note::Info)
         .into_iter()
         .chain(charge_notes)
@@ -41,6 +44,14 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let job_dir = cwd.join(format!("dask-pbs.{job_id}"));
     super::cluster::record(&session, &job_id, &job_dir)?;
     let security = crate::render::security::Security::new(&loaded.profile);
+    if args.json {
+        let mut outcome = Outcome::of(
+            json(&session, &job_id, &job_dir, &script, &security, charge),
+            loaded,
+        );
+        outcome.notes.extend(charge_notes);
+        return Ok(outcome);
+    }
     let config = if security.tls {
         let dir = quote::quote(job_dir.join(security.config_dir).as_str())
             .map_err(|e| Error::input(e.to_string()))?;
@@ -64,4 +75,36 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let mut outcome = Outcome::of(text, loaded);
     outcome.notes.extend(charge_notes);
     Ok(outcome)
+}
+
+/// What `submit --json` prints: the job, where its files will be, and its certificates.
+fn json(
+    session: &Session,
+    job_id: &str,
+    job_dir: &Utf8Path,
+    script: &Utf8Path,
+    security: &crate::render::security::Security,
+    charge: Option<String>,
+) -> String {
+    let tls = security.tls.then(|| {
+        serde_json::json!({
+            "ca_file": job_dir.join(security.ca_file),
+            "cert": job_dir.join(security.cert_file),
+            "key": job_dir.join(security.key_file),
+        })
+    });
+    let value = serde_json::json!({
+        "job_id": job_id,
+        "name": session.loaded.profile.job.name,
+        "profile": session.loaded.profile.name,
+        "job_dir": job_dir,
+        "script": script,
+        "scheduler_file": job_dir.join("scheduler.json"),
+        "logs": job_dir.join("logs"),
+        "expected_workers": session.ctx.plan.expected_workers,
+        "tls": tls,
+        "dask_config": security.tls.then(|| job_dir.join(security.config_dir)),
+        "charge": charge,
+    });
+    format!("{value}\n")
 }

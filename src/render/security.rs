@@ -20,9 +20,9 @@ const TLS_DIR: &str = "tls";
 /// The directory `DASK_CONFIG` points at for the owner's other Python sessions.
 const CONFIG_DIR: &str = "dask-config";
 /// The authority's certificate; its key is deleted once it has signed the job's.
-const CA_FILE: &str = "tls/ca.pem";
-const CERT_FILE: &str = "tls/job.pem";
-const KEY_FILE: &str = "tls/job.key";
+pub const CA_FILE: &str = "tls/ca.pem";
+pub const CERT_FILE: &str = "tls/job.pem";
+pub const KEY_FILE: &str = "tls/job.key";
 
 /// Certificates stay valid this long past the walltime (a held job may outlive its
 /// walltime by PBS's grace period; nothing depends on the exact end).

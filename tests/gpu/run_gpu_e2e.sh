@@ -34,7 +34,9 @@
 # GPU_E2E_BUDGET (seconds after which no new round starts, default 360; no run starts 60 s later);
 # DASK_PBS_BIN, GPU_E2E_WHEELS, GPU_E2E_PYTHON (the binary, wheel folder and base python3).
 # After the rounds, unless GPU_E2E_EXTRA=0: tests/gpu/mixed.sh (a GPU head job plus a CPU worker
-# job routing tasks by resources) and tests/gpu/sites.sh (gadi-gpu -n 2 on 2 GPUs).
+# job routing tasks by resources), tests/gpu/sites.sh (gadi-gpu -n 2 on 2 GPUs) and
+# tests/gpu/notebook.sh (PBSCluster("sophia") from Python computing with CuPy; GPU_E2E_EXTRA=notebook
+# runs that one alone, after no timed round: tests/gpu/run_gpu_e2e.sh 0).
 # DRY=1: a rehearsal on a machine without GPUs: CPU workers (`dask.worker: cpu`, one
 # `dask worker --nworkers G`; the client then prints each worker's host and pid in place of
 # a GPU UUID), so everything but CUDA is exercised (install, rendering, launch auto and mpi,
@@ -390,7 +392,8 @@ done
 
 # --- 5. Beyond sophia's timings: mixed GPU + CPU workers (issue 15.3) and another site's GPU
 # job (issue 14), each checked once; GPU_E2E_EXTRA=0 leaves them out.
-if [[ ${GPU_E2E_EXTRA:-1} == 1 ]]; then
+extra=${GPU_E2E_EXTRA:-1}
+if [[ $extra == 1 ]]; then
   # shellcheck source=tests/gpu/mixed.sh
   source "$root/tests/gpu/mixed.sh"
   # shellcheck source=tests/gpu/sites.sh
@@ -414,6 +417,13 @@ if [[ ${GPU_E2E_EXTRA:-1} == 1 ]]; then
     done
   fi
   echo "extra checks: mixed workers, gadi-gpu, chunks anywhere; failures so far: $failures" >>"$out/results.txt"
+fi
+if [[ $extra == 1 || $extra == notebook ]]; then
+  # shellcheck source=tests/gpu/notebook.sh
+  source "$root/tests/gpu/notebook.sh"
+  say "== the Python package: PBSCluster from Python, computing with CuPy"
+  notebook_run || failures=$((failures + 1))
+  echo "extra check: PBSCluster from Python; failures so far: $failures" >>"$out/results.txt"
 fi
 
 echo "== results"
