@@ -1,50 +1,94 @@
 //! The one error type of dask-pbs and the exit code each kind maps to.
 //!
-//! Two kinds matter to a user: input they can fix (exit 2: usage, profile, validation,
-//! template) and everything else (exit 1: I/O, a command that failed).
+//! Every error carries a `Code`: which of the crate's messages it is. The code fixes the exit
+//! code: input the user can fix (exit 2: usage, profile, validation, template) or everything
+//! else (exit 1: I/O, a command that failed). tests/errors.rs runs a case for every code.
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The user's input is wrong: a profile, a flag, a template. Exit code 2.
-    Input,
-    /// Something outside the input failed: a file system error, a command. Exit code 1.
-    Failure,
+/// Declares `Code` and `Code::ALL` together, so the list cannot miss a variant.
+macro_rules! codes {
+    ($($(#[doc = $doc:literal])+ $name:ident = $kebab:literal,)+) => {
+        /// Every user-facing error and validation problem dask-pbs can give, one variant per
+        /// message (template). `DASK_PBS_ERROR_CODES=1` shows the name before each line.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[doc = $doc])+ $name,)+
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$name,)+];
+
+            /// The stable kebab-case name shown with `DASK_PBS_ERROR_CODES=1`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$name => $kebab,)+
+                }
+            }
+        }
+    };
 }
 
+codes! {
+    /// Not yet given a code of its own: input the user can fix (being split, issue 25).
+    Input = "input",
+    /// Not yet given a code of its own: a failure outside the input (being split, issue 25).
+    Failure = "failure",
+    /// Not yet given a code of its own: a validation problem (being split, issue 25).
+    Invalid = "invalid",
+    /// A profile failed validation; each problem below carries its own code.
+    InvalidProfile = "invalid-profile",
+}
+
+impl Code {
+    /// 2 for input the user can fix (usage, profile, validation, template), 1 for a failure
+    /// outside the input (I/O, a command that failed).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Code::Input | Code::Invalid | Code::InvalidProfile => 2,
+            Code::Failure => 1,
+        }
+    }
+}
+
+/// An error: which case it is (`code`, which fixes the exit code) and the text for the user.
 #[derive(Debug)]
 pub struct Error {
-    pub kind: Kind,
+    pub code: Code,
     pub message: String,
 }
 
 impl Error {
-    /// Input the user can fix; `message` is any error or text that says what and how.
-    pub fn input(message: impl fmt::Display) -> Self {
+    /// The error `code`; `message` says what, where and how to fix it.
+    pub fn new(code: Code, message: impl fmt::Display) -> Self {
         Error {
-            kind: Kind::Input,
-            message: message.to_string(),
-        }
-    }
-
-    pub fn failure(message: impl fmt::Display) -> Self {
-        Error {
-            kind: Kind::Failure,
+            code,
             message: message.to_string(),
         }
     }
 
     /// An I/O error on `path`, with what we were doing.
-    pub fn io(action: &str, path: impl fmt::Display, err: std::io::Error) -> Self {
-        Error::failure(format!("cannot {action} {path}: {err}"))
+    pub fn io(code: Code, action: &str, path: impl fmt::Display, err: std::io::Error) -> Self {
+        Error::new(code, format!("cannot {action} {path}: {err}"))
     }
 
     pub fn exit_code(&self) -> i32 {
-        match self.kind {
-            Kind::Input => 2,
-            Kind::Failure => 1,
-        }
+        self.code.exit_code()
+    }
+}
+
+/// Whether `DASK_PBS_ERROR_CODES` asks for each error line to carry its code's name.
+pub fn show_codes() -> bool {
+    std::env::var_os("DASK_PBS_ERROR_CODES").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `[name] ` when codes are shown, else nothing.
+pub fn tag(code: Code) -> String {
+    if show_codes() {
+        format!("[{}] ", code.name())
+    } else {
+        String::new()
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::cli::WaitArgs;
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 use super::cluster::{Report, ended, read_json, report};
 use super::state::{self, Cluster};
@@ -251,6 +251,6 @@ fn finish(cluster: &Cluster, look: &Look, json: bool, kind: &str, why: String) -
             json!({"event": kind, "message": why, "cluster": cluster_report(cluster, look)});
         outcome.stdout = format!("{event}\n");
     }
-    outcome.error = Some(Error::failure(why));
+    outcome.error = Some(Error::new(Code::Failure, why));
     outcome
 }
