@@ -37,8 +37,50 @@ codes! {
     Failure = "failure",
     /// Not yet given a code of its own: a validation problem (being split, issue 25).
     Invalid = "invalid",
+    /// An invariant of dask-pbs itself broke (no input reaches it): a bug to report.
+    Internal = "internal",
     /// A profile failed validation; each problem below carries its own code.
     InvalidProfile = "invalid-profile",
+    /// `--profile PATH.yaml` names a file that does not exist.
+    ProfileFileMissing = "profile-file-missing",
+    /// A profile or defaults file exists but cannot be read.
+    ReadProfile = "read-profile",
+    /// A profile file is not UTF-8 text.
+    ProfileNotUtf8 = "profile-not-utf8",
+    /// `--profile` or `extends` gives neither a name nor a path to a .yaml file.
+    NotAProfileName = "not-a-profile-name",
+    /// No profile of that name in the profile directories or built in.
+    UnknownProfile = "unknown-profile",
+    /// A profile file's stem (its name) is not a name.
+    ProfileFileName = "profile-file-name",
+    /// A profile file has no keys at all.
+    EmptyProfile = "empty-profile",
+    /// An `extends` chain longer than dask-pbs follows.
+    ExtendsTooLong = "extends-too-long",
+    /// `extends` by name comes back to a profile already in the chain.
+    ExtendsCycle = "extends-cycle",
+    /// `extends` by path comes back to a file already in the chain.
+    ExtendsPathCycle = "extends-path-cycle",
+    /// The user's defaults file sets `extends` or `description`.
+    DefaultsNotAProfile = "defaults-not-a-profile",
+    /// `--set` without `KEY.PATH=VALUE`.
+    SetSyntax = "set-syntax",
+    /// `--set` whose key is not dotted words.
+    SetNotAKeyPath = "set-not-a-key-path",
+    /// A `--set` value of more than one line.
+    SetMultiline = "set-multiline",
+    /// A profile file over 1 MiB.
+    ProfileTooLarge = "profile-too-large",
+    /// A flag's or environment variable's value does not parse as its field's type.
+    FlagNotYaml = "flag-not-yaml",
+    /// A profile file does not parse: YAML syntax, an unknown key, a wrong type.
+    ProfileSyntax = "profile-syntax",
+    /// `--set` on one field of a queue, node type or default queue that does not exist.
+    SetNoEntry = "set-no-entry",
+    /// A `--set` value on one field of an entry that is not YAML.
+    SetNotYaml = "set-not-yaml",
+    /// A `--set` on one field of an entry that the entry refuses (an unknown field, a wrong type).
+    SetFieldRejected = "set-field-rejected",
 }
 
 impl Code {
@@ -46,8 +88,29 @@ impl Code {
     /// outside the input (I/O, a command that failed).
     pub fn exit_code(self) -> i32 {
         match self {
-            Code::Input | Code::Invalid | Code::InvalidProfile => 2,
-            Code::Failure => 1,
+            Code::Input
+            | Code::Invalid
+            | Code::InvalidProfile
+            | Code::ProfileFileMissing
+            | Code::ProfileNotUtf8
+            | Code::NotAProfileName
+            | Code::UnknownProfile
+            | Code::ProfileFileName
+            | Code::EmptyProfile
+            | Code::ExtendsTooLong
+            | Code::ExtendsCycle
+            | Code::ExtendsPathCycle
+            | Code::DefaultsNotAProfile
+            | Code::SetSyntax
+            | Code::SetNotAKeyPath
+            | Code::SetMultiline
+            | Code::ProfileTooLarge
+            | Code::FlagNotYaml
+            | Code::ProfileSyntax
+            | Code::SetNoEntry
+            | Code::SetNotYaml
+            | Code::SetFieldRejected => 2,
+            Code::Failure | Code::Internal | Code::ReadProfile => 1,
         }
     }
 }

@@ -39,19 +39,20 @@ pub fn is_path(spec: &str) -> bool {
 
 pub fn read_file(path: &Utf8Path) -> Result<String, Error> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            Error::new(Code::Input, format!("profile file {path} does not exist"))
-        }
-        _ => Error::io(Code::Failure, "read", path, e),
+        std::io::ErrorKind::NotFound => Error::new(
+            Code::ProfileFileMissing,
+            format!("profile file {path} does not exist"),
+        ),
+        _ => Error::io(Code::ReadProfile, "read", path, e),
     })?;
     // Refuse giant files before reading them into memory.
     if meta.len() > super::parse::MAX_PROFILE_BYTES as u64 {
         return Err(super::parse::too_large(path.as_str(), meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(Code::Failure, "read", path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(Code::ReadProfile, "read", path, e))?;
     String::from_utf8(bytes).map_err(|e| {
         Error::new(
-            Code::Input,
+            Code::ProfileNotUtf8,
             format!(
                 "{path}: the profile is not UTF-8 text (invalid byte at offset {})",
                 e.utf8_error().valid_up_to()
@@ -89,7 +90,7 @@ impl Catalog {
     pub fn find(&self, name: &str, skip: &[Origin]) -> Result<Source, Error> {
         if !is_name(name) {
             return Err(Error::new(
-                Code::Input,
+                Code::NotAProfileName,
                 format!(
                     "`{}` is not a profile name (letters, digits, _ . -) or a path to a .yaml file",
                     name.escape_debug()
@@ -110,7 +111,8 @@ impl Catalog {
                 text: builtin::profile(name).unwrap_or_default().to_string(),
             }),
             None if !all.is_empty() => Err(Error::new(
-                Code::Input,
+                // Unreachable: the chain refuses a cycle (`only_in`) before it asks.
+                Code::Internal,
                 format!(
                     "profile {name} extends itself: every profile named {name} ({}) is already in the chain",
                     all.iter()
@@ -125,7 +127,7 @@ impl Catalog {
                     .map(|s| format!("{s} "))
                     .unwrap_or_default();
                 Err(Error::new(
-                    Code::Input,
+                    Code::UnknownProfile,
                     format!(
                         "no profile named `{name}`; {hint}known profiles: {} (see `dask-pbs profiles list`)",
                         names.join(", ")
@@ -142,7 +144,7 @@ impl Catalog {
         let name = path.file_stem().unwrap_or(path.as_str()).to_string();
         if !is_name(&name) {
             return Err(Error::new(
-                Code::Input,
+                Code::ProfileFileName,
                 format!(
                     "{}: the profile's name `{}` (its file name without the extension) is not a name: \
                  use letters, digits, `_`, `.` and `-` (not starting with `.`), as for every profile \

@@ -72,7 +72,7 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
     while let Some(source) = next.take() {
         if source.text.trim().is_empty() {
             return Err(Error::new(
-                Code::Input,
+                Code::EmptyProfile,
                 format!(
                     "{}: the profile is empty; a profile needs at least `description:` (see `dask-pbs profiles show sophia`)",
                     source.origin
@@ -88,7 +88,7 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
         if let Some((parent, whence)) = parent {
             if chain.len() >= MAX_CHAIN {
                 return Err(Error::new(
-                    Code::Input,
+                    Code::ExtendsTooLong,
                     format!("{whence}: extends chain longer than {MAX_CHAIN} profiles"),
                 ));
             }
@@ -96,7 +96,7 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
             if !is_path(&parent) && catalog.only_in(&parent, &seen) {
                 let names: Vec<String> = chain.iter().map(|(s, _)| s.name.clone()).collect();
                 return Err(Error::new(
-                    Code::Input,
+                    Code::ExtendsCycle,
                     format!(
                         "{whence}: extends cycle: {} -> {parent}; remove one `extends`",
                         names.join(" -> ")
@@ -114,15 +114,12 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
                 catalog.find(&parent, &seen)
             };
             let found = found.map_err(|e| {
-                Error::new(
-                    Code::Input,
-                    format!("{whence}: extends {parent}: {}", e.message),
-                )
+                Error::new(e.code, format!("{whence}: extends {parent}: {}", e.message))
             })?;
             if seen.contains(&found.origin) {
                 let names: Vec<String> = chain.iter().map(|(s, _)| s.name.clone()).collect();
                 return Err(Error::new(
-                    Code::Input,
+                    Code::ExtendsPathCycle,
                     format!(
                         "{whence}: extends cycle: {} -> {}",
                         names.join(" -> "),
@@ -158,7 +155,7 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
         let layer = parse::parse_layer(&text, &Origin::File(path.clone()))?;
         if layer.extends.is_some() || layer.description.is_some() {
             return Err(Error::new(
-                Code::Input,
+                Code::DefaultsNotAProfile,
                 format!(
                     "{path}: a defaults file sets values under every profile; `extends` and `description` belong in a profile"
                 ),

@@ -215,7 +215,7 @@ fn flag_layer(flag: &Flag, value: &str) -> Result<Layer, Error> {
     let yaml_value = match flag.value {
         // A JSON string is a YAML string: quoted, escaped, one line.
         Value::Text => serde_json::to_string(value)
-            .map_err(|e| Error::new(Code::Failure, format!("{}: {e}", flag.long)))?,
+            .map_err(|e| Error::new(Code::Internal, format!("{}: {e}", flag.long)))?,
         Value::Number => value.to_string(),
     };
     let origin = Origin::Flag(flag.long.to_string());
@@ -249,7 +249,7 @@ pub fn set_layer(set: &str) -> Result<Layer, Error> {
     let origin = Origin::Flag(format!("--set {set}"));
     let Some((path, value)) = set.split_once('=') else {
         return Err(Error::new(
-            Code::Input,
+            Code::SetSyntax,
             format!("--set {set}: expected KEY.PATH=VALUE, e.g. --set job.select=4"),
         ));
     };
@@ -261,7 +261,7 @@ pub fn set_layer(set: &str) -> Result<Layer, Error> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     }) {
         return Err(Error::new(
-            Code::Input,
+            Code::SetNotAKeyPath,
             format!(
                 "--set {set}: `{path}` is not a key path; write section.key (e.g. dask.worker_args)"
             ),
@@ -269,7 +269,7 @@ pub fn set_layer(set: &str) -> Result<Layer, Error> {
     }
     if value.contains(['\n', '\r']) {
         return Err(Error::new(
-            Code::Input,
+            Code::SetMultiline,
             format!("--set {path}: the value must be one line"),
         ));
     }

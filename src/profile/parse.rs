@@ -20,7 +20,7 @@ pub const MAX_PROFILE_BYTES: usize = 1 << 20;
 /// The refusal of a profile over `MAX_PROFILE_BYTES`.
 pub fn too_large(name: &str, bytes: u64) -> Error {
     Error::new(
-        Code::Input,
+        Code::ProfileTooLarge,
         format!(
             "{name}: the profile is {bytes} bytes; profiles are limited to {MAX_PROFILE_BYTES} bytes (1 MiB). Is this the right file?"
         ),
@@ -48,11 +48,11 @@ pub fn parse_layer(text: &str, origin: &Origin) -> Result<Layer, Error> {
         }
         // A synthetic layer (--set) has no file to point into: keep only the message.
         Err(err) if matches!(origin, Origin::Flag(_) | Origin::Env(_)) => Err(Error::new(
-            Code::Input,
+            Code::FlagNotYaml,
             format!("{name}: {}", improve(&message_of(&err))),
         )),
         Err(err) => Err(Error::new(
-            Code::Input,
+            Code::ProfileSyntax,
             report(&problems(text, &err), text, &name),
         )),
     }

@@ -105,7 +105,7 @@ impl Patch {
         let Some(current) = current else {
             let what = [kind, name].join(" ");
             return Err(Error::new(
-                Code::Input,
+                Code::SetNoEntry,
                 format!(
                     "--set {}: there is no {} to change one field of; give the whole entry with --set '{whole}={{…}}' (see `dask-pbs schema` for its fields)",
                     self.set,
@@ -115,18 +115,18 @@ impl Patch {
         };
         if self.value.contains(['\n', '\r']) {
             return Err(Error::new(
-                Code::Input,
+                Code::SetMultiline,
                 format!("--set {}: the value must be one line", self.set),
             ));
         }
         let value: serde_json::Value = serde_saphyr::from_str(&self.value).map_err(|e| {
             Error::new(
-                Code::Input,
+                Code::SetNotYaml,
                 format!("--set {}: the value is not YAML: {e}", self.set),
             )
         })?;
         let mut entry = serde_json::to_value(current)
-            .map_err(|e| Error::new(Code::Failure, format!("--set {}: {e}", self.set)))?;
+            .map_err(|e| Error::new(Code::Internal, format!("--set {}: {e}", self.set)))?;
         let mut at = &mut entry;
         for segment in &self.field {
             if !at.is_object() {
@@ -140,7 +140,7 @@ impl Patch {
         }
         *at = value;
         let mut changed: T = serde_json::from_value(entry).map_err(|e| {
-            Error::new(Code::Input, format!(
+            Error::new(Code::SetFieldRejected, format!(
                 "--set {}: {e} (the other fields of {whole} are kept; `dask-pbs profiles show NAME --resolved` prints them)",
                 self.set
             ))
