@@ -81,6 +81,82 @@ codes! {
     SetNotYaml = "set-not-yaml",
     /// A `--set` on one field of an entry that the entry refuses (an unknown field, a wrong type).
     SetFieldRejected = "set-field-rejected",
+    /// `-o PATH` names a directory.
+    OutputIsDirectory = "output-is-directory",
+    /// An output file exists and `--force` was not given.
+    OutputExists = "output-exists",
+    /// An output file cannot be created or written.
+    WriteOutput = "write-output",
+    /// `--out-dir` given for one artifact (it is for `gen all`).
+    OutDirNotForOne = "out-dir-not-for-one",
+    /// `--join` given to an artifact other than `gen workers`.
+    JoinNotForWorkers = "join-not-for-workers",
+    /// The profile lacks what one artifact needs (e.g. `gen conda` with no `env.conda`).
+    ArtifactNotRenderable = "artifact-not-renderable",
+    /// `gen all --out-dir` into a directory with files, without `--force`.
+    OutDirNotEmpty = "out-dir-not-empty",
+    /// An output directory cannot be created.
+    CreateDirectory = "create-directory",
+    /// `profiles show defaults --resolved`: the bottom layer is not a profile.
+    DefaultsNotResolvable = "defaults-not-resolvable",
+    /// `templates show NAME` of a template that is not built in.
+    UnknownTemplate = "unknown-template",
+    /// `verify DIR` of a path that is not a directory.
+    VerifyNotADirectory = "verify-not-a-directory",
+    /// A user's template fails to parse or render.
+    TemplateError = "template-error",
+    /// `rapids.version` is not a release dask-pbs knows.
+    RapidsUnknownRelease = "rapids-unknown-release",
+    /// `rapids.python` is not a version like 3.11.
+    RapidsNotAPythonVersion = "rapids-not-a-python-version",
+    /// The RAPIDS release does not support that Python.
+    RapidsPythonOutOfRange = "rapids-python-out-of-range",
+    /// `rapids.cuda` is not a conda version constraint.
+    RapidsNotACudaSpec = "rapids-not-a-cuda-spec",
+    /// A version in `rapids.cuda` is not a version like 12.8.
+    RapidsNotACudaVersion = "rapids-not-a-cuda-version",
+    /// `rapids.cuda` names a CUDA the RAPIDS release does not support.
+    RapidsCudaOutOfRange = "rapids-cuda-out-of-range",
+    /// `import-jobqueue`: the file is not YAML.
+    ImportNotYaml = "import-not-yaml",
+    /// `import-jobqueue`: no section of that name.
+    ImportNoSection = "import-no-section",
+    /// `import-jobqueue`: the section lacks keys dask-jobqueue needs.
+    ImportMissing = "import-missing",
+    /// `import-jobqueue`: a key dask-jobqueue needs has a value it cannot use.
+    ImportBad = "import-bad",
+    /// A PBS command (qsub, qstat, qdel) cannot be started.
+    CannotRunPbs = "cannot-run-pbs",
+    /// qsub exited 0 but printed no job id.
+    NoJobId = "no-job-id",
+    /// A job id that cannot name a cluster record (empty, a `/`, a leading `.`).
+    NotAJobId = "not-a-job-id",
+    /// Neither XDG_STATE_HOME nor HOME is set: no place for cluster records.
+    NoStateDir = "no-state-dir",
+    /// A cluster record (or its directory or lock) cannot be written.
+    WriteRecord = "write-record",
+    /// A cluster record exists but cannot be read.
+    ReadRecord = "read-record",
+    /// A cluster record is not JSON of a dask-pbs cluster.
+    CorruptRecord = "corrupt-record",
+    /// No recorded cluster has that job id (or name).
+    NoCluster = "no-cluster",
+    /// A job number that matches several recorded clusters.
+    AmbiguousJobId = "ambiguous-job-id",
+    /// Every cluster of that name has ended: the job id says which.
+    NameAllEnded = "name-all-ended",
+    /// Several clusters of that name have not ended: the job id says which.
+    NameSeveralLive = "name-several-live",
+    /// `scale --add` on a cluster that has ended.
+    ClusterEnded = "cluster-ended",
+    /// `adapt --max` below `--min`.
+    MaxBelowMin = "max-below-min",
+    /// `adapt` on a cluster recorded without a worker job script.
+    AdaptNoWorkersScript = "adapt-no-workers-script",
+    /// `scale --add` on a cluster recorded without a worker job script, and no `--profile`.
+    ScaleNoWorkersScript = "scale-no-workers-script",
+    /// `scale --remove N` with fewer than N worker jobs queued or running.
+    FewerWorkerJobs = "fewer-worker-jobs",
 }
 
 impl Code {
@@ -109,8 +185,48 @@ impl Code {
             | Code::ProfileSyntax
             | Code::SetNoEntry
             | Code::SetNotYaml
-            | Code::SetFieldRejected => 2,
-            Code::Failure | Code::Internal | Code::ReadProfile => 1,
+            | Code::SetFieldRejected
+            | Code::OutputIsDirectory
+            | Code::OutputExists
+            | Code::OutDirNotForOne
+            | Code::JoinNotForWorkers
+            | Code::ArtifactNotRenderable
+            | Code::OutDirNotEmpty
+            | Code::DefaultsNotResolvable
+            | Code::UnknownTemplate
+            | Code::VerifyNotADirectory
+            | Code::TemplateError
+            | Code::RapidsUnknownRelease
+            | Code::RapidsNotAPythonVersion
+            | Code::RapidsPythonOutOfRange
+            | Code::RapidsNotACudaSpec
+            | Code::RapidsNotACudaVersion
+            | Code::RapidsCudaOutOfRange
+            | Code::ImportNotYaml
+            | Code::ImportNoSection
+            | Code::ImportMissing
+            | Code::ImportBad
+            | Code::NotAJobId
+            | Code::CorruptRecord
+            | Code::NoCluster
+            | Code::AmbiguousJobId
+            | Code::NameAllEnded
+            | Code::NameSeveralLive
+            | Code::ClusterEnded
+            | Code::MaxBelowMin
+            | Code::AdaptNoWorkersScript
+            | Code::ScaleNoWorkersScript
+            | Code::FewerWorkerJobs => 2,
+            Code::Failure
+            | Code::Internal
+            | Code::ReadProfile
+            | Code::WriteOutput
+            | Code::CreateDirectory
+            | Code::CannotRunPbs
+            | Code::NoJobId
+            | Code::NoStateDir
+            | Code::WriteRecord
+            | Code::ReadRecord => 1,
         }
     }
 }

@@ -25,13 +25,13 @@ pub(crate) fn check_targets(outputs: &[Output], force: bool) -> Result<(), Error
         if let Ok(meta) = std::fs::symlink_metadata(&out.path) {
             if meta.is_dir() {
                 return Err(Error::new(
-                    Code::Input,
+                    Code::OutputIsDirectory,
                     format!("{} is a directory; give a file name", out.path),
                 ));
             }
             if !force {
                 return Err(Error::new(
-                    Code::Input,
+                    Code::OutputExists,
                     format!("{} exists; pass --force to overwrite it", out.path),
                 ));
             }
@@ -58,18 +58,18 @@ fn write_one(out: &Output, force: bool) -> Result<(), Error> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".dask-pbs-")
         .tempfile_in(&dir)
-        .map_err(|e| Error::io(Code::Failure, "create a file in", &dir, e))?;
+        .map_err(|e| Error::io(Code::WriteOutput, "create a file in", &dir, e))?;
     tmp.write_all(out.text.as_bytes())
-        .map_err(|e| Error::io(Code::Failure, "write", &out.path, e))?;
+        .map_err(|e| Error::io(Code::WriteOutput, "write", &out.path, e))?;
     tmp.as_file()
         .sync_all()
-        .map_err(|e| Error::io(Code::Failure, "write", &out.path, e))?;
+        .map_err(|e| Error::io(Code::WriteOutput, "write", &out.path, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = if out.executable { 0o755 } else { 0o644 };
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io(Code::Failure, "set permissions of", &out.path, e))?;
+            .map_err(|e| Error::io(Code::WriteOutput, "set permissions of", &out.path, e))?;
     }
     let result = if force {
         tmp.persist(&out.path).map(|_| ())
@@ -79,11 +79,11 @@ fn write_one(out: &Output, force: bool) -> Result<(), Error> {
     result.map_err(|e| {
         if !force && occupied(&out.path) {
             Error::new(
-                Code::Input,
+                Code::OutputExists,
                 format!("{} exists; pass --force to overwrite it", out.path),
             )
         } else {
-            Error::io(Code::Failure, "write", &out.path, e.error)
+            Error::io(Code::WriteOutput, "write", &out.path, e.error)
         }
     })
 }

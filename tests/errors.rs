@@ -51,6 +51,36 @@ fn with_setup(setup: fn(&Path), args: &'static [&'static str], expect: &'static 
 /// A regular file, so that a path under it can be neither read nor written, even as root.
 const A_FILE: (&str, &str) = ("plain", "not a directory\n");
 
+/// A dask-jobqueue configuration with a `pbs` section.
+const JOBQUEUE: (&str, &str) = (
+    "jq.yaml",
+    "jobqueue:\n  pbs:\n    cores: 4\n    memory: 4GB\n",
+);
+
+/// With the cluster records and job directories of `files` (under `state/` and
+/// `dask-pbs.ID/`), and a qstat that knows no job.
+fn in_state(
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    expect: &'static str,
+) -> Case {
+    Case {
+        env: &[
+            ("XDG_STATE_HOME", "{DIR}/state"),
+            ("DASK_PBS_QSTAT", "/bin/false"),
+        ],
+        ..with_files(files, args, expect)
+    }
+}
+
+/// A qsub in the case's directory that prints `id` as the job id, as PBS does.
+fn fake_qsub(dir: &Path, id: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("qsub");
+    std::fs::write(&path, format!("#!/bin/sh\necho '{id}'\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// `check` of the profile file p.yaml in the case's directory.
 const CHECK_P: &[&str] = &["check", "--profile", "{DIR}/p.yaml"];
 
@@ -59,33 +89,24 @@ const CHECK_P: &[&str] = &["check", "--profile", "{DIR}/p.yaml"];
 fn case(code: Code) -> Option<Case> {
     Some(match code {
         // Still shared by the messages not yet given their own code: any one of them.
-        Code::Input => run(
+        Code::Input => in_state(
             &[
-                "gen",
-                "job",
-                "--profile",
-                "pbs-cpu",
-                "-A",
-                "x",
-                "--out-dir",
-                "d",
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"workers_script\": \"{DIR}/w.sh\"}",
+                ),
+                ("dask-pbs.12.a/x", ""),
             ],
-            "--out-dir is for `gen all`",
+            &["scale", "12.a", "--add", "1", "--profile-dir", "{DIR}"],
+            "--profile-dir needs --profile P",
         ),
-        Code::Failure => with_files(
-            &[A_FILE],
-            &[
-                "gen",
-                "job",
-                "--profile",
-                "pbs-cpu",
-                "-A",
-                "x",
-                "-o",
-                "{DIR}/plain/x",
-            ],
-            "cannot create a file in {DIR}/plain: Not a directory",
-        ),
+        Code::Failure => Case {
+            env: &[("DASK_PBS_QSUB", "/bin/false")],
+            ..run(
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "/bin/false refused",
+            )
+        },
         Code::Invalid => run(
             &[
                 "check",
@@ -248,6 +269,391 @@ fn case(code: Code) -> Option<Case> {
                 "system.node_types.bro.memroy=100GB",
             ],
             "unknown field `memroy`, expected one of",
+        ),
+        Code::OutputIsDirectory => run(
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "-o",
+                "{DIR}",
+            ],
+            "{DIR} is a directory; give a file name",
+        ),
+        Code::OutputExists => with_files(
+            &[A_FILE],
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "-o",
+                "plain",
+            ],
+            "plain exists; pass --force to overwrite it",
+        ),
+        Code::WriteOutput => with_files(
+            &[A_FILE],
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "-o",
+                "{DIR}/plain/x",
+            ],
+            "cannot create a file in {DIR}/plain: Not a directory",
+        ),
+        Code::OutDirNotForOne => run(
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--out-dir",
+                "d",
+            ],
+            "--out-dir is for `gen all`; for one artifact use -o FILE",
+        ),
+        Code::JoinNotForWorkers => run(
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--join",
+                "{DIR}",
+            ],
+            "--join is for `gen workers` (the job of workers that join a running cluster), not `gen job`",
+        ),
+        Code::ArtifactNotRenderable => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "pbs-cpu",
+                "--set",
+                "env.venv=/e",
+            ],
+            "the conda artifact cannot be rendered: the profile sets no env.conda prefix to create",
+        ),
+        Code::OutDirNotEmpty => with_files(
+            &[("out/x", "")],
+            &[
+                "gen",
+                "all",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--out-dir",
+                "out",
+            ],
+            "out is not empty; pass --force to write into it",
+        ),
+        Code::CreateDirectory => with_files(
+            &[A_FILE],
+            &[
+                "gen",
+                "all",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--out-dir",
+                "{DIR}/plain/x",
+            ],
+            "cannot create directory {DIR}/plain/x: Not a directory",
+        ),
+        Code::DefaultsNotResolvable => run(
+            &["profiles", "show", "defaults", "--resolved"],
+            "`defaults` is dask-pbs's bottom layer, not a profile",
+        ),
+        Code::UnknownTemplate => run(
+            &["templates", "show", "nosuch"],
+            "no built-in template `nosuch`; templates: job.sh.j2",
+        ),
+        Code::VerifyNotADirectory => {
+            with_files(&[A_FILE], &["verify", "plain"], "plain is not a directory")
+        }
+        Code::TemplateError => with_files(
+            &[("t/job.sh.j2", "{{ x\n")],
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--templates",
+                "{DIR}/t",
+            ],
+            "t/job.sh.j2:1: syntax error in `x`: unexpected end of input",
+        ),
+        Code::RapidsUnknownRelease => run(
+            &["gen", "conda", "--profile", "sophia", "--rapids", "99.99"],
+            "RAPIDS 99.99 is not a release dask-pbs knows; known releases: 24.02",
+        ),
+        Code::RapidsNotAPythonVersion => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--python",
+                "x",
+            ],
+            "Python `x` is not a version like 3.11",
+        ),
+        Code::RapidsPythonOutOfRange => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--python",
+                "3.2",
+            ],
+            "RAPIDS 25.12 supports Python 3.10 to 3.13; got 3.2",
+        ),
+        Code::RapidsNotACudaSpec => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--cuda",
+                "abc",
+            ],
+            "CUDA spec `abc` is not a conda version constraint like `>=12.0,<=12.8`",
+        ),
+        Code::RapidsNotACudaVersion => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--cuda",
+                ">=12..",
+            ],
+            "CUDA spec `>=12..`: `12..` is not a version like 12.8",
+        ),
+        Code::RapidsCudaOutOfRange => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--cuda",
+                ">=99",
+            ],
+            "RAPIDS 25.12 supports CUDA 12.2-12.9, 13.0; `>=99` names 99",
+        ),
+        Code::ImportNotYaml => with_files(
+            &[("jq.yaml", "a: [\n")],
+            &["import-jobqueue", "jq.yaml"],
+            "jq.yaml: not YAML: ",
+        ),
+        Code::ImportNoSection => with_files(
+            &[JOBQUEUE],
+            &["import-jobqueue", "jq.yaml", "--section", "slurm"],
+            "jq.yaml: no `jobqueue: slurm:` section (nor a top-level `slurm:`) in the file",
+        ),
+        Code::ImportMissing => with_files(
+            &[("jq.yaml", "jobqueue:\n  pbs:\n    cores: 4\n")],
+            &["import-jobqueue", "jq.yaml"],
+            "jq.yaml: dask-jobqueue needs memory in the section (it refuses a job without them); set `memory`",
+        ),
+        Code::ImportBad => with_files(
+            &[(
+                "jq.yaml",
+                "jobqueue:\n  pbs:\n    cores: 4\n    memory: 4GB\n    walltime: zz\n",
+            )],
+            &["import-jobqueue", "jq.yaml"],
+            "jq.yaml: `walltime`: `zz` is not a PBS duration",
+        ),
+        Code::CannotRunPbs => Case {
+            env: &[("DASK_PBS_QSUB", "{DIR}/nope")],
+            ..run(
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "cannot run {DIR}/nope: No such file or directory",
+            )
+        },
+        Code::NoJobId => Case {
+            env: &[("DASK_PBS_QSUB", "/bin/true")],
+            ..run(
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "/bin/true printed no job id for",
+            )
+        },
+        Code::NotAJobId => Case {
+            env: &[("DASK_PBS_QSUB", "{DIR}/qsub")],
+            ..with_setup(
+                |dir| fake_qsub(dir, ".x"),
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "\".x\" is not a PBS job id (e.g. 1234.server)",
+            )
+        },
+        Code::NoStateDir => Case {
+            env: &[("HOME", ""), ("XDG_STATE_HOME", "")],
+            ..run(
+                &["status"],
+                "neither XDG_STATE_HOME nor HOME is set: no place for the cluster records",
+            )
+        },
+        Code::WriteRecord => Case {
+            env: &[
+                ("DASK_PBS_QSUB", "{DIR}/qsub"),
+                ("XDG_STATE_HOME", "{DIR}/plain"),
+            ],
+            files: &[A_FILE],
+            ..with_setup(
+                |dir| fake_qsub(dir, "12.x"),
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "cannot create directory {DIR}/plain/dask-pbs/clusters: Not a directory",
+            )
+        },
+        Code::ReadRecord => Case {
+            env: &[("XDG_STATE_HOME", "{DIR}")],
+            ..with_setup(
+                |dir| std::fs::create_dir_all(dir.join("dask-pbs/clusters/12.x.json")).unwrap(),
+                &["status", "12.x"],
+                "cannot read {DIR}/dask-pbs/clusters/12.x.json: Is a directory",
+            )
+        },
+        Code::CorruptRecord => Case {
+            env: &[("XDG_STATE_HOME", "{DIR}")],
+            ..with_files(
+                &[("dask-pbs/clusters/12.x.json", "{\n")],
+                &["status", "12.x"],
+                "dask-pbs/clusters/12.x.json:2:0: not a dask-pbs cluster record: EOF while parsing an object",
+            )
+        },
+        Code::NoCluster => run(&["stop", "12.x"], "no cluster 12.x in"),
+        Code::AmbiguousJobId => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                (
+                    "state/dask-pbs/clusters/12.b.json",
+                    "{\"job_id\": \"12.b\", \"job_dir\": \"{DIR}/dask-pbs.12.b\", \"worker_jobs\": []}",
+                ),
+            ],
+            &["status", "12"],
+            "12 names several clusters: give the whole job id",
+        ),
+        Code::NameAllEnded => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"name\": \"nm\"}",
+                ),
+                (
+                    "state/dask-pbs/clusters/12.b.json",
+                    "{\"job_id\": \"12.b\", \"job_dir\": \"{DIR}/dask-pbs.12.b\", \"worker_jobs\": [], \"name\": \"nm\"}",
+                ),
+                ("dask-pbs.12.b/ended", "status=0\n"),
+                ("dask-pbs.12.a/ended", "status=0\n"),
+            ],
+            &["status", "nm"],
+            "every cluster named nm has ended (12.a, 12.b): give the job id",
+        ),
+        Code::NameSeveralLive => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"name\": \"nm\"}",
+                ),
+                (
+                    "state/dask-pbs/clusters/12.b.json",
+                    "{\"job_id\": \"12.b\", \"job_dir\": \"{DIR}/dask-pbs.12.b\", \"worker_jobs\": [], \"name\": \"nm\"}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+                ("dask-pbs.12.b/x", ""),
+            ],
+            &["status", "nm"],
+            "2 clusters named nm have not ended (12.a, 12.b): give the job id",
+        ),
+        Code::ClusterEnded => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"workers_script\": \"{DIR}/w.sh\"}",
+                ),
+                ("dask-pbs.12.a/ended", "status=0\n"),
+            ],
+            &["scale", "12.a", "--add", "1"],
+            "cluster 12.a has ended (no reason given (exit status 0)): nothing to add workers to",
+        ),
+        Code::MaxBelowMin => run(
+            &["adapt", "12.a", "--min", "2", "--max", "1"],
+            "--max 1 is below --min 2",
+        ),
+        Code::AdaptNoWorkersScript => in_state(
+            &[(
+                "state/dask-pbs/clusters/12.a.json",
+                "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+            )],
+            &["adapt", "12.a", "--min", "1", "--max", "2"],
+            "cluster 12.a has no worker job script recorded (submit it with dask-pbs submit)",
+        ),
+        Code::ScaleNoWorkersScript => in_state(
+            &[(
+                "state/dask-pbs/clusters/12.a.json",
+                "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+            )],
+            &["scale", "12.a", "--add", "1"],
+            "cluster 12.a has no worker job script recorded: pass --profile P (and its overrides)",
+        ),
+        Code::FewerWorkerJobs => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"workers_script\": \"{DIR}/w.sh\"}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            &["scale", "12.a", "--remove", "1"],
+            "cluster 12.a has 0 worker job(s) queued or running, fewer than 1",
         ),
     })
 }

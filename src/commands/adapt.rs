@@ -85,14 +85,14 @@ fn stopped(why: String) -> Outcome {
 pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
     if args.max < args.min {
         return Err(Error::new(
-            Code::Input,
+            Code::MaxBelowMin,
             format!("--max {} is below --min {}", args.max, args.min),
         ));
     }
     let first = state::load(&args.job_id)?;
     let script = first.workers_script.clone().ok_or_else(|| {
         Error::new(
-            Code::Input,
+            Code::AdaptNoWorkersScript,
             format!(
                 "cluster {} has no worker job script recorded (submit it with dask-pbs submit)",
                 first.job_id

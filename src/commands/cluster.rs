@@ -294,14 +294,14 @@ pub(super) fn find(key: &str) -> Result<Cluster, Error> {
     match (live.as_slice(), named.as_slice()) {
         ([one], _) | ([], [one]) => Ok((*one).clone()),
         ([], _) => Err(Error::new(
-            Code::Input,
+            Code::NameAllEnded,
             format!(
                 "every cluster named {key} has ended ({}): give the job id",
                 ids(&named)
             ),
         )),
         _ => Err(Error::new(
-            Code::Input,
+            Code::NameSeveralLive,
             format!(
                 "{} clusters named {key} have not ended ({}): give the job id",
                 live.len(),
@@ -327,7 +327,7 @@ pub(super) fn status(args: &StatusArgs) -> Result<Outcome, Error> {
     let reports: Vec<Report> = clusters.iter().map(|c| report(c, &states)).collect();
     if args.json {
         let text = serde_json::to_string_pretty(&reports)
-            .map_err(|e| Error::new(Code::Failure, format!("cannot write JSON: {e}")))?;
+            .map_err(|e| Error::new(Code::Internal, format!("cannot write JSON: {e}")))?;
         return Ok(Outcome::text(text + "\n"));
     }
     let mut out = String::new();
@@ -482,7 +482,7 @@ pub(super) fn add(
 ) -> Result<Vec<String>, Error> {
     if let Some(mark) = ended(&cluster.job_dir) {
         return Err(Error::new(
-            Code::Input,
+            Code::ClusterEnded,
             format!(
                 "cluster {} has ended ({}): nothing to add workers to",
                 cluster.job_id,

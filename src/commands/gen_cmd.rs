@@ -16,7 +16,7 @@ pub(super) fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
     // Clap requires --out-dir with `all`; this is the other direction.
     if !all && args.out_dir.is_some() {
         return Err(Error::new(
-            Code::Input,
+            Code::OutDirNotForOne,
             "--out-dir is for `gen all`; for one artifact use -o FILE",
         ));
     }
@@ -25,7 +25,7 @@ pub(super) fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
     if let Some(path) = &args.join {
         if !artifacts.contains(&Artifact::Workers) {
             return Err(Error::new(
-                Code::Input,
+                Code::JoinNotForWorkers,
                 format!(
                     "--join is for `gen workers` (the job of workers that join a running cluster), not `gen {}`",
                     args.artifact
@@ -45,7 +45,7 @@ pub(super) fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
     }
     let (_, text) = rendered
         .pop()
-        .ok_or_else(|| Error::new(Code::Failure, "nothing was rendered"))?;
+        .ok_or_else(|| Error::new(Code::Internal, "nothing was rendered"))?;
     match &args.output {
         Some(path) => {
             let file = Output {
@@ -75,7 +75,7 @@ fn render_each(
         if let Some(unmet) = artifact.unmet(&session.loaded.profile) {
             if !all {
                 return Err(Error::new(
-                    Code::Input,
+                    Code::ArtifactNotRenderable,
                     format!(
                         "the {artifact} artifact cannot be rendered: {}",
                         unmet.message()
@@ -103,12 +103,12 @@ fn write_dir(
 ) -> Result<(), Error> {
     if output::is_non_empty_dir(dir) && !force {
         return Err(Error::new(
-            Code::Input,
+            Code::OutDirNotEmpty,
             format!("{dir} is not empty; pass --force to write into it"),
         ));
     }
     std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(Code::Failure, "create directory", dir, e))?;
+        .map_err(|e| Error::io(Code::CreateDirectory, "create directory", dir, e))?;
     let outputs: Vec<Output> = rendered
         .into_iter()
         .map(|(a, text)| Output {

@@ -65,6 +65,17 @@ impl std::fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+impl ImportError {
+    /// The code of each refusal.
+    pub(super) fn code(&self) -> Code {
+        match self {
+            ImportError::NoSection(_) => Code::ImportNoSection,
+            ImportError::Missing(_) => Code::ImportMissing,
+            ImportError::Bad { .. } => Code::ImportBad,
+        }
+    }
+}
+
 /// The profile being built, section by section.
 struct Builder<'a> {
     origin: Origin,
@@ -368,7 +379,7 @@ fn parse(text: &str, path: &Utf8Path) -> Result<(Value, Vec<String>), Error> {
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     let value: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         Error::new(
-            Code::Input,
+            Code::ImportNotYaml,
             format!(
                 "{path}: not YAML: {}",
                 e.to_string().lines().next().unwrap_or_default()
@@ -401,7 +412,7 @@ pub(super) fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
         args.extends.as_deref(),
         &Origin::File(path.clone()),
     )
-    .map_err(|e| Error::new(Code::Input, format!("{path}: {e}")))?;
+    .map_err(|e| Error::new(e.code(), format!("{path}: {e}")))?;
     warnings.extend(imported.warnings.iter().cloned());
     let mut notes: Vec<Note> = warnings.into_iter().map(Note::Warning).collect();
     notes.extend(
@@ -411,7 +422,7 @@ pub(super) fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
             .map(|(key, why)| Note::Info(format!("not mapped: {key}: {why}"))),
     );
     let yaml = serde_saphyr::to_string(&imported.profile)
-        .map_err(|e| Error::new(Code::Failure, format!("cannot print the profile: {e}")))?;
+        .map_err(|e| Error::new(Code::Internal, format!("cannot print the profile: {e}")))?;
     let mut header = format!(
         "# Imported from {path} (section {}) by dask-pbs import-jobqueue.\n",
         args.section

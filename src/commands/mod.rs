@@ -147,7 +147,7 @@ fn execute(cli: Cli) -> Result<Outcome, Error> {
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
                 .render(&mut buffer)
                 .map_err(|e| {
-                    Error::new(Code::Failure, format!("cannot render the man page: {e}"))
+                    Error::new(Code::Internal, format!("cannot render the man page: {e}"))
                 })?;
             Outcome::text(String::from_utf8_lossy(&buffer))
         }

@@ -26,7 +26,7 @@ fn run(name: &str, args: &[&str], cwd: Option<&Utf8Path>) -> Result<std::process
     }
     cmd.output().map_err(|e| {
         Error::new(
-            Code::Failure,
+            Code::CannotRunPbs,
             format!(
                 "cannot run {program}: {e} (set DASK_PBS_{} to its path)",
                 name.to_uppercase()
@@ -55,7 +55,7 @@ pub(super) fn qsub(script: &Utf8Path, cwd: &Utf8Path) -> Result<String, Error> {
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if id.is_empty() || id.contains(char::is_whitespace) {
         return Err(Error::new(
-            Code::Failure,
+            Code::NoJobId,
             format!("{} printed no job id for {script}", tool("qsub")),
         ));
     }

@@ -39,7 +39,7 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
         (Some(n), ..) => have.saturating_add(n),
         (_, Some(n), ..) => have.checked_sub(n).ok_or_else(|| {
             Error::new(
-                Code::Input,
+                Code::FewerWorkerJobs,
                 format!(
                     "cluster {} has {have} worker job(s) queued or running, fewer than {n}",
                     cluster.job_id
@@ -150,7 +150,7 @@ fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Script, Error> 
             ));
         }
         let path = cluster.workers_script.clone().ok_or_else(|| {
-            Error::new(Code::Input, format!(
+            Error::new(Code::ScaleNoWorkersScript, format!(
                 "cluster {} has no worker job script recorded: pass --profile P (and its overrides)",
                 cluster.job_id
             ))

@@ -84,7 +84,7 @@ pub(super) fn dir() -> Result<Utf8PathBuf, Error> {
         })
         .ok_or_else(|| {
             Error::new(
-                Code::Failure,
+                Code::NoStateDir,
                 "neither XDG_STATE_HOME nor HOME is set: no place for the cluster records",
             )
         })?;
@@ -94,7 +94,7 @@ pub(super) fn dir() -> Result<Utf8PathBuf, Error> {
 fn file_of(dir: &Utf8Path, job_id: &str) -> Result<Utf8PathBuf, Error> {
     if job_id.is_empty() || job_id.contains('/') || job_id.starts_with('.') {
         return Err(Error::new(
-            Code::Input,
+            Code::NotAJobId,
             format!("{job_id:?} is not a PBS job id (e.g. 1234.server)"),
         ));
     }
@@ -113,16 +113,16 @@ struct Lock {
 
 fn lock(dir: &Utf8Path) -> Result<Lock, Error> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(Code::Failure, "create directory", dir, e))?;
+        .map_err(|e| Error::io(Code::WriteRecord, "create directory", dir, e))?;
     let path = dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::io(Code::Failure, "open", &path, e))?;
+        .map_err(|e| Error::io(Code::WriteRecord, "open", &path, e))?;
     file.lock()
-        .map_err(|e| Error::io(Code::Failure, "lock", &path, e))?;
+        .map_err(|e| Error::io(Code::WriteRecord, "lock", &path, e))?;
     Ok(Lock { _file: file })
 }
 
@@ -132,7 +132,8 @@ fn write(dir: &Utf8Path, cluster: &Cluster, _held: &Lock) -> Result<(), Error> {
     let path = file_of(dir, &cluster.job_id)?;
     let text = serde_json::to_string_pretty(cluster).map_err(|e| {
         Error::new(
-            Code::Failure,
+            // Serializing a plain struct does not fail.
+            Code::Internal,
             format!("cannot write the cluster record: {e}"),
         )
     })?;
@@ -140,19 +141,19 @@ fn write(dir: &Utf8Path, cluster: &Cluster, _held: &Lock) -> Result<(), Error> {
         .prefix(".record.")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| Error::io(Code::Failure, "create a temporary file in", dir, e))?;
+        .map_err(|e| Error::io(Code::WriteRecord, "create a temporary file in", dir, e))?;
     std::io::Write::write_all(&mut tmp, (text + "\n").as_bytes())
-        .map_err(|e| Error::io(Code::Failure, "write", tmp.path().display(), e))?;
+        .map_err(|e| Error::io(Code::WriteRecord, "write", tmp.path().display(), e))?;
     tmp.persist(&path)
         .map(|_| ())
-        .map_err(|e| Error::io(Code::Failure, "write", &path, e.error))
+        .map_err(|e| Error::io(Code::WriteRecord, "write", &path, e.error))
 }
 
 fn read(path: &Utf8Path) -> Result<Cluster, Error> {
     let text =
-        std::fs::read_to_string(path).map_err(|e| Error::io(Code::Failure, "read", path, e))?;
+        std::fs::read_to_string(path).map_err(|e| Error::io(Code::ReadRecord, "read", path, e))?;
     serde_json::from_str(&text).map_err(|e| {
-        Error::new(Code::Input, format!(
+        Error::new(Code::CorruptRecord, format!(
             "{path}:{}:{}: not a dask-pbs cluster record: {e} (remove the file to forget that cluster)",
             e.line(),
             e.column()
@@ -204,14 +205,14 @@ pub(super) fn load(job_id: &str) -> Result<Cluster, Error> {
     match found.len() {
         1 => Ok(found.into_iter().next().unwrap_or_else(|| unreachable!())),
         0 => Err(Error::new(
-            Code::Input,
+            Code::NoCluster,
             format!(
                 "no cluster {job_id} in {} (clusters are recorded by `dask-pbs submit`; `dask-pbs status` lists them)",
                 dir()?
             ),
         )),
         _ => Err(Error::new(
-            Code::Input,
+            Code::AmbiguousJobId,
             format!("{job_id} names several clusters: give the whole job id"),
         )),
     }

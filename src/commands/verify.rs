@@ -16,7 +16,10 @@ use crate::profile::{self, Inputs, Loaded, Needs};
 /// Profile files directly in `dir`, sorted.
 fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
     if !dir.is_dir() {
-        return Err(Error::new(Code::Input, format!("{dir} is not a directory")));
+        return Err(Error::new(
+            Code::VerifyNotADirectory,
+            format!("{dir} is not a directory"),
+        ));
     }
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
@@ -60,7 +63,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
         for out in &outputs {
             if let Some(parent) = out.path.parent() {
                 std::fs::create_dir_all(parent)
-                    .map_err(|e| Error::io(Code::Failure, "create directory", parent, e))?;
+                    .map_err(|e| Error::io(Code::CreateDirectory, "create directory", parent, e))?;
             }
         }
         output::write_all(&outputs, true)?;

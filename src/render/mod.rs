@@ -309,11 +309,11 @@ fn template_error(err: &minijinja::Error, dirs: &TemplateDirs) -> Error {
     let message = format!("template {location}: {}{expression}: {detail}", at.kind());
     match origin {
         Some(TemplateOrigin::Builtin) => Error::new(
-            Code::Failure,
+            Code::Internal,
             format!(
                 "internal error in a built-in template (a dask-pbs bug, please report it): {message}"
             ),
         ),
-        _ => Error::new(Code::Input, message),
+        _ => Error::new(Code::TemplateError, message),
     }
 }

@@ -24,7 +24,7 @@ pub(super) fn resolve(layer: &RapidsLayer, p: &mut Problems) -> Option<Rapids> {
         && let Err(message) = rapids::check(version, python, cuda)
     {
         // One rule on three keys: named after the section, located at the version.
-        p.at_as(Code::Invalid, "rapids", k.version, message.to_string());
+        p.at_as(message.code(), "rapids", k.version, message.to_string());
     }
     let channels = take(channels, k.channels, p);
     for message in channels
