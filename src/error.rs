@@ -157,6 +157,18 @@ codes! {
     ScaleNoWorkersScript = "scale-no-workers-script",
     /// `scale --remove N` with fewer than N worker jobs queued or running.
     FewerWorkerJobs = "fewer-worker-jobs",
+    /// `--join` with an empty path.
+    JoinEmpty = "join-empty",
+    /// qstat could not tell the state of the cluster's jobs.
+    QstatFailed = "qstat-failed",
+    /// `wait`: the head job ended (before its cluster was ready, or after).
+    WaitEnded = "wait-ended",
+    /// `wait`: PBS no longer runs the head job and it left no end mark.
+    WaitGone = "wait-gone",
+    /// `wait --timeout`: the cluster was not ready in time.
+    WaitTimeout = "wait-timeout",
+    /// `verify`: rendered artifacts differ from those stored in DIR/expected.
+    VerifyDiffers = "verify-differs",
 }
 
 impl Code {
@@ -216,7 +228,8 @@ impl Code {
             | Code::MaxBelowMin
             | Code::AdaptNoWorkersScript
             | Code::ScaleNoWorkersScript
-            | Code::FewerWorkerJobs => 2,
+            | Code::FewerWorkerJobs
+            | Code::JoinEmpty => 2,
             Code::Failure
             | Code::Internal
             | Code::ReadProfile
@@ -226,7 +239,12 @@ impl Code {
             | Code::NoJobId
             | Code::NoStateDir
             | Code::WriteRecord
-            | Code::ReadRecord => 1,
+            | Code::ReadRecord
+            | Code::QstatFailed
+            | Code::WaitEnded
+            | Code::WaitGone
+            | Code::WaitTimeout
+            | Code::VerifyDiffers => 1,
         }
     }
 }

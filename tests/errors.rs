@@ -73,12 +73,22 @@ fn in_state(
     }
 }
 
+/// qstat of a server that has forgotten job 12.a, as OpenPBS says it.
+const UNKNOWN_JOB: &str = "echo 'qstat: Unknown Job Id 12.a' >&2; exit 153";
+/// qstat of job 12.a queued.
+const QUEUED: &str = r#"echo '{"pbs_version": "23.06.06", "Jobs": {"12.a": {"job_state": "Q"}}}'"#;
+
+/// A program `name` in the case's directory that runs `body` (a stand-in for a PBS command).
+fn script(dir: &Path, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// A qsub in the case's directory that prints `id` as the job id, as PBS does.
 fn fake_qsub(dir: &Path, id: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join("qsub");
-    std::fs::write(&path, format!("#!/bin/sh\necho '{id}'\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script(dir, "qsub", &format!("echo '{id}'"));
 }
 
 /// `check` of the profile file p.yaml in the case's directory.
@@ -654,6 +664,90 @@ fn case(code: Code) -> Option<Case> {
             ],
             &["scale", "12.a", "--remove", "1"],
             "cluster 12.a has 0 worker job(s) queued or running, fewer than 1",
+        ),
+        Code::JoinEmpty => run(
+            &[
+                "gen",
+                "workers",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--join",
+                "",
+            ],
+            "--join needs a path: the head job's directory (dask-pbs.JOBID) or its scheduler.json",
+        ),
+        Code::QstatFailed => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            &["status", "12.a"],
+            "/bin/false could not tell the state of the cluster's jobs",
+        ),
+        Code::WaitEnded => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                (
+                    "dask-pbs.12.a/ended",
+                    "status=1\ncause=failed\nreason=no conda\n",
+                ),
+            ],
+            &["wait", "12.a"],
+            "the head job 12.a ended before its cluster was ready (",
+        ),
+        Code::WaitGone => Case {
+            files: &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            env: &[
+                ("XDG_STATE_HOME", "{DIR}/state"),
+                ("DASK_PBS_QSTAT", "{DIR}/qstat"),
+            ],
+            ..with_setup(
+                |dir| script(dir, "qstat", UNKNOWN_JOB),
+                &["wait", "12.a"],
+                "PBS no longer runs the head job 12.a and it left no end mark",
+            )
+        },
+        Code::WaitTimeout => Case {
+            files: &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            env: &[
+                ("XDG_STATE_HOME", "{DIR}/state"),
+                ("DASK_PBS_QSTAT", "{DIR}/qstat"),
+            ],
+            ..with_setup(
+                |dir| script(dir, "qstat", QUEUED),
+                &["wait", "12.a", "--timeout", "0.3"],
+                "gave up after 0.3 s: the head job 12.a is queued (PBS state Q)",
+            )
+        },
+        Code::VerifyDiffers => with_files(
+            &[(
+                "v/p.yaml",
+                "description: x\nextends: pbs-cpu\njob: {account: x}\nenv: {venv: /e}\n",
+            )],
+            &["verify", "v"],
+            "verify: 6 of 6 artifact(s) differ from v/expected (run with --update to accept them)",
         ),
     })
 }

@@ -11,7 +11,7 @@ use crate::render::context::Context;
 pub(crate) fn head_dir(path: &Utf8Path) -> Result<Utf8PathBuf, Error> {
     if path.as_str().is_empty() {
         return Err(Error::new(
-            Code::Input,
+            Code::JoinEmpty,
             "--join needs a path: the head job's directory (dask-pbs.JOBID) or its scheduler.json",
         ));
     }

@@ -170,7 +170,7 @@ fn names(line: &str, id: &str) -> bool {
 
 fn qstat_failed(why: String) -> Error {
     Error::new(
-        Code::Failure,
+        Code::QstatFailed,
         format!(
             "{} could not tell the state of the cluster's jobs: {why} (run the command again once qstat answers)",
             tool("qstat")

@@ -77,7 +77,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
         // The diff is the output; the summary is the error it ends with.
         outcome.stdout = report;
         outcome.error = Some(Error::new(
-            Code::Failure,
+            Code::VerifyDiffers,
             format!(
                 "verify: {} of {checked} artifact(s) differ from {dir}/expected (run with --update to accept them)",
                 outputs.len()

@@ -260,7 +260,7 @@ fn context_value(ctx: &Context, artifact: &str) -> Result<Value, Error> {
     ];
     words.extend(ctx.regenerate_args.iter().cloned());
     let regenerate =
-        quote::join(words.iter().map(String::as_str)).map_err(|e| Error::new(Code::Input, e))?;
+        quote::join(words.iter().map(String::as_str)).map_err(|e| Error::new(Code::Internal, e))?;
     Ok(
         minijinja::context! { artifact => artifact, regenerate => regenerate, ..Value::from(minijinja::value::Serde(ctx)) },
     )
