@@ -169,6 +169,62 @@ codes! {
     WaitTimeout = "wait-timeout",
     /// `verify`: rendered artifacts differ from those stored in DIR/expected.
     VerifyDiffers = "verify-differs",
+    /// A GPU-worker option set with `dask.worker: cpu`.
+    GpuOptionOnCpu = "gpu-option-on-cpu",
+    /// `dask.workers_per_node` set for GPU workers.
+    CpuOptionOnGpu = "cpu-option-on-gpu",
+    /// `dask.workers_per_node` is 0.
+    WorkersPerNodeZero = "workers-per-node-zero",
+    /// `dask.nthreads` is 0.
+    ZeroThreads = "zero-threads",
+    /// A scheduler or dashboard port below 1024.
+    PrivilegedPort = "privileged-port",
+    /// A Dask timeout of 0 seconds.
+    TimeoutZero = "timeout-zero",
+    /// `dask.security: tls` with `protocol: ucx` (UCX has no TLS in Dask).
+    TlsWithUcx = "tls-with-ucx",
+    /// `system.launcher` is an empty list.
+    LauncherNoWords = "launcher-no-words",
+    /// The launcher's first word is not a program name or path.
+    LauncherProgram = "launcher-program",
+    /// A `local_rank_vars` entry is not a variable name.
+    LocalRankVarName = "local-rank-var-name",
+    /// An MPI launcher program that is not a name or path.
+    NotAProgram = "not-a-program",
+    /// Several ranks per node, and no variable tells them apart.
+    NoLocalRankVars = "no-local-rank-vars",
+    /// HPE MPT with a rank count PBS's node file does not give.
+    MptMpiprocs = "mpt-mpiprocs",
+    /// A required key is not set.
+    Missing = "missing",
+    /// CUDA workers on nodes of 0 GPUs.
+    CudaWithoutGpus = "cuda-without-gpus",
+    /// A resource that selects other nodes than `job.node_type`.
+    NodeTypeConflict = "node-type-conflict",
+    /// No account on a site that requires one.
+    AccountRequired = "account-required",
+    /// No `job.filesystems` on a site that requires them.
+    FilesystemsRequired = "filesystems-required",
+    /// Memory fractions of all workers on a node over 1.
+    MemoryFractionOver = "memory-fraction-over",
+    /// `system.login_host` is not a host name.
+    NotAHostName = "not-a-host-name",
+    /// A `system.account_vars` entry is not a variable name.
+    AccountVarName = "account-var-name",
+    /// An empty `run` payload.
+    EmptyRun = "empty-run",
+    /// `job.max_charge` on a profile whose charge cannot be computed.
+    ChargeUnknown = "charge-unknown",
+    /// The job can charge more than `job.max_charge`.
+    ChargeOverMax = "charge-over-max",
+    /// A proxy variable that is not http://host:port.
+    NotAProxyUrl = "not-a-proxy-url",
+    /// A `worker_args` flag that dask-pbs writes itself.
+    RepeatsFlag = "repeats-flag",
+    /// A `worker_args` flag that a profile key sets.
+    RepeatsFlagUseKey = "repeats-flag-use-key",
+    /// A walltime over the limit of the job's size tier.
+    WalltimeOverTier = "walltime-over-tier",
 }
 
 impl Code {
@@ -229,7 +285,35 @@ impl Code {
             | Code::AdaptNoWorkersScript
             | Code::ScaleNoWorkersScript
             | Code::FewerWorkerJobs
-            | Code::JoinEmpty => 2,
+            | Code::JoinEmpty
+            | Code::GpuOptionOnCpu
+            | Code::CpuOptionOnGpu
+            | Code::WorkersPerNodeZero
+            | Code::ZeroThreads
+            | Code::PrivilegedPort
+            | Code::TimeoutZero
+            | Code::TlsWithUcx
+            | Code::LauncherNoWords
+            | Code::LauncherProgram
+            | Code::LocalRankVarName
+            | Code::NotAProgram
+            | Code::NoLocalRankVars
+            | Code::MptMpiprocs
+            | Code::Missing
+            | Code::CudaWithoutGpus
+            | Code::NodeTypeConflict
+            | Code::AccountRequired
+            | Code::FilesystemsRequired
+            | Code::MemoryFractionOver
+            | Code::NotAHostName
+            | Code::AccountVarName
+            | Code::EmptyRun
+            | Code::ChargeUnknown
+            | Code::ChargeOverMax
+            | Code::NotAProxyUrl
+            | Code::RepeatsFlag
+            | Code::RepeatsFlagUseKey
+            | Code::WalltimeOverTier => 2,
             Code::Failure
             | Code::Internal
             | Code::ReadProfile

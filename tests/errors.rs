@@ -7,6 +7,7 @@ use std::path::Path;
 use dask_pbs::error::Code;
 
 use crate::common::DaskPbs;
+use crate::profiles;
 
 /// A command that gives one code: its arguments (`{DIR}` stands for the case's own
 /// directory, also the working directory), files written there first (name, text), extra
@@ -17,6 +18,8 @@ struct Case {
     files: &'static [(&'static str, &'static str)],
     env: &'static [(&'static str, &'static str)],
     setup: fn(&Path),
+    /// As a user with no configuration (`DaskPbs::bare`).
+    bare: bool,
     expect: &'static str,
 }
 
@@ -26,6 +29,7 @@ fn run(args: &'static [&'static str], expect: &'static str) -> Case {
         files: &[],
         env: &[],
         setup: |_| {},
+        bare: false,
         expect,
     }
 }
@@ -45,6 +49,33 @@ fn with_setup(setup: fn(&Path), args: &'static [&'static str], expect: &'static 
     Case {
         setup,
         ..run(args, expect)
+    }
+}
+
+/// A validation problem: the case of tests/profiles.rs's `CASES` (which checks every rule's
+/// whole message) whose message holds `fragment`, run again here for its code.
+fn validation(fragment: &'static str) -> Case {
+    let found = profiles::CASES
+        .iter()
+        .find(|c| c.code == 2 && c.expect.contains(fragment))
+        .unwrap_or_else(|| panic!("no case of profiles::CASES gives {fragment:?}"));
+    let mut args = found.args.to_vec();
+    let files: &'static [(&str, &str)] = if found.yaml.is_empty() {
+        &[]
+    } else {
+        args.extend(["--profile-dir", "{DIR}"]);
+        Box::leak(Box::new([("p.yaml", found.yaml)]))
+    };
+    Case {
+        args: Box::leak(args.into_boxed_slice()),
+        files,
+        env: if found.homeless {
+            &[("HOME", ""), ("XDG_CONFIG_HOME", "")]
+        } else {
+            &[]
+        },
+        bare: found.bare,
+        ..run(&[], fragment)
     }
 }
 
@@ -749,6 +780,40 @@ fn case(code: Code) -> Option<Case> {
             &["verify", "v"],
             "verify: 6 of 6 artifact(s) differ from v/expected (run with --update to accept them)",
         ),
+        Code::GpuOptionOnCpu => validation("is a GPU option and dask.worker is cpu"),
+        Code::CpuOptionOnGpu => validation("is for CPU workers; GPU workers come one per GPU"),
+        Code::WorkersPerNodeZero => validation("dask.workers_per_node must be at least 1"),
+        Code::ZeroThreads => validation("is 0, which gives a worker no thread"),
+        Code::PrivilegedPort => validation("is below 1024, a port only root may listen on"),
+        Code::TimeoutZero => validation("must be at least 1 second"),
+        Code::TlsWithUcx => validation("security: tls with protocol: ucx is refused"),
+        Code::LauncherNoWords => validation("has no words; give the launcher command"),
+        Code::LauncherProgram => validation("must be the launcher program"),
+        Code::LocalRankVarName => validation("local-rank variable `"),
+        Code::NotAProgram => validation("is not a program: give the launcher's name or path"),
+        Code::NoLocalRankVars => validation("names no local_rank_vars, so the"),
+        Code::MptMpiprocs => validation("is hpe-mpt, whose mpiexec places ranks"),
+        Code::Missing => validation("is missing: set it in the profile or with --set"),
+        Code::CudaWithoutGpus => validation("is 0 but dask.worker is cuda"),
+        Code::NodeTypeConflict => validation("asks for other nodes than node type"),
+        Code::AccountRequired => validation("is required on this site: pass --account PROJECT"),
+        Code::FilesystemsRequired => validation("qsub refuses the job without -l filesystems"),
+        Code::MemoryFractionOver => {
+            validation("of the memory each worker sees, more than all of it")
+        }
+        Code::NotAHostName => validation("is not a host name"),
+        Code::AccountVarName => validation(
+            "is not an environment variable name (letters, digits and _, not starting with a digit)",
+        ),
+        Code::EmptyRun => validation("is empty: give the payload's command"),
+        Code::ChargeUnknown => validation("asks that the job charge at most"),
+        Code::ChargeOverMax => validation("allowed: ask for less"),
+        Code::NotAProxyUrl => validation("is not a proxy URL; write it as http://host:port"),
+        Code::RepeatsFlag => {
+            validation("` repeats what dask-pbs writes itself (dask-pbs names each worker")
+        }
+        Code::RepeatsFlagUseKey => validation("(Dask would get it twice); use"),
+        Code::WalltimeOverTier => validation("is the limit for"),
     })
 }
 
@@ -762,7 +827,12 @@ fn run_case(code: Code, case: &Case) -> Result<(), String> {
         std::fs::write(&path, text.replace("{DIR}", root)).unwrap();
     }
     let args: Vec<String> = case.args.iter().map(|a| a.replace("{DIR}", root)).collect();
-    let mut cli = DaskPbs::new()
+    let cli = if case.bare {
+        DaskPbs::bare()
+    } else {
+        DaskPbs::new()
+    };
+    let mut cli = cli
         .env("DASK_PBS_ERROR_CODES", "1")
         .args(&args)
         .cwd(Path::new(root));

@@ -139,11 +139,11 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             };
             let given = shown(arg, args.get(i + 1));
             match (&found.instead, (found.written)(profile, &plan)) {
-                (Instead::Nothing(why), _) => p.at(Code::Invalid,
+                (Instead::Nothing(why), _) => p.at(Code::RepeatsFlag,
                     key,
                     format!("`{given}` repeats what dask-pbs writes itself ({why}); remove it"),
                 ),
-                (Instead::Key(instead), true) => p.at(Code::Invalid,
+                (Instead::Key(instead), true) => p.at(Code::RepeatsFlagUseKey,
                     key,
                     format!(
                         "`{given}` repeats what dask-pbs writes itself (Dask would get it twice); use {instead} instead"

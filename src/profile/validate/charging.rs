@@ -95,7 +95,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
                     _ => "the profile has no system.charging (the site's rule, docs/costs.md) to compute it with".into(),
                 };
                 p.at(
-                    Code::Invalid,
+                    Code::ChargeUnknown,
                     k.max_charge,
                     format!(
                         "asks that the job charge at most {}, but {why}",
@@ -110,7 +110,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     if let Some(most) = profile.job.max_charge
         && estimate.at_most > most
     {
-        p.at(Code::Invalid,
+        p.at(Code::ChargeOverMax,
             k.max_charge,
             format!(
                 "the job can charge up to {} {} (held to its walltime {}, {} {} an hour), more than the {} allowed: ask for less walltime or fewer nodes, or raise the limit",

@@ -114,16 +114,20 @@ fn resource_problem(key: &str, value: &str) -> Option<String> {
 fn check(dask: &Dask, p: &mut Problems) {
     let k = DaskLayer::KEYS;
     if dask.workers_per_node == Some(0) {
-        p.plain(Code::Invalid, k.workers_per_node, "must be at least 1");
+        p.plain(
+            Code::WorkersPerNodeZero,
+            k.workers_per_node,
+            "must be at least 1",
+        );
     }
     if dask.nthreads == Some(0) {
-        p.at(Code::Invalid,
+        p.at(Code::ZeroThreads,
             k.nthreads,
             "is 0, which gives a worker no thread to run tasks on: use at least 1, or null to let Dask divide the cores among the workers",
         );
     }
     if let Some(port) = dask.dashboard_port.filter(|port| (1..1024).contains(port)) {
-        p.at(Code::Invalid,
+        p.at(Code::PrivilegedPort,
             k.dashboard_port,
             format!(
                 "{port} is below 1024, a port only root may listen on: use one from 1024 to 65535, or null for a free one"
@@ -160,7 +164,7 @@ fn check(dask: &Dask, p: &mut Problems) {
     }
     if dask.startup_timeout == 0 {
         p.at(
-            Code::Invalid,
+            Code::TimeoutZero,
             k.startup_timeout,
             "must be at least 1 second",
         );
@@ -228,7 +232,7 @@ fn security_rule(dask: &Dask, p: &mut Problems) {
         return;
     }
     match dask.security {
-        Security::Tls => p.at(Code::Invalid,
+        Security::Tls => p.at(Code::TlsWithUcx,
             DaskLayer::KEYS.security,
             "security: tls with protocol: ucx is refused (UCX has no TLS in Dask): set dask.security: none (anyone who can reach the job's nodes can then use the cluster) or use dask.protocol: tcp",
         ),

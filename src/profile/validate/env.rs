@@ -120,7 +120,7 @@ fn check(env: &Env, p: &mut Problems) {
         && !url_like(url)
     {
         p.at(
-            Code::Invalid,
+            Code::NotAProxyUrl,
             k.proxy,
             format!(
                 "`{}` is not a proxy URL; write it as http://host:port",

@@ -30,7 +30,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     for (label, tiers, max) in rows {
         match tier_of(tiers, &size) {
             Err(message) => p.at(Code::Invalid, k.select, format!("{label}: {message}")),
-            Ok(Some((tier, range))) if walltime > tier.walltime => p.at(Code::Invalid,
+            Ok(Some((tier, range))) if walltime > tier.walltime => p.at(Code::WalltimeOverTier,
                 k.walltime,
                 format!(
                     "{label}: {} is the limit for {range}; you asked {} for {}: shorten the walltime (-t) or ask for less",

@@ -182,7 +182,7 @@ fn take<T: Clone>(field: &Option<Sourced<T>>, key: &str, p: &mut Problems) -> Op
         Some(f) => Some(f.value.clone()),
         None => {
             p.plain(
-                Code::Invalid,
+                Code::Missing,
                 key,
                 format!("is missing: set it in the profile or with --set {key}=VALUE"),
             );

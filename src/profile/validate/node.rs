@@ -8,7 +8,11 @@ use crate::profile::types::WorkerKind;
 
 pub(super) fn check(profile: &Profile, p: &mut Problems) {
     if let Some(message) = no_gpus_problem(profile) {
-        p.plain(Code::Invalid, SystemLayer::KEYS.gpus_per_node, message);
+        p.plain(
+            Code::CudaWithoutGpus,
+            SystemLayer::KEYS.gpus_per_node,
+            message,
+        );
     }
 }
 

@@ -37,7 +37,7 @@ pub(super) fn apply(profile: &mut Profile, p: &mut Problems) {
         match set {
             // A resource that tells the types apart asks PBS for another type's nodes than
             // the shape the job is planned on.
-            Some(set) if selecting.contains(&key) => p.at_resource(Code::Invalid,
+            Some(set) if selecting.contains(&key) => p.at_resource(Code::NodeTypeConflict,
                 profile,
                 &key,
                 format!(

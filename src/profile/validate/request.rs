@@ -138,7 +138,7 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
         } else {
             format!(" (or this site's {}, or PBS_ACCOUNT)", vars.join(", "))
         };
-        p.plain(Code::Invalid,
+        p.plain(Code::AccountRequired,
             k.account,
             format!(
                 "is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT{site}, or put `job: {{account: PROJECT}}` in {}",
@@ -147,7 +147,7 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
         );
     }
     if profile.system.filesystems_required && profile.job.filesystems.is_empty() {
-        p.plain(Code::Invalid, k.filesystems, "is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems");
+        p.plain(Code::FilesystemsRequired, k.filesystems, "is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems");
     }
 }
 

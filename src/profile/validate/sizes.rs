@@ -72,7 +72,7 @@ fn host_memory(profile: &Profile, p: &mut Problems) {
     match Size::parse(text, true) {
         // Dask reads a fraction as of the memory the worker process sees: the whole node,
         // or what PBS confines the job to.
-        Ok(Size::Fraction(f)) if f * workers as f64 > 1.0 => p.at(Code::Invalid,
+        Ok(Size::Fraction(f)) if f * workers as f64 > 1.0 => p.at(Code::MemoryFractionOver,
             key,
             format!(
                 "`{text}` × {workers} workers per node is {:.2} of the memory each worker sees, more than all of it; use at most {:.2} (1/{workers}), or null for each worker's share",

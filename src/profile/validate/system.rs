@@ -95,7 +95,7 @@ fn check(system: &System, p: &mut Problems) {
         && !is_directive_word(host, "")
     {
         p.at(
-            Code::Invalid,
+            Code::NotAHostName,
             k.login_host,
             format!("`{}` is not a host name", host.escape_debug()),
         );
@@ -119,7 +119,7 @@ fn check(system: &System, p: &mut Problems) {
         p.at(Code::Invalid, k.keep, message);
     }
     for var in system.account_vars.iter().filter(|v| !is_variable_name(v)) {
-        p.at(Code::Invalid,
+        p.at(Code::AccountVarName,
             k.account_vars,
             format!(
                 "`{}` is not an environment variable name (letters, digits and _, not starting with a digit)",

@@ -39,7 +39,7 @@ pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
     if let Some(message) = run.as_deref().and_then(text_problem) {
         p.at(Code::Invalid, k.run, message);
     } else if run.as_deref().is_some_and(|r| r.trim().is_empty()) {
-        p.at(Code::Invalid,
+        p.at(Code::EmptyRun,
             k.run,
             "is empty: give the payload's command (e.g. --run 'python work.py'), or null to hold the cluster until the walltime",
         );

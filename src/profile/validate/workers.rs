@@ -33,11 +33,11 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         p.note(note);
     }
     for key in gpu_options_on_cpu_workers(profile) {
-        p.plain(Code::Invalid, key, "is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda");
+        p.plain(Code::GpuOptionOnCpu, key, "is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda");
     }
     if cpu_option_on_gpu_workers(profile) {
         p.plain(
-            Code::Invalid,
+            Code::CpuOptionOnGpu,
             DaskLayer::KEYS.workers_per_node,
             "is for CPU workers; GPU workers come one per GPU (set it to null)",
         );
