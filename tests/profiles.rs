@@ -398,6 +398,15 @@ pub(crate) const CASES: &[Case] = &[
         ],
         "job.name (from command-line flag --name): `my job` is not a PBS job name: use 1-230 characters of A-Z a-z 0-9 _ . + -",
     ),
+    // A bare number is read as seconds, as PBS reads it: 90 s is shorter than the start-up.
+    warns(
+        &["check", "--profile", "pbs-cpu", "--env", "/e", "-t", "90"],
+        "dask-pbs: warning: job.walltime 00:01:30 is shorter than dask.startup_timeout (300 s): PBS reads `90` as 90 seconds and `1:30` as 1 minute 30; an hour and a half is `01:30:00`\n",
+    ),
+    case(
+        &["check", "--profile", "sophia", "-A", "YOUR_PROJECT"],
+        "job.account (from command-line flag --account): `YOUR_PROJECT` is a placeholder, not a project: give the project your site charges (`-A PROJECT`, as in your site's `sbank`/`qstat -u` or allocation e-mail)",
+    ),
     case(
         &["check", "--profile", "sophia", "-A", "a;b"],
         "job.account (from command-line flag --account): `a;b` is not a project name: use letters, digits and _.+-",

@@ -126,9 +126,16 @@ impl Builder<'_> {
                 self.job.resources = self.set(IndexMap::new());
             }
         }
-        let (place, mut directives) = split_place(&c.directives);
+        let Written {
+            place,
+            filesystems,
+            mut directives,
+        } = split_written(&c.directives);
         if let Some(place) = place {
             self.job.place = self.set(Some(place));
+        }
+        if let Some(filesystems) = filesystems {
+            self.job.filesystems = self.set(filesystems);
         }
         if let ResourceSpec::Directive(text) = &c.resource_spec {
             directives.insert(0, format!("-l {text}"));
@@ -440,22 +447,34 @@ pub(super) fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
 #[cfg(test)]
 mod tests;
 
-/// `-l place=…` among the extra directives becomes `job.place`: dask-pbs writes the placement
-/// itself and refuses a directive that repeats it.
-fn split_place(directives: &[String]) -> (Option<String>, Vec<String>) {
-    let mut place = None;
-    let mut rest = Vec::new();
+/// The extra directives, with those dask-pbs writes itself (and refuses when repeated) taken
+/// out into their keys: `-l place=…` → `job.place`, `-l filesystems=a:b` → `job.filesystems`.
+struct Written {
+    place: Option<String>,
+    filesystems: Option<Vec<String>>,
+    directives: Vec<String>,
+}
+
+fn split_written(directives: &[String]) -> Written {
+    let mut written = Written {
+        place: None,
+        filesystems: None,
+        directives: Vec::new(),
+    };
     for directive in directives {
         let words: Vec<&str> = directive.split_whitespace().collect();
-        match words.as_slice() {
-            ["-l", spec] if spec.starts_with("place=") => {
-                place = spec.strip_prefix("place=").map(str::to_string);
-            }
-            [spec] if spec.starts_with("-lplace=") => {
-                place = spec.strip_prefix("-lplace=").map(str::to_string);
-            }
-            _ => rest.push(directive.clone()),
+        let spec = match words.as_slice() {
+            ["-l", spec] => Some(*spec),
+            [spec] => spec.strip_prefix("-l"),
+            _ => None,
+        };
+        if let Some(place) = spec.and_then(|s| s.strip_prefix("place=")) {
+            written.place = Some(place.to_string());
+        } else if let Some(list) = spec.and_then(|s| s.strip_prefix("filesystems=")) {
+            written.filesystems = Some(list.split(':').map(str::to_string).collect());
+        } else {
+            written.directives.push(directive.clone());
         }
     }
-    (place, rest)
+    written
 }

@@ -347,6 +347,14 @@ fn improve(message: &str) -> String {
             return format!("expected {what}");
         }
     }
+    if message.starts_with("tabs disallowed") {
+        return format!("{message}: indent with spaces, not tabs");
+    }
+    if message == "mapping values are not allowed in this context" {
+        return format!(
+            "{message}: a `key: value` line is indented deeper than the keys beside it, or a value holds `: ` (quote it)"
+        );
+    }
     if let Some((head, _)) = message.split_once(", set DuplicateKeyPolicy") {
         return format!("{head}; each key may appear only once");
     }

@@ -220,8 +220,8 @@ run_job() { # NAME LAYOUT LAUNCH SECURITY [BIN]
   local uuids distinct address made leftovers problems=()
   uuids=$(grep -c -- "^Worker .* - $label: [0-9A-Za-z-]" "$dir/job.o")
   distinct=$(grep -- "^Worker .* - $label: [0-9A-Za-z-]" "$dir/job.o" | sed "s/.* - $label: //" | sort -u | grep -vc '^None$')
-  address=$(sed -n 's/.*scheduler up at \([a-z]*\):.*/\1/p' "$dir/job.o")
-  made=$(sed -n 's/.*certificates of this job made with \(.*\) in .*/\1/p' "$dir/job.o")
+  address=$(sed -n 's/.*scheduler file: .* (scheduler \([a-z]*\):\/\/.*/\1/p' "$dir/job.o")
+  made=$(sed -n 's/.*certificates of this job made with \([a-z]*\) at .*/\1/p' "$dir/job.o")
   ready=$(sed -n 's/.*ready: .* workers in \([0-9.]*\) s.*/\1/p' "$dir/job.o")
   sleep 0.5
   leftovers=$(pgrep -f "$dir/" | wc -l)
@@ -240,7 +240,7 @@ run_job() { # NAME LAYOUT LAUNCH SECURITY [BIN]
   if [[ $launch == mpi ]]; then
     grep -q 'through mpiexec' "$dir/job.o" || problems+=("the job did not use mpiexec")
   else
-    grep -q 'without mpiexec' "$dir/job.o" || problems+=("the job did not start its ranks itself")
+    grep -q 'worker rank(s) on this host' "$dir/job.o" || problems+=("the job did not start its ranks itself")
   fi
   say "$name: exit $status, ${ready:-?} s to ready, $distinct/$gpus distinct UUIDs, ${address:-?}://${made:+, certificates by $made}, $leftovers left"
   if (( ${#problems[@]} )); then

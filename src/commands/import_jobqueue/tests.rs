@@ -262,7 +262,19 @@ fn a_placement_among_the_extra_directives_becomes_job_place() {
         job.directives.as_ref().unwrap().value,
         ["-l job_priority=premium"]
     );
-    let (place, rest) = split_place(&["-lplace=pack:excl".to_string()]);
-    assert_eq!(place.as_deref(), Some("pack:excl"));
-    assert!(rest.is_empty());
+    let written = split_written(&["-lplace=pack:excl".to_string()]);
+    assert_eq!(written.place.as_deref(), Some("pack:excl"));
+    assert!(written.directives.is_empty());
+}
+
+#[test]
+fn filesystems_among_the_extra_directives_become_job_filesystems() {
+    // ALCF's guides put `-l filesystems=home:eagle` among dask-jobqueue's extra directives;
+    // dask-pbs writes that line itself and refuses a directive that repeats it.
+    let out = imported(
+        "pbs:\n  cores: 4\n  memory: 8GiB\n  job-extra-directives: ['-l filesystems=home:eagle']\n",
+    );
+    let job = out.profile.job.as_ref().unwrap();
+    assert_eq!(job.filesystems.as_ref().unwrap().value, ["home", "eagle"]);
+    assert!(job.directives.as_ref().unwrap().value.is_empty());
 }

@@ -177,9 +177,11 @@ fn path_problems(path: &str) -> Vec<String> {
     found
 }
 
-/// Paths written to be replaced: `/path/to/...`, `<prefix>`, `PREFIX`, `CHANGEME`, `...`.
+/// Paths written to be replaced: `/path/to/...`, `<prefix>`, `PREFIX`, `CHANGEME`,
+/// `YOUR_USER`, `...`.
 fn is_placeholder(path: &str) -> bool {
     path.starts_with("/path/to")
+        || path.contains("YOUR_")
         || path.contains(['<', '>'])
         || path.contains("PREFIX")
         || path.contains("CHANGEME")
@@ -217,6 +219,7 @@ mod tests {
             "PREFIX",
             "/home/CHANGEME/env",
             "/opt/.../env",
+            "/home/YOUR_USER/envs/rapids",
         ] {
             assert!(is_placeholder(path), "{path}");
             assert_eq!(path_problems(path).len(), 1, "{path}");

@@ -87,12 +87,27 @@ fn name_problem(name: &str) -> Option<String> {
 }
 
 fn account_problem(account: &str) -> Option<String> {
+    if is_placeholder_account(account) {
+        return Some(format!(
+            "`{}` is a placeholder, not a project: give the project your site charges (`-A PROJECT`, as in your site's `sbank`/`qstat -u` or allocation e-mail)",
+            account.escape_debug()
+        ));
+    }
     (!is_directive_word(account, "")).then(|| {
         format!(
             "`{}` is not a project name: use letters, digits and _.+-",
             account.escape_debug()
         )
     })
+}
+
+/// Accounts written to be replaced, as copied from a guide: `YOUR_PROJECT`, `CHANGEME`,
+/// `PROJECT`, `ACCOUNT`, `xxx`.
+fn is_placeholder_account(account: &str) -> bool {
+    let upper = account.to_ascii_uppercase();
+    upper.contains("YOUR")
+        || upper.contains("CHANGEME")
+        || ["PROJECT", "ACCOUNT", "ALLOCATION", "XXX"].contains(&upper.as_str())
 }
 
 fn filesystem_problem(fs: &str) -> Option<String> {
@@ -178,6 +193,17 @@ mod tests {
     fn accounts_and_file_systems_are_plain_words() {
         assert!(account_problem("MyProj_2").is_none());
         assert!(account_problem("a;b").is_some());
+        for placeholder in [
+            "YOUR_PROJECT",
+            "your-project",
+            "PROJECT",
+            "account",
+            "CHANGEME",
+            "xxx",
+        ] {
+            let message = account_problem(placeholder).expect(placeholder);
+            assert!(message.contains("is a placeholder"), "{message}");
+        }
         assert!(filesystem_problem("eagle").is_none());
         assert!(filesystem_problem("home:eagle").is_some());
         assert!(filesystem_problem("").is_some());

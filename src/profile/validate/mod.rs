@@ -295,6 +295,7 @@ pub fn resolve(
         demands.workdir.as_ref().map(|d| d.as_str()),
     );
     workers::fit_margin(&mut profile, &mut p);
+    workers::note_short_walltime(&profile, &mut p);
     request::check(&profile, demands, &mut p);
     if known_queue {
         // The layout (`Plan`) these rules count with needs a known queue, or none named.

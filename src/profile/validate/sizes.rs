@@ -121,8 +121,9 @@ fn too_small(text: &str) -> Option<String> {
     };
     (bytes < SMALLEST).then(|| {
         format!(
-            "`{text}` is {bytes} bytes, too little for a worker (Dask reads a number without a unit as bytes); give the unit, e.g. `{}GB`, or a fraction like 0.8",
-            text.trim()
+            "`{text}` is {bytes} bytes, too little for a worker (Dask reads a number without a unit as bytes); give the unit, e.g. `{}{}`, or a fraction like 0.8",
+            text.trim(),
+            if bytes >= 1000 { "MB" } else { "GB" }
         )
     })
 }
@@ -186,6 +187,10 @@ mod tests {
     #[test]
     fn a_number_without_its_unit_is_refused() {
         assert!(too_small("80").unwrap().contains("`80GB`"));
+        assert!(
+            too_small("40000").unwrap().contains("`40000MB`"),
+            "MB meant"
+        );
         assert!(too_small("1048575").is_some());
         assert!(too_small("1048576").is_none());
         assert!(too_small("1MiB").is_none());

@@ -27,6 +27,17 @@ pub(super) fn fit_margin(profile: &mut Profile, p: &mut Problems) {
     profile.dask.shutdown_margin = fitted;
 }
 
+/// A walltime shorter than the workers' start-up allowance was most likely written in the
+/// wrong unit: PBS reads `90` as 90 seconds and `1:30` as a minute and a half.
+pub(super) fn note_short_walltime(profile: &Profile, p: &mut Problems) {
+    let (walltime, startup) = (profile.job.walltime, profile.dask.startup_timeout);
+    if walltime.seconds() < u64::from(startup) {
+        p.note(format!(
+            "job.walltime {walltime} is shorter than dask.startup_timeout ({startup} s): PBS reads `90` as 90 seconds and `1:30` as 1 minute 30; an hour and a half is `01:30:00`"
+        ));
+    }
+}
+
 pub(super) fn check(profile: &Profile, p: &mut Problems) {
     let plan = Plan::new(profile);
     if let Some(note) = threads_note(profile, &plan) {
@@ -129,6 +140,19 @@ mod tests {
         fit_margin(&mut profile, &mut p);
         assert_eq!(profile.dask.shutdown_margin.to_string(), "00:05:00");
         assert!(p.notes.is_empty());
+    }
+
+    #[test]
+    fn a_walltime_shorter_than_the_start_up_is_noted() {
+        let layer = crate::profile::layer::Layer::default();
+        let mut profile = sophia();
+        let mut p = Problems::new(&layer);
+        note_short_walltime(&profile, &mut p);
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+        profile.job.walltime = "90".parse().unwrap();
+        note_short_walltime(&profile, &mut p);
+        assert_eq!(p.notes.len(), 1);
+        assert!(p.notes[0].contains("`01:30:00`"), "{:?}", p.notes);
     }
 
     #[test]
