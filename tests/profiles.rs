@@ -113,7 +113,8 @@ const fn homeless(args: &'static [&'static str], expect: &'static str) -> Case {
 }
 
 /// Every validation rule, with an input that breaks it and the message it gives.
-/// `every_validation_message_has_a_case` proves each message of src/profile/validate/ is here.
+/// `every_validation_message_has_a_case` proves each message of src/profile/validate/ is here;
+/// tests/errors.rs runs them again, by message, as the cases of the validation codes.
 pub(crate) const CASES: &[Case] = &[
     // --- the request
     case(
