@@ -1,50 +1,375 @@
 //! The one error type of dask-pbs and the exit code each kind maps to.
 //!
-//! Two kinds matter to a user: input they can fix (exit 2: usage, profile, validation,
-//! template) and everything else (exit 1: I/O, a command that failed).
+//! Every error carries a `Code`: which of the crate's messages it is. The code fixes the exit
+//! code: input the user can fix (exit 2: usage, profile, validation, template) or everything
+//! else (exit 1: I/O, a command that failed). tests/errors.rs runs a case for every code.
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The user's input is wrong: a profile, a flag, a template. Exit code 2.
-    Input,
-    /// Something outside the input failed: a file system error, a command. Exit code 1.
-    Failure,
+/// Declares `Code` and `Code::ALL` together, so the list cannot miss a variant.
+macro_rules! codes {
+    ($($(#[doc = $doc:literal])+ $name:ident = $kebab:literal,)+) => {
+        /// Every user-facing error and validation problem dask-pbs can give, one variant per
+        /// message (template). `DASK_PBS_ERROR_CODES=1` shows the name before each line.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[doc = $doc])+ $name,)+
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$name,)+];
+
+            /// The stable kebab-case name shown with `DASK_PBS_ERROR_CODES=1`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$name => $kebab,)+
+                }
+            }
+        }
+    };
 }
 
+codes! {
+    /// Not yet given a code of its own: input the user can fix (being split, issue 25).
+    Input = "input",
+    /// Not yet given a code of its own: a failure outside the input (being split, issue 25).
+    Failure = "failure",
+    /// Not yet given a code of its own: a validation problem (being split, issue 25).
+    Invalid = "invalid",
+    /// An invariant of dask-pbs itself broke (no input reaches it): a bug to report.
+    Internal = "internal",
+    /// A profile failed validation; each problem below carries its own code.
+    InvalidProfile = "invalid-profile",
+    /// `--profile PATH.yaml` names a file that does not exist.
+    ProfileFileMissing = "profile-file-missing",
+    /// A profile or defaults file exists but cannot be read.
+    ReadProfile = "read-profile",
+    /// A profile file is not UTF-8 text.
+    ProfileNotUtf8 = "profile-not-utf8",
+    /// `--profile` or `extends` gives neither a name nor a path to a .yaml file.
+    NotAProfileName = "not-a-profile-name",
+    /// No profile of that name in the profile directories or built in.
+    UnknownProfile = "unknown-profile",
+    /// A profile file's stem (its name) is not a name.
+    ProfileFileName = "profile-file-name",
+    /// A profile file has no keys at all.
+    EmptyProfile = "empty-profile",
+    /// An `extends` chain longer than dask-pbs follows.
+    ExtendsTooLong = "extends-too-long",
+    /// `extends` by name comes back to a profile already in the chain.
+    ExtendsCycle = "extends-cycle",
+    /// `extends` by path comes back to a file already in the chain.
+    ExtendsPathCycle = "extends-path-cycle",
+    /// The user's defaults file sets `extends` or `description`.
+    DefaultsNotAProfile = "defaults-not-a-profile",
+    /// `--set` without `KEY.PATH=VALUE`.
+    SetSyntax = "set-syntax",
+    /// `--set` whose key is not dotted words.
+    SetNotAKeyPath = "set-not-a-key-path",
+    /// A `--set` value of more than one line.
+    SetMultiline = "set-multiline",
+    /// A profile file over 1 MiB.
+    ProfileTooLarge = "profile-too-large",
+    /// A flag's or environment variable's value does not parse as its field's type.
+    FlagNotYaml = "flag-not-yaml",
+    /// A profile file does not parse: YAML syntax, an unknown key, a wrong type.
+    ProfileSyntax = "profile-syntax",
+    /// `--set` on one field of a queue, node type or default queue that does not exist.
+    SetNoEntry = "set-no-entry",
+    /// A `--set` value on one field of an entry that is not YAML.
+    SetNotYaml = "set-not-yaml",
+    /// A `--set` on one field of an entry that the entry refuses (an unknown field, a wrong type).
+    SetFieldRejected = "set-field-rejected",
+    /// `-o PATH` names a directory.
+    OutputIsDirectory = "output-is-directory",
+    /// An output file exists and `--force` was not given.
+    OutputExists = "output-exists",
+    /// An output file cannot be created or written.
+    WriteOutput = "write-output",
+    /// `--out-dir` given for one artifact (it is for `gen all`).
+    OutDirNotForOne = "out-dir-not-for-one",
+    /// `--join` given to an artifact other than `gen workers`.
+    JoinNotForWorkers = "join-not-for-workers",
+    /// The profile lacks what one artifact needs (e.g. `gen conda` with no `env.conda`).
+    ArtifactNotRenderable = "artifact-not-renderable",
+    /// `gen all --out-dir` into a directory with files, without `--force`.
+    OutDirNotEmpty = "out-dir-not-empty",
+    /// An output directory cannot be created.
+    CreateDirectory = "create-directory",
+    /// `profiles show defaults --resolved`: the bottom layer is not a profile.
+    DefaultsNotResolvable = "defaults-not-resolvable",
+    /// `templates show NAME` of a template that is not built in.
+    UnknownTemplate = "unknown-template",
+    /// `verify DIR` of a path that is not a directory.
+    VerifyNotADirectory = "verify-not-a-directory",
+    /// A user's template fails to parse or render.
+    TemplateError = "template-error",
+    /// `rapids.version` is not a release dask-pbs knows.
+    RapidsUnknownRelease = "rapids-unknown-release",
+    /// `rapids.python` is not a version like 3.11.
+    RapidsNotAPythonVersion = "rapids-not-a-python-version",
+    /// The RAPIDS release does not support that Python.
+    RapidsPythonOutOfRange = "rapids-python-out-of-range",
+    /// `rapids.cuda` is not a conda version constraint.
+    RapidsNotACudaSpec = "rapids-not-a-cuda-spec",
+    /// A version in `rapids.cuda` is not a version like 12.8.
+    RapidsNotACudaVersion = "rapids-not-a-cuda-version",
+    /// `rapids.cuda` names a CUDA the RAPIDS release does not support.
+    RapidsCudaOutOfRange = "rapids-cuda-out-of-range",
+    /// `import-jobqueue`: the file is not YAML.
+    ImportNotYaml = "import-not-yaml",
+    /// `import-jobqueue`: no section of that name.
+    ImportNoSection = "import-no-section",
+    /// `import-jobqueue`: the section lacks keys dask-jobqueue needs.
+    ImportMissing = "import-missing",
+    /// `import-jobqueue`: a key dask-jobqueue needs has a value it cannot use.
+    ImportBad = "import-bad",
+    /// A PBS command (qsub, qstat, qdel) cannot be started.
+    CannotRunPbs = "cannot-run-pbs",
+    /// qsub exited 0 but printed no job id.
+    NoJobId = "no-job-id",
+    /// A job id that cannot name a cluster record (empty, a `/`, a leading `.`).
+    NotAJobId = "not-a-job-id",
+    /// Neither XDG_STATE_HOME nor HOME is set: no place for cluster records.
+    NoStateDir = "no-state-dir",
+    /// A cluster record (or its directory or lock) cannot be written.
+    WriteRecord = "write-record",
+    /// A cluster record exists but cannot be read.
+    ReadRecord = "read-record",
+    /// A cluster record is not JSON of a dask-pbs cluster.
+    CorruptRecord = "corrupt-record",
+    /// No recorded cluster has that job id (or name).
+    NoCluster = "no-cluster",
+    /// A job number that matches several recorded clusters.
+    AmbiguousJobId = "ambiguous-job-id",
+    /// Every cluster of that name has ended: the job id says which.
+    NameAllEnded = "name-all-ended",
+    /// Several clusters of that name have not ended: the job id says which.
+    NameSeveralLive = "name-several-live",
+    /// `scale --add` on a cluster that has ended.
+    ClusterEnded = "cluster-ended",
+    /// `adapt --max` below `--min`.
+    MaxBelowMin = "max-below-min",
+    /// `adapt` on a cluster recorded without a worker job script.
+    AdaptNoWorkersScript = "adapt-no-workers-script",
+    /// `scale --add` on a cluster recorded without a worker job script, and no `--profile`.
+    ScaleNoWorkersScript = "scale-no-workers-script",
+    /// `scale --remove N` with fewer than N worker jobs queued or running.
+    FewerWorkerJobs = "fewer-worker-jobs",
+    /// `--join` with an empty path.
+    JoinEmpty = "join-empty",
+    /// qstat could not tell the state of the cluster's jobs.
+    QstatFailed = "qstat-failed",
+    /// `wait`: the head job ended (before its cluster was ready, or after).
+    WaitEnded = "wait-ended",
+    /// `wait`: PBS no longer runs the head job and it left no end mark.
+    WaitGone = "wait-gone",
+    /// `wait --timeout`: the cluster was not ready in time.
+    WaitTimeout = "wait-timeout",
+    /// `verify`: rendered artifacts differ from those stored in DIR/expected.
+    VerifyDiffers = "verify-differs",
+    /// A GPU-worker option set with `dask.worker: cpu`.
+    GpuOptionOnCpu = "gpu-option-on-cpu",
+    /// `dask.workers_per_node` set for GPU workers.
+    CpuOptionOnGpu = "cpu-option-on-gpu",
+    /// `dask.workers_per_node` is 0.
+    WorkersPerNodeZero = "workers-per-node-zero",
+    /// `dask.nthreads` is 0.
+    ZeroThreads = "zero-threads",
+    /// A scheduler or dashboard port below 1024.
+    PrivilegedPort = "privileged-port",
+    /// A Dask timeout of 0 seconds.
+    TimeoutZero = "timeout-zero",
+    /// `dask.security: tls` with `protocol: ucx` (UCX has no TLS in Dask).
+    TlsWithUcx = "tls-with-ucx",
+    /// `system.launcher` is an empty list.
+    LauncherNoWords = "launcher-no-words",
+    /// The launcher's first word is not a program name or path.
+    LauncherProgram = "launcher-program",
+    /// A `local_rank_vars` entry is not a variable name.
+    LocalRankVarName = "local-rank-var-name",
+    /// An MPI launcher program that is not a name or path.
+    NotAProgram = "not-a-program",
+    /// Several ranks per node, and no variable tells them apart.
+    NoLocalRankVars = "no-local-rank-vars",
+    /// HPE MPT with a rank count PBS's node file does not give.
+    MptMpiprocs = "mpt-mpiprocs",
+    /// A required key is not set.
+    Missing = "missing",
+    /// CUDA workers on nodes of 0 GPUs.
+    CudaWithoutGpus = "cuda-without-gpus",
+    /// A resource that selects other nodes than `job.node_type`.
+    NodeTypeConflict = "node-type-conflict",
+    /// No account on a site that requires one.
+    AccountRequired = "account-required",
+    /// No `job.filesystems` on a site that requires them.
+    FilesystemsRequired = "filesystems-required",
+    /// Memory fractions of all workers on a node over 1.
+    MemoryFractionOver = "memory-fraction-over",
+    /// `system.login_host` is not a host name.
+    NotAHostName = "not-a-host-name",
+    /// A `system.account_vars` entry is not a variable name.
+    AccountVarName = "account-var-name",
+    /// An empty `run` payload.
+    EmptyRun = "empty-run",
+    /// `job.max_charge` on a profile whose charge cannot be computed.
+    ChargeUnknown = "charge-unknown",
+    /// The job can charge more than `job.max_charge`.
+    ChargeOverMax = "charge-over-max",
+    /// A proxy variable that is not http://host:port.
+    NotAProxyUrl = "not-a-proxy-url",
+    /// A `worker_args` flag that dask-pbs writes itself.
+    RepeatsFlag = "repeats-flag",
+    /// A `worker_args` flag that a profile key sets.
+    RepeatsFlagUseKey = "repeats-flag-use-key",
+    /// A walltime over the limit of the job's size tier.
+    WalltimeOverTier = "walltime-over-tier",
+}
+
+impl Code {
+    /// 2 for input the user can fix (usage, profile, validation, template), 1 for a failure
+    /// outside the input (I/O, a command that failed).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Code::Input
+            | Code::Invalid
+            | Code::InvalidProfile
+            | Code::ProfileFileMissing
+            | Code::ProfileNotUtf8
+            | Code::NotAProfileName
+            | Code::UnknownProfile
+            | Code::ProfileFileName
+            | Code::EmptyProfile
+            | Code::ExtendsTooLong
+            | Code::ExtendsCycle
+            | Code::ExtendsPathCycle
+            | Code::DefaultsNotAProfile
+            | Code::SetSyntax
+            | Code::SetNotAKeyPath
+            | Code::SetMultiline
+            | Code::ProfileTooLarge
+            | Code::FlagNotYaml
+            | Code::ProfileSyntax
+            | Code::SetNoEntry
+            | Code::SetNotYaml
+            | Code::SetFieldRejected
+            | Code::OutputIsDirectory
+            | Code::OutputExists
+            | Code::OutDirNotForOne
+            | Code::JoinNotForWorkers
+            | Code::ArtifactNotRenderable
+            | Code::OutDirNotEmpty
+            | Code::DefaultsNotResolvable
+            | Code::UnknownTemplate
+            | Code::VerifyNotADirectory
+            | Code::TemplateError
+            | Code::RapidsUnknownRelease
+            | Code::RapidsNotAPythonVersion
+            | Code::RapidsPythonOutOfRange
+            | Code::RapidsNotACudaSpec
+            | Code::RapidsNotACudaVersion
+            | Code::RapidsCudaOutOfRange
+            | Code::ImportNotYaml
+            | Code::ImportNoSection
+            | Code::ImportMissing
+            | Code::ImportBad
+            | Code::NotAJobId
+            | Code::CorruptRecord
+            | Code::NoCluster
+            | Code::AmbiguousJobId
+            | Code::NameAllEnded
+            | Code::NameSeveralLive
+            | Code::ClusterEnded
+            | Code::MaxBelowMin
+            | Code::AdaptNoWorkersScript
+            | Code::ScaleNoWorkersScript
+            | Code::FewerWorkerJobs
+            | Code::JoinEmpty
+            | Code::GpuOptionOnCpu
+            | Code::CpuOptionOnGpu
+            | Code::WorkersPerNodeZero
+            | Code::ZeroThreads
+            | Code::PrivilegedPort
+            | Code::TimeoutZero
+            | Code::TlsWithUcx
+            | Code::LauncherNoWords
+            | Code::LauncherProgram
+            | Code::LocalRankVarName
+            | Code::NotAProgram
+            | Code::NoLocalRankVars
+            | Code::MptMpiprocs
+            | Code::Missing
+            | Code::CudaWithoutGpus
+            | Code::NodeTypeConflict
+            | Code::AccountRequired
+            | Code::FilesystemsRequired
+            | Code::MemoryFractionOver
+            | Code::NotAHostName
+            | Code::AccountVarName
+            | Code::EmptyRun
+            | Code::ChargeUnknown
+            | Code::ChargeOverMax
+            | Code::NotAProxyUrl
+            | Code::RepeatsFlag
+            | Code::RepeatsFlagUseKey
+            | Code::WalltimeOverTier => 2,
+            Code::Failure
+            | Code::Internal
+            | Code::ReadProfile
+            | Code::WriteOutput
+            | Code::CreateDirectory
+            | Code::CannotRunPbs
+            | Code::NoJobId
+            | Code::NoStateDir
+            | Code::WriteRecord
+            | Code::ReadRecord
+            | Code::QstatFailed
+            | Code::WaitEnded
+            | Code::WaitGone
+            | Code::WaitTimeout
+            | Code::VerifyDiffers => 1,
+        }
+    }
+}
+
+/// An error: which case it is (`code`, which fixes the exit code) and the text for the user.
 #[derive(Debug)]
 pub struct Error {
-    pub kind: Kind,
+    pub code: Code,
     pub message: String,
 }
 
 impl Error {
-    /// Input the user can fix; `message` is any error or text that says what and how.
-    pub fn input(message: impl fmt::Display) -> Self {
+    /// The error `code`; `message` says what, where and how to fix it.
+    pub fn new(code: Code, message: impl fmt::Display) -> Self {
         Error {
-            kind: Kind::Input,
-            message: message.to_string(),
-        }
-    }
-
-    pub fn failure(message: impl fmt::Display) -> Self {
-        Error {
-            kind: Kind::Failure,
+            code,
             message: message.to_string(),
         }
     }
 
     /// An I/O error on `path`, with what we were doing.
-    pub fn io(action: &str, path: impl fmt::Display, err: std::io::Error) -> Self {
-        Error::failure(format!("cannot {action} {path}: {err}"))
+    pub fn io(code: Code, action: &str, path: impl fmt::Display, err: std::io::Error) -> Self {
+        Error::new(code, format!("cannot {action} {path}: {err}"))
     }
 
     pub fn exit_code(&self) -> i32 {
-        match self.kind {
-            Kind::Input => 2,
-            Kind::Failure => 1,
-        }
+        self.code.exit_code()
+    }
+}
+
+/// Whether `DASK_PBS_ERROR_CODES` asks for each error line to carry its code's name.
+pub fn show_codes() -> bool {
+    std::env::var_os("DASK_PBS_ERROR_CODES").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `[name] ` when codes are shown, else nothing.
+pub fn tag(code: Code) -> String {
+    if show_codes() {
+        format!("[{}] ", code.name())
+    } else {
+        String::new()
     }
 }
 

@@ -41,7 +41,8 @@ fn main() {
         } else {
             "error:"
         };
-        eprintln!("{prefix} {err}");
+        // DASK_PBS_ERROR_CODES=1 names the case before the line (docs/troubleshooting.md).
+        eprintln!("{}{prefix} {err}", dask_pbs::error::tag(err.code));
         std::process::exit(err.exit_code());
     }
 }

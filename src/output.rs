@@ -5,7 +5,7 @@ use std::io::Write;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 /// One file to write.
 pub(crate) struct Output {
@@ -24,16 +24,16 @@ pub(crate) fn check_targets(outputs: &[Output], force: bool) -> Result<(), Error
     for out in outputs {
         if let Ok(meta) = std::fs::symlink_metadata(&out.path) {
             if meta.is_dir() {
-                return Err(Error::input(format!(
-                    "{} is a directory; give a file name",
-                    out.path
-                )));
+                return Err(Error::new(
+                    Code::OutputIsDirectory,
+                    format!("{} is a directory; give a file name", out.path),
+                ));
             }
             if !force {
-                return Err(Error::input(format!(
-                    "{} exists; pass --force to overwrite it",
-                    out.path
-                )));
+                return Err(Error::new(
+                    Code::OutputExists,
+                    format!("{} exists; pass --force to overwrite it", out.path),
+                ));
             }
         }
     }
@@ -58,18 +58,18 @@ fn write_one(out: &Output, force: bool) -> Result<(), Error> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".dask-pbs-")
         .tempfile_in(&dir)
-        .map_err(|e| Error::io("create a file in", &dir, e))?;
+        .map_err(|e| Error::io(Code::WriteOutput, "create a file in", &dir, e))?;
     tmp.write_all(out.text.as_bytes())
-        .map_err(|e| Error::io("write", &out.path, e))?;
+        .map_err(|e| Error::io(Code::WriteOutput, "write", &out.path, e))?;
     tmp.as_file()
         .sync_all()
-        .map_err(|e| Error::io("write", &out.path, e))?;
+        .map_err(|e| Error::io(Code::WriteOutput, "write", &out.path, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = if out.executable { 0o755 } else { 0o644 };
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io("set permissions of", &out.path, e))?;
+            .map_err(|e| Error::io(Code::WriteOutput, "set permissions of", &out.path, e))?;
     }
     let result = if force {
         tmp.persist(&out.path).map(|_| ())
@@ -78,9 +78,12 @@ fn write_one(out: &Output, force: bool) -> Result<(), Error> {
     };
     result.map_err(|e| {
         if !force && occupied(&out.path) {
-            Error::input(format!("{} exists; pass --force to overwrite it", out.path))
+            Error::new(
+                Code::OutputExists,
+                format!("{} exists; pass --force to overwrite it", out.path),
+            )
         } else {
-            Error::io("write", &out.path, e.error)
+            Error::io(Code::WriteOutput, "write", &out.path, e.error)
         }
     })
 }
@@ -94,12 +97,16 @@ pub(crate) fn is_non_empty_dir(dir: &Utf8Path) -> bool {
 
 /// The working directory, as the UTF-8 path every path of dask-pbs is.
 pub(crate) fn working_dir() -> Result<Utf8PathBuf, Error> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::failure(format!("cannot read the working directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(|e| {
+        Error::new(
+            Code::Failure,
+            format!("cannot read the working directory: {e}"),
+        )
+    })?;
     Utf8PathBuf::from_path_buf(cwd).map_err(|p| {
-        Error::failure(format!(
-            "the working directory {} is not UTF-8",
-            p.display()
-        ))
+        Error::new(
+            Code::Failure,
+            format!("the working directory {} is not UTF-8", p.display()),
+        )
     })
 }

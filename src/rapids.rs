@@ -2,6 +2,7 @@
 //! docs/sites.md): which Python and CUDA each release supports, and the `conda create`
 //! command line that installs it.
 
+use crate::error::Code;
 use crate::profile::model::Rapids;
 
 /// `(major, minor)`; RAPIDS and Python versions are both two numbers.
@@ -271,6 +272,20 @@ impl std::fmt::Display for RapidsError {
 }
 
 impl std::error::Error for RapidsError {}
+
+impl RapidsError {
+    /// The code of each mismatch.
+    pub(crate) fn code(&self) -> Code {
+        match self {
+            RapidsError::UnknownRelease { .. } => Code::RapidsUnknownRelease,
+            RapidsError::NotAPythonVersion { .. } => Code::RapidsNotAPythonVersion,
+            RapidsError::PythonOutOfRange { .. } => Code::RapidsPythonOutOfRange,
+            RapidsError::NotACudaSpec { .. } => Code::RapidsNotACudaSpec,
+            RapidsError::NotACudaVersion { .. } => Code::RapidsNotACudaVersion,
+            RapidsError::CudaOutOfRange { .. } => Code::RapidsCudaOutOfRange,
+        }
+    }
+}
 
 /// Checks a release, Python and CUDA spec against the support table.
 pub(crate) fn check(version: &str, python: &str, cuda: &str) -> Result<(), RapidsError> {

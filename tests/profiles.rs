@@ -20,14 +20,14 @@ fn fails(args: &[&str], message: &str) {
 /// `--profile-dir`), the exit code and a fragment of stderr, word for word.
 /// Cases run as a user whose defaults file names a Python environment (`DaskPbs::new`),
 /// unless `bare`; `{HOME}` in `expect` stands for that user's home.
-struct Case {
-    args: &'static [&'static str],
-    yaml: &'static str,
-    code: i32,
-    bare: bool,
+pub(crate) struct Case {
+    pub(crate) args: &'static [&'static str],
+    pub(crate) yaml: &'static str,
+    pub(crate) code: i32,
+    pub(crate) bare: bool,
     /// With no HOME or XDG_CONFIG_HOME: no config directory at all.
-    homeless: bool,
-    expect: &'static str,
+    pub(crate) homeless: bool,
+    pub(crate) expect: &'static str,
 }
 
 const fn case(args: &'static [&'static str], expect: &'static str) -> Case {
@@ -113,8 +113,9 @@ const fn homeless(args: &'static [&'static str], expect: &'static str) -> Case {
 }
 
 /// Every validation rule, with an input that breaks it and the message it gives.
-/// `every_validation_message_has_a_case` proves each message of src/profile/validate/ is here.
-const CASES: &[Case] = &[
+/// `every_validation_message_has_a_case` proves each message of src/profile/validate/ is here;
+/// tests/errors.rs runs them again, by message, as the cases of the validation codes.
+pub(crate) const CASES: &[Case] = &[
     // --- the request
     case(
         &[

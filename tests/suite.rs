@@ -14,6 +14,7 @@ mod cli;
 mod e2e;
 mod e2e_sites;
 mod elastic;
+mod errors;
 mod hostile;
 mod import;
 mod multinode;

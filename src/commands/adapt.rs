@@ -12,7 +12,7 @@ use camino::Utf8Path;
 use serde_json::Value;
 
 use crate::cli::AdaptArgs;
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 use super::cluster::{add, ended, newest, read_json, retire};
 use super::state;
@@ -84,17 +84,20 @@ fn stopped(why: String) -> Outcome {
 
 pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
     if args.max < args.min {
-        return Err(Error::input(format!(
-            "--max {} is below --min {}",
-            args.max, args.min
-        )));
+        return Err(Error::new(
+            Code::MaxBelowMin,
+            format!("--max {} is below --min {}", args.max, args.min),
+        ));
     }
     let first = state::load(&args.job_id)?;
     let script = first.workers_script.clone().ok_or_else(|| {
-        Error::input(format!(
-            "cluster {} has no worker job script recorded (submit it with dask-pbs submit)",
-            first.job_id
-        ))
+        Error::new(
+            Code::AdaptNoWorkersScript,
+            format!(
+                "cluster {} has no worker job script recorded (submit it with dask-pbs submit)",
+                first.job_id
+            ),
+        )
     })?;
     if args.stop_on_eof {
         watch_input();

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{AdaptArgs, CleanArgs, StatusArgs, StopArgs};
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::output::{self, Output};
 use crate::render::artifact::Artifact;
 
@@ -293,15 +293,21 @@ pub(super) fn find(key: &str) -> Result<Cluster, Error> {
     };
     match (live.as_slice(), named.as_slice()) {
         ([one], _) | ([], [one]) => Ok((*one).clone()),
-        ([], _) => Err(Error::input(format!(
-            "every cluster named {key} has ended ({}): give the job id",
-            ids(&named)
-        ))),
-        _ => Err(Error::input(format!(
-            "{} clusters named {key} have not ended ({}): give the job id",
-            live.len(),
-            ids(&live)
-        ))),
+        ([], _) => Err(Error::new(
+            Code::NameAllEnded,
+            format!(
+                "every cluster named {key} has ended ({}): give the job id",
+                ids(&named)
+            ),
+        )),
+        _ => Err(Error::new(
+            Code::NameSeveralLive,
+            format!(
+                "{} clusters named {key} have not ended ({}): give the job id",
+                live.len(),
+                ids(&live)
+            ),
+        )),
     }
 }
 
@@ -321,7 +327,7 @@ pub(super) fn status(args: &StatusArgs) -> Result<Outcome, Error> {
     let reports: Vec<Report> = clusters.iter().map(|c| report(c, &states)).collect();
     if args.json {
         let text = serde_json::to_string_pretty(&reports)
-            .map_err(|e| Error::failure(format!("cannot write JSON: {e}")))?;
+            .map_err(|e| Error::new(Code::Internal, format!("cannot write JSON: {e}")))?;
         return Ok(Outcome::text(text + "\n"));
     }
     let mut out = String::new();
@@ -425,10 +431,13 @@ fn workers_line(r: &Report) -> String {
 fn request(cluster: &Cluster, body: &Value) -> Result<Utf8PathBuf, Error> {
     let dir = cluster.job_dir.join("requests");
     if !dir.is_dir() {
-        return Err(Error::failure(format!(
-            "{dir} does not exist: the head job {} has not started its scheduler (or is not a dask-pbs cluster)",
-            cluster.job_id
-        )));
+        return Err(Error::new(
+            Code::Failure,
+            format!(
+                "{dir} does not exist: the head job {} has not started its scheduler (or is not a dask-pbs cluster)",
+                cluster.job_id
+            ),
+        ));
     }
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -436,9 +445,10 @@ fn request(cluster: &Cluster, body: &Value) -> Result<Utf8PathBuf, Error> {
         .unwrap_or(0);
     let name = format!("{stamp}-{}", std::process::id());
     let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, body.to_string()).map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::write(&tmp, body.to_string())
+        .map_err(|e| Error::io(Code::Failure, "write", &tmp, e))?;
     let path = dir.join(format!("{name}.json"));
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io("write", &path, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(Code::Failure, "write", &path, e))?;
     Ok(dir.join(format!("{name}.done")))
 }
 
@@ -471,11 +481,14 @@ pub(super) fn add(
     charge: Option<Option<charges::JobCharge>>,
 ) -> Result<Vec<String>, Error> {
     if let Some(mark) = ended(&cluster.job_dir) {
-        return Err(Error::input(format!(
-            "cluster {} has ended ({}): nothing to add workers to",
-            cluster.job_id,
-            mark.summary()
-        )));
+        return Err(Error::new(
+            Code::ClusterEnded,
+            format!(
+                "cluster {} has ended ({}): nothing to add workers to",
+                cluster.job_id,
+                mark.summary()
+            ),
+        ));
     }
     let mut ids = Vec::new();
     // A script other than the head job's profile's: its jobs are another kind (mixed workers).
@@ -507,15 +520,16 @@ pub(super) fn retire(cluster: &Cluster, chosen: Vec<String>) -> Result<Outcome, 
         &serde_json::json!({"op": "retire", "jobs": chosen}),
     )?;
     let answer = wait_answer(&answer_path, Duration::from_mins(2)).ok_or_else(|| {
-        Error::failure(format!(
+        Error::new(Code::Failure, format!(
             "the head job {} did not answer the retire request within 120 s (is it running? dask-pbs status {})",
             cluster.job_id, cluster.job_id
         ))
     })?;
     if let Some(e) = answer["error"].as_str() {
-        return Err(Error::failure(format!(
-            "the scheduler could not retire the workers: {e}"
-        )));
+        return Err(Error::new(
+            Code::Failure,
+            format!("the scheduler could not retire the workers: {e}"),
+        ));
     }
     // Their workers gone, the jobs end by themselves (status 0); qdel only what is left.
     let_end_then_delete(&chosen, 30)?;
@@ -692,7 +706,8 @@ fn remove_dir(dir: &Utf8Path, keep_logs: bool) -> Result<(), Error> {
         return Ok(());
     };
     if !keep_logs {
-        return std::fs::remove_dir_all(dir).map_err(|e| Error::io("remove", dir, e));
+        return std::fs::remove_dir_all(dir)
+            .map_err(|e| Error::io(Code::Failure, "remove", dir, e));
     }
     for entry in entries.filter_map(Result::ok) {
         if entry.file_name() == "logs" {
@@ -704,7 +719,7 @@ fn remove_dir(dir: &Utf8Path, keep_logs: bool) -> Result<(), Error> {
         } else {
             std::fs::remove_file(&path)
         };
-        gone.map_err(|e| Error::io("remove", path.display(), e))?;
+        gone.map_err(|e| Error::io(Code::Failure, "remove", path.display(), e))?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use camino::Utf8Path;
 
 use crate::cli::{GenArgs, RenderArgs};
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::output::{self, Output};
 use crate::render::artifact::{Artifact, GenTarget};
 
@@ -15,7 +15,8 @@ pub(super) fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
     let all = args.artifact == GenTarget::All;
     // Clap requires --out-dir with `all`; this is the other direction.
     if !all && args.out_dir.is_some() {
-        return Err(Error::input(
+        return Err(Error::new(
+            Code::OutDirNotForOne,
             "--out-dir is for `gen all`; for one artifact use -o FILE",
         ));
     }
@@ -23,13 +24,16 @@ pub(super) fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
     let mut session = Session::load(&args.profile, &artifacts)?;
     if let Some(path) = &args.join {
         if !artifacts.contains(&Artifact::Workers) {
-            return Err(Error::input(format!(
-                "--join is for `gen workers` (the job of workers that join a running cluster), not `gen {}`",
-                args.artifact
-                    .artifacts()
-                    .first()
-                    .map_or("all", |a| a.name())
-            )));
+            return Err(Error::new(
+                Code::JoinNotForWorkers,
+                format!(
+                    "--join is for `gen workers` (the job of workers that join a running cluster), not `gen {}`",
+                    args.artifact
+                        .artifacts()
+                        .first()
+                        .map_or("all", |a| a.name())
+                ),
+            ));
         }
         super::join::set(&mut session.ctx, &super::join::head_dir(path)?);
     }
@@ -41,7 +45,7 @@ pub(super) fn gen_artifacts(args: &GenArgs) -> Result<Outcome, Error> {
     }
     let (_, text) = rendered
         .pop()
-        .ok_or_else(|| Error::failure("nothing was rendered"))?;
+        .ok_or_else(|| Error::new(Code::Internal, "nothing was rendered"))?;
     match &args.output {
         Some(path) => {
             let file = Output {
@@ -70,10 +74,13 @@ fn render_each(
     for &artifact in artifacts {
         if let Some(unmet) = artifact.unmet(&session.loaded.profile) {
             if !all {
-                return Err(Error::input(format!(
-                    "the {artifact} artifact cannot be rendered: {}",
-                    unmet.message()
-                )));
+                return Err(Error::new(
+                    Code::ArtifactNotRenderable,
+                    format!(
+                        "the {artifact} artifact cannot be rendered: {}",
+                        unmet.message()
+                    ),
+                ));
             }
             outcome.notes.push(Note::Info(format!(
                 "skipping {}: {}",
@@ -95,11 +102,13 @@ fn write_dir(
     outcome: &mut Outcome,
 ) -> Result<(), Error> {
     if output::is_non_empty_dir(dir) && !force {
-        return Err(Error::input(format!(
-            "{dir} is not empty; pass --force to write into it"
-        )));
+        return Err(Error::new(
+            Code::OutDirNotEmpty,
+            format!("{dir} is not empty; pass --force to write into it"),
+        ));
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(Code::CreateDirectory, "create directory", dir, e))?;
     let outputs: Vec<Output> = rendered
         .into_iter()
         .map(|(a, text)| Output {

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::cli::ImportArgs;
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::profile::catalog::read_file;
 use crate::profile::layer::{DaskLayer, Entries, EnvLayer, JobLayer, Layer, Sourced, SystemLayer};
 use crate::profile::origin::Origin;
@@ -64,6 +64,17 @@ impl std::fmt::Display for ImportError {
 }
 
 impl std::error::Error for ImportError {}
+
+impl ImportError {
+    /// The code of each refusal.
+    pub(super) fn code(&self) -> Code {
+        match self {
+            ImportError::NoSection(_) => Code::ImportNoSection,
+            ImportError::Missing(_) => Code::ImportMissing,
+            ImportError::Bad { .. } => Code::ImportBad,
+        }
+    }
+}
 
 /// The profile being built, section by section.
 struct Builder<'a> {
@@ -374,10 +385,13 @@ fn parse(text: &str, path: &Utf8Path) -> Result<(Value, Vec<String>), Error> {
     let mut options = serde_saphyr::Options::default();
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     let value: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        Error::input(format!(
-            "{path}: not YAML: {}",
-            e.to_string().lines().next().unwrap_or_default()
-        ))
+        Error::new(
+            Code::ImportNotYaml,
+            format!(
+                "{path}: not YAML: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            ),
+        )
     })?;
     let warnings = config::duplicate_keys(text)
         .into_iter()
@@ -393,7 +407,7 @@ pub(super) fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
         Some(p) => p.clone(),
         None => {
             let home = process_env("HOME")
-                .ok_or_else(|| Error::input("no FILE given and HOME is not set"))?;
+                .ok_or_else(|| Error::new(Code::Input, "no FILE given and HOME is not set"))?;
             Utf8PathBuf::from(home).join(".config/dask/jobqueue.yaml")
         }
     };
@@ -405,7 +419,7 @@ pub(super) fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
         args.extends.as_deref(),
         &Origin::File(path.clone()),
     )
-    .map_err(|e| Error::input(format!("{path}: {e}")))?;
+    .map_err(|e| Error::new(e.code(), format!("{path}: {e}")))?;
     warnings.extend(imported.warnings.iter().cloned());
     let mut notes: Vec<Note> = warnings.into_iter().map(Note::Warning).collect();
     notes.extend(
@@ -415,7 +429,7 @@ pub(super) fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
             .map(|(key, why)| Note::Info(format!("not mapped: {key}: {why}"))),
     );
     let yaml = serde_saphyr::to_string(&imported.profile)
-        .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))?;
+        .map_err(|e| Error::new(Code::Internal, format!("cannot print the profile: {e}")))?;
     let mut header = format!(
         "# Imported from {path} (section {}) by dask-pbs import-jobqueue.\n",
         args.section

@@ -2,7 +2,7 @@
 
 use crate::builtin;
 use crate::cli::{PlacesArgs, ProfileArgs, ShowArgs};
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::plan::Plan;
 use serde_json::Value;
 
@@ -170,9 +170,12 @@ pub(super) fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
     // A user's own profile named `defaults` wins, as any profile shadows a built-in.
     if args.profile_name == DEFAULTS_NAME && places.catalog.find(DEFAULTS_NAME, &[]).is_err() {
         if args.resolved {
-            return Err(Error::input(format!(
-                "`{DEFAULTS_NAME}` is dask-pbs's bottom layer, not a profile: `dask-pbs profiles show {DEFAULTS_NAME}` prints it; --resolved needs a profile (e.g. sophia)"
-            )));
+            return Err(Error::new(
+                Code::DefaultsNotResolvable,
+                format!(
+                    "`{DEFAULTS_NAME}` is dask-pbs's bottom layer, not a profile: `dask-pbs profiles show {DEFAULTS_NAME}` prints it; --resolved needs a profile (e.g. sophia)"
+                ),
+            ));
         }
         return Ok(Outcome::text(builtin::DEFAULTS));
     }
@@ -186,7 +189,7 @@ pub(super) fn profiles_show(args: &ShowArgs) -> Result<Outcome, Error> {
     }
     let loaded = resolve(&places, &args.profile_name, &args.overrides, Needs::NONE)?;
     let yaml = serde_saphyr::to_string(&loaded.merged)
-        .map_err(|e| Error::failure(format!("cannot print the profile: {e}")))?;
+        .map_err(|e| Error::new(Code::Internal, format!("cannot print the profile: {e}")))?;
     Ok(Outcome::of(yaml, &loaded))
 }
 
@@ -211,10 +214,13 @@ pub(super) fn templates_list(args: &PlacesArgs) -> String {
 pub(super) fn templates_show(name: &str) -> Result<String, Error> {
     builtin::template(name).map(str::to_string).ok_or_else(|| {
         let names: Vec<&str> = builtin::TEMPLATES.iter().map(|(n, _)| *n).collect();
-        Error::input(format!(
-            "no built-in template `{name}`; templates: {}",
-            names.join(", ")
-        ))
+        Error::new(
+            Code::UnknownTemplate,
+            format!(
+                "no built-in template `{name}`; templates: {}",
+                names.join(", ")
+            ),
+        )
     })
 }
 
@@ -222,7 +228,7 @@ pub(super) fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
     let (_, loaded) = load_for(args, Needs::INSPECT)?;
     let ctx = context(args, &loaded);
     let yaml = serde_saphyr::to_string(&ctx)
-        .map_err(|e| Error::failure(format!("cannot print the context: {e}")))?;
+        .map_err(|e| Error::new(Code::Internal, format!("cannot print the context: {e}")))?;
     Ok(Outcome::of(yaml, &loaded))
 }
 
@@ -230,6 +236,6 @@ pub(super) fn templates_context(args: &ProfileArgs) -> Result<Outcome, Error> {
 pub(super) fn schema() -> Result<String, Error> {
     let schema = crate::profile::schema::schema()?;
     let text = serde_json::to_string_pretty(&schema)
-        .map_err(|e| Error::failure(format!("cannot print the schema: {e}")))?;
+        .map_err(|e| Error::new(Code::Internal, format!("cannot print the schema: {e}")))?;
     Ok(text + "\n")
 }

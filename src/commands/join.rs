@@ -2,7 +2,7 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::output;
 use crate::render::context::Context;
 
@@ -10,7 +10,8 @@ use crate::render::context::Context;
 /// absolute: the worker job starts in its own working directory, maybe another one.
 pub(crate) fn head_dir(path: &Utf8Path) -> Result<Utf8PathBuf, Error> {
     if path.as_str().is_empty() {
-        return Err(Error::input(
+        return Err(Error::new(
+            Code::JoinEmpty,
             "--join needs a path: the head job's directory (dask-pbs.JOBID) or its scheduler.json",
         ));
     }

@@ -24,7 +24,7 @@ use crate::cli::{
     Cli, Command, Deferred, PlacesArgs, ProfileArgs, ProfilesCommand, TemplatesCommand,
 };
 use crate::config::{self, Places};
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::profile::{self, Inputs, Loaded, Needs};
 use crate::render::Renderer;
 use crate::render::artifact::Artifact;
@@ -96,7 +96,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     out.write_all(outcome.stdout.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;
+        .map_err(|e| Error::new(Code::Failure, format!("cannot write to stdout: {e}")))?;
     match outcome.error {
         Some(error) => Err(error),
         None => Ok(()),
@@ -146,7 +146,9 @@ fn execute(cli: Cli) -> Result<Outcome, Error> {
             let mut buffer = Vec::new();
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
                 .render(&mut buffer)
-                .map_err(|e| Error::failure(format!("cannot render the man page: {e}")))?;
+                .map_err(|e| {
+                    Error::new(Code::Internal, format!("cannot render the man page: {e}"))
+                })?;
             Outcome::text(String::from_utf8_lossy(&buffer))
         }
     })

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use camino::Utf8Path;
 
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 use super::process_env;
 
@@ -25,10 +25,13 @@ fn run(name: &str, args: &[&str], cwd: Option<&Utf8Path>) -> Result<std::process
         cmd.current_dir(dir);
     }
     cmd.output().map_err(|e| {
-        Error::failure(format!(
-            "cannot run {program}: {e} (set DASK_PBS_{} to its path)",
-            name.to_uppercase()
-        ))
+        Error::new(
+            Code::CannotRunPbs,
+            format!(
+                "cannot run {program}: {e} (set DASK_PBS_{} to its path)",
+                name.to_uppercase()
+            ),
+        )
     })
 }
 
@@ -40,18 +43,21 @@ pub(super) fn qsub(script: &Utf8Path, cwd: &Utf8Path) -> Result<String, Error> {
             .status
             .code()
             .map_or_else(|| "by signal".to_string(), |c| c.to_string());
-        return Err(Error::failure(format!(
-            "{} refused {script} (exit {code}): {}",
-            tool("qsub"),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        return Err(Error::new(
+            Code::Failure,
+            format!(
+                "{} refused {script} (exit {code}): {}",
+                tool("qsub"),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
     }
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if id.is_empty() || id.contains(char::is_whitespace) {
-        return Err(Error::failure(format!(
-            "{} printed no job id for {script}",
-            tool("qsub")
-        )));
+        return Err(Error::new(
+            Code::NoJobId,
+            format!("{} printed no job id for {script}", tool("qsub")),
+        ));
     }
     Ok(id)
 }
@@ -67,11 +73,10 @@ pub(super) fn qdel(ids: &[String]) -> Result<(), Error> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let real = failures(&stderr);
     if !out.status.success() && !real.is_empty() {
-        return Err(Error::failure(format!(
-            "{} failed: {}",
-            tool("qdel"),
-            real.join("; ")
-        )));
+        return Err(Error::new(
+            Code::Failure,
+            format!("{} failed: {}", tool("qdel"), real.join("; ")),
+        ));
     }
     Ok(())
 }
@@ -164,10 +169,13 @@ fn names(line: &str, id: &str) -> bool {
 }
 
 fn qstat_failed(why: String) -> Error {
-    Error::failure(format!(
-        "{} could not tell the state of the cluster's jobs: {why} (run the command again once qstat answers)",
-        tool("qstat")
-    ))
+    Error::new(
+        Code::QstatFailed,
+        format!(
+            "{} could not tell the state of the cluster's jobs: {why} (run the command again once qstat answers)",
+            tool("qstat")
+        ),
+    )
 }
 
 /// Whether a line of qstat's or qdel's stderr says a job has ended, as OpenPBS prints it:

@@ -7,7 +7,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::Value;
 
 use crate::cli::{ProfileArgs, ScaleArgs};
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::output::{self, Output};
 use crate::render::artifact::Artifact;
 
@@ -38,10 +38,13 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
     let want = match (args.add, args.remove, args.jobs, args.workers) {
         (Some(n), ..) => have.saturating_add(n),
         (_, Some(n), ..) => have.checked_sub(n).ok_or_else(|| {
-            Error::input(format!(
-                "cluster {} has {have} worker job(s) queued or running, fewer than {n}",
-                cluster.job_id
-            ))
+            Error::new(
+                Code::FewerWorkerJobs,
+                format!(
+                    "cluster {} has {have} worker job(s) queued or running, fewer than {n}",
+                    cluster.job_id
+                ),
+            )
         })?,
         (_, _, Some(k), _) => k,
         (.., Some(n)) => jobs_for_workers(&cluster, &script, n),
@@ -134,17 +137,20 @@ fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Script, Error> 
     let Some(profile) = &args.profile else {
         let given = args.overrides.to_args();
         if !given.is_empty() || !args.places.profile_dirs.is_empty() {
-            return Err(Error::input(format!(
-                "{} needs --profile P: the worker jobs of the head job's profile run the script rendered at submit ({})",
-                given.first().map_or("--profile-dir", String::as_str),
-                cluster
-                    .workers_script
-                    .as_ref()
-                    .map_or("none recorded".into(), ToString::to_string)
-            )));
+            return Err(Error::new(
+                Code::Input,
+                format!(
+                    "{} needs --profile P: the worker jobs of the head job's profile run the script rendered at submit ({})",
+                    given.first().map_or("--profile-dir", String::as_str),
+                    cluster
+                        .workers_script
+                        .as_ref()
+                        .map_or("none recorded".into(), ToString::to_string)
+                ),
+            ));
         }
         let path = cluster.workers_script.clone().ok_or_else(|| {
-            Error::input(format!(
+            Error::new(Code::ScaleNoWorkersScript, format!(
                 "cluster {} has no worker job script recorded: pass --profile P (and its overrides)",
                 cluster.job_id
             ))

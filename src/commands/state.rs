@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 use super::process_env;
 
@@ -83,7 +83,8 @@ pub(super) fn dir() -> Result<Utf8PathBuf, Error> {
                 .map(|h| Utf8PathBuf::from(h).join(".local/state"))
         })
         .ok_or_else(|| {
-            Error::failure(
+            Error::new(
+                Code::NoStateDir,
                 "neither XDG_STATE_HOME nor HOME is set: no place for the cluster records",
             )
         })?;
@@ -92,9 +93,10 @@ pub(super) fn dir() -> Result<Utf8PathBuf, Error> {
 
 fn file_of(dir: &Utf8Path, job_id: &str) -> Result<Utf8PathBuf, Error> {
     if job_id.is_empty() || job_id.contains('/') || job_id.starts_with('.') {
-        return Err(Error::input(format!(
-            "{job_id:?} is not a PBS job id (e.g. 1234.server)"
-        )));
+        return Err(Error::new(
+            Code::NotAJobId,
+            format!("{job_id:?} is not a PBS job id (e.g. 1234.server)"),
+        ));
     }
     Ok(dir.join(format!("{job_id}.json")))
 }
@@ -110,15 +112,17 @@ struct Lock {
 }
 
 fn lock(dir: &Utf8Path) -> Result<Lock, Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(Code::WriteRecord, "create directory", dir, e))?;
     let path = dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::io("open", &path, e))?;
-    file.lock().map_err(|e| Error::io("lock", &path, e))?;
+        .map_err(|e| Error::io(Code::WriteRecord, "open", &path, e))?;
+    file.lock()
+        .map_err(|e| Error::io(Code::WriteRecord, "lock", &path, e))?;
     Ok(Lock { _file: file })
 }
 
@@ -126,24 +130,30 @@ fn lock(dir: &Utf8Path) -> Result<Lock, Error> {
 /// sees the old record or the new one, never a part.
 fn write(dir: &Utf8Path, cluster: &Cluster, _held: &Lock) -> Result<(), Error> {
     let path = file_of(dir, &cluster.job_id)?;
-    let text = serde_json::to_string_pretty(cluster)
-        .map_err(|e| Error::failure(format!("cannot write the cluster record: {e}")))?;
+    let text = serde_json::to_string_pretty(cluster).map_err(|e| {
+        Error::new(
+            // Serializing a plain struct does not fail.
+            Code::Internal,
+            format!("cannot write the cluster record: {e}"),
+        )
+    })?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".record.")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+        .map_err(|e| Error::io(Code::WriteRecord, "create a temporary file in", dir, e))?;
     std::io::Write::write_all(&mut tmp, (text + "\n").as_bytes())
-        .map_err(|e| Error::io("write", tmp.path().display(), e))?;
+        .map_err(|e| Error::io(Code::WriteRecord, "write", tmp.path().display(), e))?;
     tmp.persist(&path)
         .map(|_| ())
-        .map_err(|e| Error::io("write", &path, e.error))
+        .map_err(|e| Error::io(Code::WriteRecord, "write", &path, e.error))
 }
 
 fn read(path: &Utf8Path) -> Result<Cluster, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::io(Code::ReadRecord, "read", path, e))?;
     serde_json::from_str(&text).map_err(|e| {
-        Error::input(format!(
+        Error::new(Code::CorruptRecord, format!(
             "{path}:{}:{}: not a dask-pbs cluster record: {e} (remove the file to forget that cluster)",
             e.line(),
             e.column()
@@ -169,9 +179,12 @@ pub(super) fn update<T>(
     let held = lock(&dir)?;
     let path = file_of(&dir, job_id)?;
     if !path.exists() {
-        return Err(Error::failure(format!(
-            "the record of cluster {job_id} is gone from {dir} (`dask-pbs clean` forgot it)"
-        )));
+        return Err(Error::new(
+            Code::Failure,
+            format!(
+                "the record of cluster {job_id} is gone from {dir} (`dask-pbs clean` forgot it)"
+            ),
+        ));
     }
     let mut cluster = read(&path)?;
     let before = cluster.clone();
@@ -191,13 +204,17 @@ pub(super) fn load(job_id: &str) -> Result<Cluster, Error> {
         .collect();
     match found.len() {
         1 => Ok(found.into_iter().next().unwrap_or_else(|| unreachable!())),
-        0 => Err(Error::input(format!(
-            "no cluster {job_id} in {} (clusters are recorded by `dask-pbs submit`; `dask-pbs status` lists them)",
-            dir()?
-        ))),
-        _ => Err(Error::input(format!(
-            "{job_id} names several clusters: give the whole job id"
-        ))),
+        0 => Err(Error::new(
+            Code::NoCluster,
+            format!(
+                "no cluster {job_id} in {} (clusters are recorded by `dask-pbs submit`; `dask-pbs status` lists them)",
+                dir()?
+            ),
+        )),
+        _ => Err(Error::new(
+            Code::AmbiguousJobId,
+            format!("{job_id} names several clusters: give the whole job id"),
+        )),
     }
 }
 
@@ -234,6 +251,6 @@ pub(super) fn forget(cluster: &Cluster) -> Result<bool, Error> {
     if read(&path)? != *cluster {
         return Ok(false);
     }
-    std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+    std::fs::remove_file(&path).map_err(|e| Error::io(Code::Failure, "remove", &path, e))?;
     Ok(true)
 }

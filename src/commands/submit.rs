@@ -3,7 +3,7 @@
 use camino::Utf8Path;
 
 use crate::cli::SubmitArgs;
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::output::{self, Output};
 use crate::quote;
 use crate::render::artifact::Artifact;
@@ -18,7 +18,8 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     // One file per job name, rewritten by each submit: it is what qsub gets.
     let script = cwd.join(format!("{}.dask-pbs.sh", loaded.profile.job.name));
     let qsub = super::pbs::tool("qsub");
-    let command = quote::join([qsub.as_str(), script.as_str()]).map_err(Error::input)?;
+    let command =
+        quote::join([qsub.as_str(), script.as_str()]).map_err(|e| Error::new(Code::Internal, e))?;
     // The charge goes to stderr: stdout is the command (--dry-run) or the job id first.
     let (charge, charge_notes) = super::charges::shown(&loaded.profile);
     let charge_notes: Vec<Note> = charge
@@ -54,7 +55,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     }
     let config = if security.tls {
         let dir = quote::quote(job_dir.join(security.config_dir).as_str())
-            .map_err(|e| Error::input(e.to_string()))?;
+            .map_err(|e| Error::new(Code::Internal, e.to_string()))?;
         format!(
             "in the shell, before Python (the cluster accepts only this job's certificate):\n    export DASK_CONFIG={dir}\n"
         )

@@ -5,7 +5,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::cli::VerifyArgs;
 use crate::config::Places;
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::output::{self, Output};
 use crate::profile::overrides::OverrideArgs;
 use crate::render::{Renderer, artifact::Artifact, context::Context};
@@ -16,7 +16,10 @@ use crate::profile::{self, Inputs, Loaded, Needs};
 /// Profile files directly in `dir`, sorted.
 fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
     if !dir.is_dir() {
-        return Err(Error::input(format!("{dir} is not a directory")));
+        return Err(Error::new(
+            Code::VerifyNotADirectory,
+            format!("{dir} is not a directory"),
+        ));
     }
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
@@ -24,7 +27,8 @@ fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
         .max_depth(1)
         .sort_by_file_name()
     {
-        let entry = entry.map_err(|e| Error::failure(format!("cannot read {dir}: {e}")))?;
+        let entry =
+            entry.map_err(|e| Error::new(Code::Failure, format!("cannot read {dir}: {e}")))?;
         let Some(path) = Utf8Path::from_path(entry.path()) else {
             continue;
         };
@@ -59,7 +63,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
         for out in &outputs {
             if let Some(parent) = out.path.parent() {
                 std::fs::create_dir_all(parent)
-                    .map_err(|e| Error::io("create directory", parent, e))?;
+                    .map_err(|e| Error::io(Code::CreateDirectory, "create directory", parent, e))?;
             }
         }
         output::write_all(&outputs, true)?;
@@ -72,10 +76,13 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
     } else {
         // The diff is the output; the summary is the error it ends with.
         outcome.stdout = report;
-        outcome.error = Some(Error::failure(format!(
-            "verify: {} of {checked} artifact(s) differ from {dir}/expected (run with --update to accept them)",
-            outputs.len()
-        )));
+        outcome.error = Some(Error::new(
+            Code::VerifyDiffers,
+            format!(
+                "verify: {} of {checked} artifact(s) differ from {dir}/expected (run with --update to accept them)",
+                outputs.len()
+            ),
+        ));
     }
     Ok(outcome)
 }

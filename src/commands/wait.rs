@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::cli::WaitArgs;
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 use super::cluster::{Report, ended, read_json, report};
 use super::state::{self, Cluster};
@@ -96,8 +96,8 @@ pub(super) fn wait(args: &WaitArgs) -> Result<Outcome, Error> {
         }
         // The directory after PBS: a job PBS has forgotten wrote its end mark before it exited.
         read_directory(&cluster, &mut look);
-        if let Some((kind, why)) = failed(&cluster, &look) {
-            return Ok(finish(&cluster, &look, args.json, kind, why));
+        if let Some((kind, code, why)) = failed(&cluster, &look) {
+            return Ok(finish(&cluster, &look, args.json, (kind, code), why));
         }
         if is_ready(&cluster, &look) {
             return Ok(ready(
@@ -120,7 +120,7 @@ pub(super) fn wait(args: &WaitArgs) -> Result<Outcome, Error> {
 
 /// Why the cluster will never be ready, if it will not: the head job's end mark, or PBS no
 /// longer running a job that left none.
-fn failed(cluster: &Cluster, look: &Look) -> Option<(&'static str, String)> {
+fn failed(cluster: &Cluster, look: &Look) -> Option<(&'static str, Code, String)> {
     if let Some(mark) = ended(&cluster.job_dir) {
         let when = if cluster.job_dir.join("ready").is_file() {
             "has ended"
@@ -131,7 +131,7 @@ fn failed(cluster: &Cluster, look: &Look) -> Option<(&'static str, String)> {
             "the head job {} {when} ({}); its logs: {}/logs/ and PBS's output file",
             cluster.job_id, mark.text, cluster.job_dir
         );
-        return Some(("ended", why));
+        return Some(("ended", Code::WaitEnded, why));
     }
     if look.pbs_error.is_some() || !pbs::is_over(look.state.as_deref()) {
         return None;
@@ -144,7 +144,7 @@ fn failed(cluster: &Cluster, look: &Look) -> Option<(&'static str, String)> {
         "PBS no longer runs the head job {} and it left no end mark: it was deleted before it started, or killed (PBS's output file in {submit_dir} says why)",
         cluster.job_id
     );
-    Some(("gone", why))
+    Some(("gone", Code::WaitGone, why))
 }
 
 fn gave_up(cluster: &Cluster, look: &Look, args: &WaitArgs) -> Outcome {
@@ -155,7 +155,13 @@ fn gave_up(cluster: &Cluster, look: &Look, args: &WaitArgs) -> Outcome {
         look.phase(),
         cluster.job_dir,
     );
-    let mut outcome = finish(cluster, look, args.json, "timeout", why);
+    let mut outcome = finish(
+        cluster,
+        look,
+        args.json,
+        ("timeout", Code::WaitTimeout),
+        why,
+    );
     outcome.notes.push(Note::Info(format!(
         "the job goes on: `dask-pbs stop {}` ends it",
         cluster.job_id
@@ -243,14 +249,21 @@ fn ready(cluster: &Cluster, look: &Look, json: bool, seconds: f64) -> Outcome {
     ))
 }
 
-/// The outcome of a wait that failed: `kind` and `why` (also a JSON line with --json).
-fn finish(cluster: &Cluster, look: &Look, json: bool, kind: &str, why: String) -> Outcome {
+/// The outcome of a wait that failed: its kind (the JSON event with --json) and code, and
+/// `why`.
+fn finish(
+    cluster: &Cluster,
+    look: &Look,
+    json: bool,
+    (kind, code): (&str, Code),
+    why: String,
+) -> Outcome {
     let mut outcome = Outcome::default();
     if json {
         let event =
             json!({"event": kind, "message": why, "cluster": cluster_report(cluster, look)});
         outcome.stdout = format!("{event}\n");
     }
-    outcome.error = Some(Error::failure(why));
+    outcome.error = Some(Error::new(code, why));
     outcome
 }

@@ -5,7 +5,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::origin::Origin;
 use crate::builtin;
-use crate::error::{Error, Suggestion};
+use crate::error::{Code, Error, Suggestion};
 
 /// One profile's text and where it came from.
 #[derive(Debug, Clone)]
@@ -39,19 +39,25 @@ pub fn is_path(spec: &str) -> bool {
 
 pub fn read_file(path: &Utf8Path) -> Result<String, Error> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::input(format!("profile file {path} does not exist")),
-        _ => Error::io("read", path, e),
+        std::io::ErrorKind::NotFound => Error::new(
+            Code::ProfileFileMissing,
+            format!("profile file {path} does not exist"),
+        ),
+        _ => Error::io(Code::ReadProfile, "read", path, e),
     })?;
     // Refuse giant files before reading them into memory.
     if meta.len() > super::parse::MAX_PROFILE_BYTES as u64 {
         return Err(super::parse::too_large(path.as_str(), meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(Code::ReadProfile, "read", path, e))?;
     String::from_utf8(bytes).map_err(|e| {
-        Error::input(format!(
-            "{path}: the profile is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
+        Error::new(
+            Code::ProfileNotUtf8,
+            format!(
+                "{path}: the profile is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
     })
 }
 
@@ -83,10 +89,13 @@ impl Catalog {
     /// chain, so a user's `sophia` can extend the built-in `sophia`).
     pub fn find(&self, name: &str, skip: &[Origin]) -> Result<Source, Error> {
         if !is_name(name) {
-            return Err(Error::input(format!(
-                "`{}` is not a profile name (letters, digits, _ . -) or a path to a .yaml file",
-                name.escape_debug()
-            )));
+            return Err(Error::new(
+                Code::NotAProfileName,
+                format!(
+                    "`{}` is not a profile name (letters, digits, _ . -) or a path to a .yaml file",
+                    name.escape_debug()
+                ),
+            ));
         }
         let all = self.candidates(name);
         let found = all.iter().find(|(origin, _)| !skip.contains(origin));
@@ -101,22 +110,29 @@ impl Catalog {
                 origin: origin.clone(),
                 text: builtin::profile(name).unwrap_or_default().to_string(),
             }),
-            None if !all.is_empty() => Err(Error::input(format!(
-                "profile {name} extends itself: every profile named {name} ({}) is already in the chain",
-                all.iter()
-                    .map(|(o, _)| o.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+            None if !all.is_empty() => Err(Error::new(
+                // Unreachable: the chain refuses a cycle (`only_in`) before it asks.
+                Code::Internal,
+                format!(
+                    "profile {name} extends itself: every profile named {name} ({}) is already in the chain",
+                    all.iter()
+                        .map(|(o, _)| o.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
             None => {
                 let names: Vec<String> = self.list().into_iter().map(|l| l.name).collect();
                 let hint = Suggestion::for_name(name, names.iter().map(String::as_str))
                     .map(|s| format!("{s} "))
                     .unwrap_or_default();
-                Err(Error::input(format!(
-                    "no profile named `{name}`; {hint}known profiles: {} (see `dask-pbs profiles list`)",
-                    names.join(", ")
-                )))
+                Err(Error::new(
+                    Code::UnknownProfile,
+                    format!(
+                        "no profile named `{name}`; {hint}known profiles: {} (see `dask-pbs profiles list`)",
+                        names.join(", ")
+                    ),
+                ))
             }
         }
     }
@@ -127,13 +143,16 @@ impl Catalog {
         let path = Utf8PathBuf::from(path);
         let name = path.file_stem().unwrap_or(path.as_str()).to_string();
         if !is_name(&name) {
-            return Err(Error::input(format!(
-                "{}: the profile's name `{}` (its file name without the extension) is not a name: \
+            return Err(Error::new(
+                Code::ProfileFileName,
+                format!(
+                    "{}: the profile's name `{}` (its file name without the extension) is not a name: \
                  use letters, digits, `_`, `.` and `-` (not starting with `.`), as for every profile \
                  name; rename the file",
-                path.as_str().escape_debug(),
-                name.escape_debug()
-            )));
+                    path.as_str().escape_debug(),
+                    name.escape_debug()
+                ),
+            ));
         }
         Ok(Source {
             name,

@@ -20,7 +20,7 @@ pub mod validate;
 use camino::Utf8PathBuf;
 
 use crate::builtin;
-use crate::error::Error;
+use crate::error::{Code, Error};
 use catalog::{Catalog, Source, is_path};
 use layer::{Entry, Layer};
 use model::Profile;
@@ -71,10 +71,13 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
     let mut next = Some(first);
     while let Some(source) = next.take() {
         if source.text.trim().is_empty() {
-            return Err(Error::input(format!(
-                "{}: the profile is empty; a profile needs at least `description:` (see `dask-pbs profiles show sophia`)",
-                source.origin
-            )));
+            return Err(Error::new(
+                Code::EmptyProfile,
+                format!(
+                    "{}: the profile is empty; a profile needs at least `description:` (see `dask-pbs profiles show sophia`)",
+                    source.origin
+                ),
+            ));
         }
         let layer = parse::parse_layer(&source.text, &source.origin)?;
         let parent = layer
@@ -84,17 +87,21 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
         chain.push((source, layer));
         if let Some((parent, whence)) = parent {
             if chain.len() >= MAX_CHAIN {
-                return Err(Error::input(format!(
-                    "{whence}: extends chain longer than {MAX_CHAIN} profiles"
-                )));
+                return Err(Error::new(
+                    Code::ExtendsTooLong,
+                    format!("{whence}: extends chain longer than {MAX_CHAIN} profiles"),
+                ));
             }
             let seen: Vec<Origin> = chain.iter().map(|(s, _)| s.origin.clone()).collect();
             if !is_path(&parent) && catalog.only_in(&parent, &seen) {
                 let names: Vec<String> = chain.iter().map(|(s, _)| s.name.clone()).collect();
-                return Err(Error::input(format!(
-                    "{whence}: extends cycle: {} -> {parent}; remove one `extends`",
-                    names.join(" -> ")
-                )));
+                return Err(Error::new(
+                    Code::ExtendsCycle,
+                    format!(
+                        "{whence}: extends cycle: {} -> {parent}; remove one `extends`",
+                        names.join(" -> ")
+                    ),
+                ));
             }
             let found = if is_path(&parent) {
                 // A relative path is relative to the file that names it.
@@ -106,15 +113,19 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
             } else {
                 catalog.find(&parent, &seen)
             };
-            let found = found
-                .map_err(|e| Error::input(format!("{whence}: extends {parent}: {}", e.message)))?;
+            let found = found.map_err(|e| {
+                Error::new(e.code, format!("{whence}: extends {parent}: {}", e.message))
+            })?;
             if seen.contains(&found.origin) {
                 let names: Vec<String> = chain.iter().map(|(s, _)| s.name.clone()).collect();
-                return Err(Error::input(format!(
-                    "{whence}: extends cycle: {} -> {}",
-                    names.join(" -> "),
-                    found.name
-                )));
+                return Err(Error::new(
+                    Code::ExtendsPathCycle,
+                    format!(
+                        "{whence}: extends cycle: {} -> {}",
+                        names.join(" -> "),
+                        found.name
+                    ),
+                ));
             }
             next = Some(found);
         }
@@ -143,9 +154,12 @@ pub fn load(spec: &str, inputs: &Inputs) -> Result<Loaded, Error> {
         let text = catalog::read_file(path)?;
         let layer = parse::parse_layer(&text, &Origin::File(path.clone()))?;
         if layer.extends.is_some() || layer.description.is_some() {
-            return Err(Error::input(format!(
-                "{path}: a defaults file sets values under every profile; `extends` and `description` belong in a profile"
-            )));
+            return Err(Error::new(
+                Code::DefaultsNotAProfile,
+                format!(
+                    "{path}: a defaults file sets values under every profile; `extends` and `description` belong in a profile"
+                ),
+            ));
         }
         layers.push(layer);
     }

@@ -11,7 +11,7 @@ use super::layer::{Layer, Sourced};
 use super::origin::Origin;
 use super::parse::parse_layer;
 use super::patch::Patch;
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 /// The override flags shared by `gen`, `check`, `explain`, `submit`, `render` and `show`.
 #[derive(Debug, Clone, Args, Default)]
@@ -215,7 +215,7 @@ fn flag_layer(flag: &Flag, value: &str) -> Result<Layer, Error> {
     let yaml_value = match flag.value {
         // A JSON string is a YAML string: quoted, escaped, one line.
         Value::Text => serde_json::to_string(value)
-            .map_err(|e| Error::failure(format!("{}: {e}", flag.long)))?,
+            .map_err(|e| Error::new(Code::Internal, format!("{}: {e}", flag.long)))?,
         Value::Number => value.to_string(),
     };
     let origin = Origin::Flag(flag.long.to_string());
@@ -248,9 +248,10 @@ fn key_yaml(path: &str, value: &str) -> String {
 pub fn set_layer(set: &str) -> Result<Layer, Error> {
     let origin = Origin::Flag(format!("--set {set}"));
     let Some((path, value)) = set.split_once('=') else {
-        return Err(Error::input(format!(
-            "--set {set}: expected KEY.PATH=VALUE, e.g. --set job.select=4"
-        )));
+        return Err(Error::new(
+            Code::SetSyntax,
+            format!("--set {set}: expected KEY.PATH=VALUE, e.g. --set job.select=4"),
+        ));
     };
     let segments: Vec<&str> = path.split('.').collect();
     if segments.iter().any(|s| {
@@ -259,14 +260,18 @@ pub fn set_layer(set: &str) -> Result<Layer, Error> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     }) {
-        return Err(Error::input(format!(
-            "--set {set}: `{path}` is not a key path; write section.key (e.g. dask.worker_args)"
-        )));
+        return Err(Error::new(
+            Code::SetNotAKeyPath,
+            format!(
+                "--set {set}: `{path}` is not a key path; write section.key (e.g. dask.worker_args)"
+            ),
+        ));
     }
     if value.contains(['\n', '\r']) {
-        return Err(Error::input(format!(
-            "--set {path}: the value must be one line"
-        )));
+        return Err(Error::new(
+            Code::SetMultiline,
+            format!("--set {path}: the value must be one line"),
+        ));
     }
     parse_layer(&key_yaml(path, value), &origin)
 }

@@ -12,16 +12,19 @@ use serde_saphyr::{
 
 use super::layer::{Layer, SECTIONS};
 use super::origin::Origin;
-use crate::error::{Error, Suggestion};
+use crate::error::{Code, Error, Suggestion};
 /// Profiles are a page of YAML; anything this large is a mistake, and refusing it early
 /// keeps memory flat on hostile input.
 pub const MAX_PROFILE_BYTES: usize = 1 << 20;
 
 /// The refusal of a profile over `MAX_PROFILE_BYTES`.
 pub fn too_large(name: &str, bytes: u64) -> Error {
-    Error::input(format!(
-        "{name}: the profile is {bytes} bytes; profiles are limited to {MAX_PROFILE_BYTES} bytes (1 MiB). Is this the right file?"
-    ))
+    Error::new(
+        Code::ProfileTooLarge,
+        format!(
+            "{name}: the profile is {bytes} bytes; profiles are limited to {MAX_PROFILE_BYTES} bytes (1 MiB). Is this the right file?"
+        ),
+    )
 }
 
 fn options() -> Options {
@@ -44,10 +47,14 @@ pub fn parse_layer(text: &str, origin: &Origin) -> Result<Layer, Error> {
             Ok(layer)
         }
         // A synthetic layer (--set) has no file to point into: keep only the message.
-        Err(err) if matches!(origin, Origin::Flag(_) | Origin::Env(_)) => Err(Error::input(
+        Err(err) if matches!(origin, Origin::Flag(_) | Origin::Env(_)) => Err(Error::new(
+            Code::FlagNotYaml,
             format!("{name}: {}", improve(&message_of(&err))),
         )),
-        Err(err) => Err(Error::input(report(&problems(text, &err), text, &name))),
+        Err(err) => Err(Error::new(
+            Code::ProfileSyntax,
+            report(&problems(text, &err), text, &name),
+        )),
     }
 }
 

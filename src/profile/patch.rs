@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::layer::{Layer, Sourced, SystemLayer};
 use super::origin::Origin;
 use super::types::{NodeType, Queue};
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 /// One `--set` of a field inside a whole-replaced entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,22 +104,29 @@ impl Patch {
         let whole = format!("system.{}", self.entry_key());
         let Some(current) = current else {
             let what = [kind, name].join(" ");
-            return Err(Error::input(format!(
-                "--set {}: there is no {} to change one field of; give the whole entry with --set '{whole}={{…}}' (see `dask-pbs schema` for its fields)",
-                self.set,
-                what.trim_end()
-            )));
+            return Err(Error::new(
+                Code::SetNoEntry,
+                format!(
+                    "--set {}: there is no {} to change one field of; give the whole entry with --set '{whole}={{…}}' (see `dask-pbs schema` for its fields)",
+                    self.set,
+                    what.trim_end()
+                ),
+            ));
         };
         if self.value.contains(['\n', '\r']) {
-            return Err(Error::input(format!(
-                "--set {}: the value must be one line",
-                self.set
-            )));
+            return Err(Error::new(
+                Code::SetMultiline,
+                format!("--set {}: the value must be one line", self.set),
+            ));
         }
-        let value: serde_json::Value = serde_saphyr::from_str(&self.value)
-            .map_err(|e| Error::input(format!("--set {}: the value is not YAML: {e}", self.set)))?;
+        let value: serde_json::Value = serde_saphyr::from_str(&self.value).map_err(|e| {
+            Error::new(
+                Code::SetNotYaml,
+                format!("--set {}: the value is not YAML: {e}", self.set),
+            )
+        })?;
         let mut entry = serde_json::to_value(current)
-            .map_err(|e| Error::failure(format!("--set {}: {e}", self.set)))?;
+            .map_err(|e| Error::new(Code::Internal, format!("--set {}: {e}", self.set)))?;
         let mut at = &mut entry;
         for segment in &self.field {
             if !at.is_object() {
@@ -133,7 +140,7 @@ impl Patch {
         }
         *at = value;
         let mut changed: T = serde_json::from_value(entry).map_err(|e| {
-            Error::input(format!(
+            Error::new(Code::SetFieldRejected, format!(
                 "--set {}: {e} (the other fields of {whole} are kept; `dask-pbs profiles show NAME --resolved` prints them)",
                 self.set
             ))

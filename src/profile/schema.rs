@@ -7,15 +7,15 @@ use serde_json::{Map, Value};
 
 use super::defaults_layer;
 use super::layer::Layer;
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 pub fn schema() -> Result<Value, Error> {
     let mut schema = schemars::schema_for!(Layer).to_value();
     let defaults = serde_json::to_value(defaults_layer()?)
-        .map_err(|e| Error::failure(format!("cannot read the defaults: {e}")))?;
+        .map_err(|e| Error::new(Code::Internal, format!("cannot read the defaults: {e}")))?;
     let object = schema
         .as_object_mut()
-        .ok_or_else(|| Error::failure("the profile schema is not an object"))?;
+        .ok_or_else(|| Error::new(Code::Internal, "the profile schema is not an object"))?;
     object.insert("title".into(), "dask-pbs profile".into());
     add_defaults(object, &defaults);
     unwrap_descriptions(&mut schema);

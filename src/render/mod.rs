@@ -10,7 +10,7 @@ use minijinja::value::Kwargs;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value, syntax::SyntaxConfig};
 
 use crate::builtin;
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::mpi;
 use crate::quote;
 use artifact::Artifact;
@@ -243,8 +243,8 @@ impl Renderer {
 
     /// Renders a template file that is not in the environment (`dask-pbs render FILE`).
     pub fn render_file(&self, path: &Utf8Path, ctx: &Context) -> Result<String, Error> {
-        let source =
-            std::fs::read_to_string(path).map_err(|e| Error::io("read template", path, e))?;
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(Code::Failure, "read template", path, e))?;
         let value = context_value(ctx, "render")?;
         self.env
             .render_named_str(path.as_str(), &source, value)
@@ -259,7 +259,8 @@ fn context_value(ctx: &Context, artifact: &str) -> Result<Value, Error> {
         artifact.to_string(),
     ];
     words.extend(ctx.regenerate_args.iter().cloned());
-    let regenerate = quote::join(words.iter().map(String::as_str)).map_err(Error::input)?;
+    let regenerate =
+        quote::join(words.iter().map(String::as_str)).map_err(|e| Error::new(Code::Internal, e))?;
     Ok(
         minijinja::context! { artifact => artifact, regenerate => regenerate, ..Value::from(minijinja::value::Serde(ctx)) },
     )
@@ -307,9 +308,12 @@ fn template_error(err: &minijinja::Error, dirs: &TemplateDirs) -> Error {
     };
     let message = format!("template {location}: {}{expression}: {detail}", at.kind());
     match origin {
-        Some(TemplateOrigin::Builtin) => Error::failure(format!(
-            "internal error in a built-in template (a dask-pbs bug, please report it): {message}"
-        )),
-        _ => Error::input(message),
+        Some(TemplateOrigin::Builtin) => Error::new(
+            Code::Internal,
+            format!(
+                "internal error in a built-in template (a dask-pbs bug, please report it): {message}"
+            ),
+        ),
+        _ => Error::new(Code::TemplateError, message),
     }
 }

@@ -50,6 +50,7 @@ impl DaskPbs {
             "DASK_PBS_PROFILE_PATH",
             "DASK_PBS_TEMPLATE_PATH",
             "NO_COLOR",
+            "DASK_PBS_ERROR_CODES",
         ] {
             cmd.env_remove(var);
         }

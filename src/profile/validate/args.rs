@@ -4,6 +4,7 @@
 //! one wins is Click's business, not the user's: the profile key that sets it is the place.
 
 use super::Problems;
+use crate::error::Code;
 use crate::plan::Plan;
 use crate::profile::layer::DaskLayer;
 use crate::profile::model::Profile;
@@ -130,7 +131,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     ] {
         for (i, arg) in args.iter().enumerate() {
             if let Some(message) = one_word_problem(arg) {
-                p.at(key, message);
+                p.at(Code::Invalid, key, message);
                 continue;
             }
             let Some(found) = owned.iter().find(|o| names(arg, o.flag)) else {
@@ -138,11 +139,11 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             };
             let given = shown(arg, args.get(i + 1));
             match (&found.instead, (found.written)(profile, &plan)) {
-                (Instead::Nothing(why), _) => p.at(
+                (Instead::Nothing(why), _) => p.at(Code::RepeatsFlag,
                     key,
                     format!("`{given}` repeats what dask-pbs writes itself ({why}); remove it"),
                 ),
-                (Instead::Key(instead), true) => p.at(
+                (Instead::Key(instead), true) => p.at(Code::RepeatsFlagUseKey,
                     key,
                     format!(
                         "`{given}` repeats what dask-pbs writes itself (Dask would get it twice); use {instead} instead"
@@ -157,7 +158,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         }
         for (i, arg) in args.iter().enumerate() {
             if let Some(message) = low_port_problem(arg, args.get(i + 1)) {
-                p.at(key, message);
+                p.at(Code::Invalid, key, message);
             }
         }
     }

@@ -4,6 +4,7 @@
 use super::Problems;
 use super::words::{is_identifier, text_problem};
 use crate::charge::{self, Charge};
+use crate::error::Code;
 use crate::profile::charging::{Charging, Counted, Rate};
 use crate::profile::layer::JobLayer;
 use crate::profile::model::Profile;
@@ -94,6 +95,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
                     _ => "the profile has no system.charging (the site's rule, docs/costs.md) to compute it with".into(),
                 };
                 p.at(
+                    Code::ChargeUnknown,
                     k.max_charge,
                     format!(
                         "asks that the job charge at most {}, but {why}",
@@ -103,12 +105,12 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             }
             return;
         }
-        Err(refusal) => return p.at(refusal.key, refusal.message),
+        Err(refusal) => return p.at(Code::Invalid, refusal.key, refusal.message),
     };
     if let Some(most) = profile.job.max_charge
         && estimate.at_most > most
     {
-        p.at(
+        p.at(Code::ChargeOverMax,
             k.max_charge,
             format!(
                 "the job can charge up to {} {} (held to its walltime {}, {} {} an hour), more than the {} allowed: ask for less walltime or fewer nodes, or raise the limit",

@@ -1,5 +1,6 @@
 //! `dask:` — the scheduler and worker options, each value checked on its own.
 
+use crate::error::Code;
 use indexmap::IndexMap;
 
 use super::paths::{is_anchored, relative_problem};
@@ -62,7 +63,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
     });
     for (key, value) in resources.iter().flatten() {
         if let Some(message) = resource_problem(key, value) {
-            p.at(k.resources, message);
+            p.at(Code::Invalid, k.resources, message);
         }
     }
     let dask = Dask {
@@ -113,16 +114,20 @@ fn resource_problem(key: &str, value: &str) -> Option<String> {
 fn check(dask: &Dask, p: &mut Problems) {
     let k = DaskLayer::KEYS;
     if dask.workers_per_node == Some(0) {
-        p.plain(k.workers_per_node, "must be at least 1");
+        p.plain(
+            Code::WorkersPerNodeZero,
+            k.workers_per_node,
+            "must be at least 1",
+        );
     }
     if dask.nthreads == Some(0) {
-        p.at(
+        p.at(Code::ZeroThreads,
             k.nthreads,
             "is 0, which gives a worker no thread to run tasks on: use at least 1, or null to let Dask divide the cores among the workers",
         );
     }
     if let Some(port) = dask.dashboard_port.filter(|port| (1..1024).contains(port)) {
-        p.at(
+        p.at(Code::PrivilegedPort,
             k.dashboard_port,
             format!(
                 "{port} is below 1024, a port only root may listen on: use one from 1024 to 65535, or null for a free one"
@@ -130,7 +135,7 @@ fn check(dask: &Dask, p: &mut Problems) {
         );
     }
     if let Some(message) = dask.interface.as_deref().and_then(interface_problem) {
-        p.at(k.interface, message);
+        p.at(Code::Invalid, k.interface, message);
     }
     // What each size option accepts: dask-cuda's --device-memory-limit and distributed's
     // --memory-limit take `auto`, --rmm-pool-size does not.
@@ -140,11 +145,11 @@ fn check(dask: &Dask, p: &mut Problems) {
         (k.memory_limit, &dask.memory_limit, true),
     ] {
         if let Some(Err(message)) = text.as_deref().map(|t| Size::parse(t, auto)) {
-            p.at(key, message);
+            p.at(Code::Invalid, key, message);
         }
     }
     if let Some(message) = dask.local_directory.as_deref().and_then(directory_problem) {
-        p.at(k.local_directory, message);
+        p.at(Code::Invalid, k.local_directory, message);
     }
     for (key, args) in [
         (k.scheduler_args, &dask.scheduler_args),
@@ -154,11 +159,15 @@ fn check(dask: &Dask, p: &mut Problems) {
             .iter()
             .filter_map(|t| text_problem(t).or(blank_problem(t)))
         {
-            p.at(key, message);
+            p.at(Code::Invalid, key, message);
         }
     }
     if dask.startup_timeout == 0 {
-        p.at(k.startup_timeout, "must be at least 1 second");
+        p.at(
+            Code::TimeoutZero,
+            k.startup_timeout,
+            "must be at least 1 second",
+        );
     }
     security_rule(dask, p);
 }
@@ -223,7 +232,7 @@ fn security_rule(dask: &Dask, p: &mut Problems) {
         return;
     }
     match dask.security {
-        Security::Tls => p.at(
+        Security::Tls => p.at(Code::TlsWithUcx,
             DaskLayer::KEYS.security,
             "security: tls with protocol: ucx is refused (UCX has no TLS in Dask): set dask.security: none (anyone who can reach the job's nodes can then use the cluster) or use dask.protocol: tcp",
         ),

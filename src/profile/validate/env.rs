@@ -1,5 +1,6 @@
 //! `env:` — modules and the Python environment, each value checked on its own.
 
+use crate::error::Code;
 use indexmap::IndexMap;
 
 use super::dask::variable_problem;
@@ -65,7 +66,7 @@ fn check(env: &Env, p: &mut Problems) {
             .iter()
             .filter_map(|t| text_problem(t).or(blank_problem(t)))
         {
-            p.at(key, message);
+            p.at(Code::Invalid, key, message);
         }
     }
     for (key, path, flag) in [
@@ -89,12 +90,12 @@ fn check(env: &Env, p: &mut Problems) {
             }
         }
         for message in found {
-            p.at(key, message);
+            p.at(Code::Invalid, key, message);
         }
     }
     for (name, value) in &env.vars {
         for message in var_problems(name, value) {
-            p.at(k.vars, message);
+            p.at(Code::Invalid, k.vars, message);
         }
     }
     if let Some(dir) = env.tmpdir.as_deref() {
@@ -112,13 +113,14 @@ fn check(env: &Env, p: &mut Problems) {
             ));
         }
         for message in found {
-            p.at(k.tmpdir, message);
+            p.at(Code::Invalid, k.tmpdir, message);
         }
     }
     if let Some(url) = env.proxy.as_deref()
         && !url_like(url)
     {
         p.at(
+            Code::NotAProxyUrl,
             k.proxy,
             format!(
                 "`{}` is not a proxy URL; write it as http://host:port",
@@ -131,7 +133,7 @@ fn check(env: &Env, p: &mut Problems) {
             "both env.conda (from {}) and env.venv are set; pick one and set the other to null",
             p.whence(k.conda)
         );
-        p.at(k.venv, message);
+        p.at(Code::Invalid, k.venv, message);
     }
 }
 

@@ -1,12 +1,14 @@
 //! Rules on the environment the job runs Dask in.
 
 use super::{Demands, Problems};
+use crate::error::Code;
 use crate::profile::layer::EnvLayer;
 use crate::profile::model::Profile;
 
 pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     if demands.needs.environment && profile.env.conda.is_none() && profile.env.venv.is_none() {
         p.plain(
+            Code::Invalid,
             EnvLayer::KEYS.conda,
             no_environment(&profile.name, &demands.defaults_file_text()),
         );

@@ -1,5 +1,6 @@
 //! `job:` — the PBS request, each value checked on its own.
 
+use crate::error::Code;
 use indexmap::IndexMap;
 
 use super::words::{MAX_WORD, is_directive_word, is_identifier};
@@ -46,7 +47,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     });
     for (key, value) in resources.iter().flatten() {
         for message in resource_problems(key, value) {
-            p.at(k.resources, message);
+            p.at(Code::Invalid, k.resources, message);
         }
     }
     let directives = take(directives, k.directives, p);
@@ -72,7 +73,7 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
 
 fn report(p: &mut Problems, key: &str, message: Option<String>) {
     if let Some(message) = message {
-        p.at(key, message);
+        p.at(Code::Invalid, key, message);
     }
 }
 

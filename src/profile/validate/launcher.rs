@@ -3,6 +3,7 @@
 
 use super::Problems;
 use super::words::{is_directive_word, text_problem};
+use crate::error::Code;
 use crate::mpi::{self, Part};
 use crate::plan::Plan;
 use crate::profile::layer::SystemKeys;
@@ -15,6 +16,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     if let Some(custom) = &system.launcher {
         if custom.words.is_empty() {
             p.at(
+                Code::LauncherNoWords,
                 k.launcher,
                 "has no words; give the launcher command, e.g. [srun, -n, \"{nranks}\"]",
             );
@@ -22,7 +24,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         if let Some(program) = custom.words.first()
             && !is_program(program)
         {
-            p.at(
+            p.at(Code::LauncherProgram,
                 k.launcher,
                 format!(
                     "the first word `{}` must be the launcher program (a name or path: letters, digits and /._+-)",
@@ -31,11 +33,12 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             );
         }
         for message in custom.words.iter().filter_map(|w| word_problem(w)) {
-            p.at(k.launcher, message);
+            p.at(Code::Invalid, k.launcher, message);
         }
         for var in &custom.local_rank_vars {
             if !super::system::is_variable_name(var) {
                 p.at(
+                    Code::LocalRankVarName,
                     k.launcher,
                     format!(
                         "local-rank variable `{}` is not an environment variable name",
@@ -46,12 +49,12 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         }
     }
     for message in system.launcher_args.iter().filter_map(|w| word_problem(w)) {
-        p.at(k.launcher_args, message);
+        p.at(Code::Invalid, k.launcher_args, message);
     }
     if let Some(program) = &system.launcher_program
         && !(is_program(program) && is_directive_word(program, "/"))
     {
-        p.at(
+        p.at(Code::NotAProgram,
             k.launcher_program,
             format!(
                 "`{}` is not a program: give the launcher's name or path (letters, digits and /._+-), e.g. mpiexec_mpt",
@@ -78,7 +81,7 @@ fn layout_rules(profile: &Profile, k: &SystemKeys, p: &mut Problems) {
         && custom.local_rank_vars.is_empty()
         && many
     {
-        p.at(
+        p.at(Code::NoLocalRankVars,
             k.launcher,
             format!(
                 "names no local_rank_vars, so the {} ranks on a node cannot tell themselves apart (each would take GPU 0 and the same name); name the launcher's local-rank variable, or use one rank per node (dask.workers_per: node)",
@@ -96,7 +99,7 @@ fn layout_rules(profile: &Profile, k: &SystemKeys, p: &mut Problems) {
     if mpt && ranks > 1 && profile.job.request == RequestKind::Select {
         let mpiprocs = profile.job.resources.get("mpiprocs").map(String::as_str);
         if mpiprocs != Some(ranks.to_string().as_str()) {
-            p.plain(
+            p.plain(Code::MptMpiprocs,
                 k.mpi,
                 format!(
                     "is hpe-mpt, whose mpiexec places ranks from PBS's node file: set job.resources.mpiprocs to {ranks} ({of}), or use one rank per node (dask.workers_per: node)"

@@ -3,6 +3,7 @@
 //! refusal naming the tier or the cap.
 
 use super::Problems;
+use crate::error::Code;
 use crate::plan::{JobSize, Plan};
 use crate::profile::layer::JobLayer;
 use crate::profile::limits::{JobMax, SizeUnit, Tier, hours};
@@ -28,8 +29,8 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     }
     for (label, tiers, max) in rows {
         match tier_of(tiers, &size) {
-            Err(message) => p.at(k.select, format!("{label}: {message}")),
-            Ok(Some((tier, range))) if walltime > tier.walltime => p.at(
+            Err(message) => p.at(Code::Invalid, k.select, format!("{label}: {message}")),
+            Ok(Some((tier, range))) if walltime > tier.walltime => p.at(Code::WalltimeOverTier,
                 k.walltime,
                 format!(
                     "{label}: {} is the limit for {range}; you asked {} for {}: shorten the walltime (-t) or ask for less",
@@ -41,7 +42,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             Ok(_) => {}
         }
         for message in max_problems(max, &size, profile) {
-            p.at(k.select, format!("{label}: {message}"));
+            p.at(Code::Invalid, k.select, format!("{label}: {message}"));
         }
     }
 }

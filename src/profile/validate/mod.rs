@@ -38,12 +38,13 @@ use super::layer::{DaskLayer, EnvLayer, JobLayer, Layer, RapidsLayer, Sourced, S
 use super::model::Profile;
 use super::origin::Origin;
 use super::types::Word;
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 /// One thing wrong with a profile: the dotted key it is about, where that key was set (when
 /// the problem belongs to one place), and what is wrong with it and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    pub code: Code,
     pub key: String,
     pub whence: Option<String>,
     pub message: String,
@@ -51,9 +52,10 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tag = crate::error::tag(self.code);
         match &self.whence {
-            Some(whence) => write!(f, "{} (from {whence}): {}", self.key, self.message),
-            None => write!(f, "{} {}", self.key, self.message),
+            Some(whence) => write!(f, "{tag}{} (from {whence}): {}", self.key, self.message),
+            None => write!(f, "{tag}{} {}", self.key, self.message),
         }
     }
 }
@@ -77,13 +79,14 @@ impl<'a> Problems<'a> {
     }
 
     /// A problem with the value at `key`, shown with where that value was set.
-    fn at(&mut self, key: &str, message: impl Into<String>) {
-        self.at_as(key, key, message);
+    fn at(&mut self, code: Code, key: &str, message: impl Into<String>) {
+        self.at_as(code, key, key, message);
     }
 
     /// A problem named `key` but located where `located` was set (a rule on a whole section).
-    fn at_as(&mut self, key: &str, located: &str, message: impl Into<String>) {
+    fn at_as(&mut self, code: Code, key: &str, located: &str, message: impl Into<String>) {
         self.found.push(Problem {
+            code,
             key: key.to_string(),
             whence: self.layer.whence_of(located),
             message: message.into(),
@@ -92,8 +95,9 @@ impl<'a> Problems<'a> {
 
     /// A problem about `key` as a whole (missing, or against another section's value):
     /// `message` continues the sentence that starts with the key.
-    fn plain(&mut self, key: &str, message: impl Into<String>) {
+    fn plain(&mut self, code: Code, key: &str, message: impl Into<String>) {
         self.found.push(Problem {
+            code,
             key: key.to_string(),
             whence: None,
             message: message.into(),
@@ -102,12 +106,19 @@ impl<'a> Problems<'a> {
 
     /// A problem with the `job.resources` entry `name`, located where that entry was set:
     /// the line or flag that set it, or the node type whose resources put it there.
-    fn at_resource(&mut self, profile: &Profile, name: &str, message: impl Into<String>) {
+    fn at_resource(
+        &mut self,
+        code: Code,
+        profile: &Profile,
+        name: &str,
+        message: impl Into<String>,
+    ) {
         let key = JobLayer::KEYS.resources;
         let whence = self
             .resource_whence(profile, name)
             .or_else(|| self.layer.whence_of(key));
         self.found.push(Problem {
+            code,
             key: key.to_string(),
             whence,
             message: message.into(),
@@ -154,11 +165,14 @@ impl<'a> Problems<'a> {
     fn report(self, name: &str) -> Error {
         let count = self.found.len();
         let list: Vec<String> = self.found.iter().map(|p| format!("  - {p}")).collect();
-        Error::input(format!(
-            "profile {name} is invalid ({count} problem{}):\n{}",
-            if count == 1 { "" } else { "s" },
-            list.join("\n")
-        ))
+        Error::new(
+            Code::InvalidProfile,
+            format!(
+                "profile {name} is invalid ({count} problem{}):\n{}",
+                if count == 1 { "" } else { "s" },
+                list.join("\n")
+            ),
+        )
     }
 }
 
@@ -168,6 +182,7 @@ fn take<T: Clone>(field: &Option<Sourced<T>>, key: &str, p: &mut Problems) -> Op
         Some(f) => Some(f.value.clone()),
         None => {
             p.plain(
+                Code::Missing,
                 key,
                 format!("is missing: set it in the profile or with --set {key}=VALUE"),
             );

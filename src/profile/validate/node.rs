@@ -1,13 +1,18 @@
 //! Rules on the node: what the workers ask of its hardware.
 
 use super::Problems;
+use crate::error::Code;
 use crate::profile::layer::SystemLayer;
 use crate::profile::model::Profile;
 use crate::profile::types::WorkerKind;
 
 pub(super) fn check(profile: &Profile, p: &mut Problems) {
     if let Some(message) = no_gpus_problem(profile) {
-        p.plain(SystemLayer::KEYS.gpus_per_node, message);
+        p.plain(
+            Code::CudaWithoutGpus,
+            SystemLayer::KEYS.gpus_per_node,
+            message,
+        );
     }
 }
 

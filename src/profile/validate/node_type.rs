@@ -6,7 +6,7 @@
 //! node types keeps its `system` shape.
 
 use super::Problems;
-use crate::error::Suggestion;
+use crate::error::{Code, Suggestion};
 use crate::plan::Plan;
 use crate::profile::layer::JobLayer;
 use crate::profile::model::Profile;
@@ -16,17 +16,17 @@ pub(super) fn apply(profile: &mut Profile, p: &mut Problems) {
     let k = JobLayer::KEYS;
     let chosen = match choose(profile) {
         Ok(chosen) => chosen,
-        Err((key, message)) => return p.at(key, message),
+        Err((key, message)) => return p.at(Code::Invalid, key, message),
     };
     if let Some(message) = no_gpu_problem(profile) {
-        p.at(k.queue, message);
+        p.at(Code::Invalid, k.queue, message);
     }
     let Some(name) = chosen else { return };
     let Some(node) = profile.system.node_types.get(&name).cloned() else {
         return;
     };
     if let Some(message) = served_problem(profile, &name) {
-        p.at(k.node_type, message);
+        p.at(Code::Invalid, k.node_type, message);
     }
     let selecting: Vec<String> = selecting_keys(profile.system.node_types.values())
         .into_iter()
@@ -37,7 +37,7 @@ pub(super) fn apply(profile: &mut Profile, p: &mut Problems) {
         match set {
             // A resource that tells the types apart asks PBS for another type's nodes than
             // the shape the job is planned on.
-            Some(set) if selecting.contains(&key) => p.at_resource(
+            Some(set) if selecting.contains(&key) => p.at_resource(Code::NodeTypeConflict,
                 profile,
                 &key,
                 format!(
@@ -53,7 +53,7 @@ pub(super) fn apply(profile: &mut Profile, p: &mut Problems) {
         }
     }
     if let Some(message) = count_problem(profile, &name, &node) {
-        p.at(k.select, message);
+        p.at(Code::Invalid, k.select, message);
     }
 }
 

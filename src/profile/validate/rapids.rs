@@ -3,6 +3,7 @@
 
 use super::words::{blank_problem, text_problem};
 use super::{Problems, take};
+use crate::error::Code;
 use crate::profile::layer::RapidsLayer;
 use crate::profile::model::Rapids;
 use crate::rapids;
@@ -23,7 +24,7 @@ pub(super) fn resolve(layer: &RapidsLayer, p: &mut Problems) -> Option<Rapids> {
         && let Err(message) = rapids::check(version, python, cuda)
     {
         // One rule on three keys: named after the section, located at the version.
-        p.at_as("rapids", k.version, message.to_string());
+        p.at_as(message.code(), "rapids", k.version, message.to_string());
     }
     let channels = take(channels, k.channels, p);
     for message in channels
@@ -31,7 +32,7 @@ pub(super) fn resolve(layer: &RapidsLayer, p: &mut Problems) -> Option<Rapids> {
         .flatten()
         .filter_map(|c| text_problem(c).or(blank_problem(c)))
     {
-        p.at(k.channels, message);
+        p.at(Code::Invalid, k.channels, message);
     }
     let jupyter = take(jupyter, k.jupyter, p);
     Some(Rapids {

@@ -1,7 +1,7 @@
 //! Rules on the PBS request: the queue and its limits, and what the site requires.
 
 use super::{Demands, Problems};
-use crate::error::Suggestion;
+use crate::error::{Code, Suggestion};
 use crate::plan::{COUNTED, Plan, chunks_per_host, names_counts};
 use crate::profile::layer::{DaskLayer, JobLayer, SystemLayer};
 use crate::profile::model::Profile;
@@ -10,7 +10,7 @@ use crate::profile::types::{ChunkKind, Queue, RequestKind, Route, WorkerKind, Wo
 pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     let k = JobLayer::KEYS;
     match (&profile.job.queue, profile.queue()) {
-        (Some(name), None) => p.at(k.queue, unknown_queue(profile, name)),
+        (Some(name), None) => p.at(Code::Invalid, k.queue, unknown_queue(profile, name)),
         (_, Some(queue)) => queue_rules(profile, queue, p),
         // No queue named and none stated: nothing to hold the walltime and size against.
         (None, None) => p.note(format!(
@@ -24,12 +24,12 @@ pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
         let plan = Plan::new(profile);
         for (key, message) in chunk_problems(profile, &plan) {
             match key {
-                Some(name) => p.at_resource(profile, &name, message),
-                None => p.at(k.resources, message),
+                Some(name) => p.at_resource(Code::Invalid, profile, &name, message),
+                None => p.at(Code::Invalid, k.resources, message),
             }
         }
         for (key, message) in chunk_kind_problems(profile) {
-            p.at(key, message);
+            p.at(Code::Invalid, key, message);
         }
     }
     site_rules(profile, demands, p);
@@ -46,7 +46,7 @@ fn queue_rules(profile: &Profile, queue: &Queue, p: &mut Problems) {
         .flatten();
     for (key, message) in [(k.select, select), (k.walltime, walltime.or(route))] {
         if let Some(message) = message {
-            p.at(key, message);
+            p.at(Code::Invalid, key, message);
         }
     }
     if let Some(note) = &queue.note {
@@ -124,10 +124,10 @@ fn anywhere_problems(profile: &Profile, name: &str) -> Vec<(&'static str, String
 fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
     let k = JobLayer::KEYS;
     if let Some(message) = job_wide_problem(profile) {
-        p.at(k.request, message);
+        p.at(Code::Invalid, k.request, message);
     }
     for message in directive_problems(profile) {
-        p.at(k.directives, message);
+        p.at(Code::Invalid, k.directives, message);
     }
     let account_needed = demands.needs.account && profile.system.account_required;
     if account_needed && profile.job.account.is_none() {
@@ -138,7 +138,7 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
         } else {
             format!(" (or this site's {}, or PBS_ACCOUNT)", vars.join(", "))
         };
-        p.plain(
+        p.plain(Code::AccountRequired,
             k.account,
             format!(
                 "is required on this site: pass --account PROJECT, set DASK_PBS_ACCOUNT{site}, or put `job: {{account: PROJECT}}` in {}",
@@ -147,7 +147,7 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
         );
     }
     if profile.system.filesystems_required && profile.job.filesystems.is_empty() {
-        p.plain(k.filesystems, "is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems");
+        p.plain(Code::FilesystemsRequired, k.filesystems, "is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems");
     }
 }
 

@@ -1,6 +1,7 @@
 //! Rules on sizes against the hardware: what a worker may use of one GPU and of the node.
 
 use super::Problems;
+use crate::error::Code;
 use crate::plan::{Plan, held_memory};
 use crate::profile::layer::DaskLayer;
 use crate::profile::model::Profile;
@@ -30,7 +31,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             }
             (Some(t), _) => {
                 if let Some(message) = too_small(t) {
-                    p.at(key, message);
+                    p.at(Code::Invalid, key, message);
                 }
             }
             (None, _) => {}
@@ -49,7 +50,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         (k.rmm_pool_size, &profile.dask.rmm_pool_size),
     ] {
         if let Some(message) = text.as_deref().and_then(|t| over_gpu(t, gpu)) {
-            p.at(key, message);
+            p.at(Code::Invalid, key, message);
         }
     }
 }
@@ -71,7 +72,7 @@ fn host_memory(profile: &Profile, p: &mut Problems) {
     match Size::parse(text, true) {
         // Dask reads a fraction as of the memory the worker process sees: the whole node,
         // or what PBS confines the job to.
-        Ok(Size::Fraction(f)) if f * workers as f64 > 1.0 => p.at(
+        Ok(Size::Fraction(f)) if f * workers as f64 > 1.0 => p.at(Code::MemoryFractionOver,
             key,
             format!(
                 "`{text}` × {workers} workers per node is {:.2} of the memory each worker sees, more than all of it; use at most {:.2} (1/{workers}), or null for each worker's share",
@@ -94,7 +95,7 @@ fn bytes_against_node(profile: &Profile, text: &str, bytes: u64, workers: u64, p
     if let Some((written, node_bytes)) = node
         && total > node_bytes
     {
-        p.at(
+        p.at(Code::Invalid,
             DaskLayer::KEYS.memory_limit,
             format!(
                 "`{text}` × {workers} workers per node is {total} bytes, more than the node has: its memory `{written}` (system.memory_per_node, or its node type's memory) is {node_bytes} bytes, read in binary units; use at most {} per worker, or null for each worker's share",

@@ -1,5 +1,6 @@
 //! `system:` — the machine's facts, each checked on its own.
 
+use crate::error::Code;
 use indexmap::IndexMap;
 
 use super::charging;
@@ -94,6 +95,7 @@ fn check(system: &System, p: &mut Problems) {
         && !is_directive_word(host, "")
     {
         p.at(
+            Code::NotAHostName,
             k.login_host,
             format!("`{}` is not a host name", host.escape_debug()),
         );
@@ -103,7 +105,7 @@ fn check(system: &System, p: &mut Problems) {
         (k.memory_per_node, &system.memory_per_node),
     ] {
         if let Some(Err(message)) = text.as_deref().map(size::hardware_bytes) {
-            p.at(key, message);
+            p.at(Code::Invalid, key, message);
         }
     }
     if let Some(message) = system
@@ -111,13 +113,13 @@ fn check(system: &System, p: &mut Problems) {
         .as_deref()
         .and_then(account_directive_problem)
     {
-        p.at(k.account_directive, message);
+        p.at(Code::Invalid, k.account_directive, message);
     }
     if let Some(message) = system.keep.as_deref().and_then(keep_problem) {
-        p.at(k.keep, message);
+        p.at(Code::Invalid, k.keep, message);
     }
     for var in system.account_vars.iter().filter(|v| !is_variable_name(v)) {
-        p.at(
+        p.at(Code::AccountVarName,
             k.account_vars,
             format!(
                 "`{}` is not an environment variable name (letters, digits and _, not starting with a digit)",
@@ -126,32 +128,32 @@ fn check(system: &System, p: &mut Problems) {
         );
     }
     if let Some(message) = shell_problem(&system.shell) {
-        p.at(k.shell, message);
+        p.at(Code::Invalid, k.shell, message);
     }
     for message in queue_problems(&system.queues) {
-        p.at(k.queues, message);
+        p.at(Code::Invalid, k.queues, message);
     }
     for message in node_type_problems(&system.node_types) {
-        p.at(k.node_types, message);
+        p.at(Code::Invalid, k.node_types, message);
     }
     for message in system.charging.iter().flat_map(charging::problems) {
-        p.at(k.charging, message);
+        p.at(Code::Invalid, k.charging, message);
     }
     if let Some(queue) = &system.default_queue {
         let named = IndexMap::from([("default_queue".to_string(), queue.clone())]);
         for message in queue_problems(&named) {
-            p.at(k.default_queue, message);
+            p.at(Code::Invalid, k.default_queue, message);
         }
     }
     for message in limits::node_type_name_problems(system) {
-        p.at(k.queues, message);
+        p.at(Code::Invalid, k.queues, message);
     }
     for message in system
         .path_resources
         .iter()
         .filter_map(path_resource_problem)
     {
-        p.at(k.path_resources, message);
+        p.at(Code::Invalid, k.path_resources, message);
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::words::text_problem;
 use super::{Problems, take};
+use crate::error::Code;
 use camino::Utf8Path;
 
 use crate::profile::layer::{Layer, Sourced};
@@ -32,20 +33,20 @@ pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
     if let Some(text) = &description
         && let Some(message) = description_problem(text)
     {
-        p.at(k.description, message);
+        p.at(Code::Invalid, k.description, message);
     }
     let run = run.as_ref().and_then(|r| r.value.clone());
     if let Some(message) = run.as_deref().and_then(text_problem) {
-        p.at(k.run, message);
+        p.at(Code::Invalid, k.run, message);
     } else if run.as_deref().is_some_and(|r| r.trim().is_empty()) {
-        p.at(
+        p.at(Code::EmptyRun,
             k.run,
             "is empty: give the payload's command (e.g. --run 'python work.py'), or null to hold the cluster until the walltime",
         );
     }
     let templates = templates.as_ref().and_then(template_dir);
     if let Some(Err(message)) = &templates {
-        p.at(k.templates, message.clone());
+        p.at(Code::Invalid, k.templates, message.clone());
     }
     Some(Top {
         description: description?,

@@ -2,6 +2,7 @@
 //! the node, and the time they are held (memory against the node: `sizes`).
 
 use super::Problems;
+use crate::error::Code;
 use crate::plan::{Plan, held_cpus};
 use crate::profile::layer::DaskLayer;
 use crate::profile::model::Profile;
@@ -43,10 +44,11 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         p.note(note);
     }
     for key in gpu_options_on_cpu_workers(profile) {
-        p.plain(key, "is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda");
+        p.plain(Code::GpuOptionOnCpu, key, "is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda");
     }
     if cpu_option_on_gpu_workers(profile) {
         p.plain(
+            Code::CpuOptionOnGpu,
             DaskLayer::KEYS.workers_per_node,
             "is for CPU workers; GPU workers come one per GPU (set it to null)",
         );

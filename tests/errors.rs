@@ -1,0 +1,890 @@
+//! Errors as data: every `Code` the crate can give has a case here that produces it through
+//! the binary, with `DASK_PBS_ERROR_CODES=1` so stderr names the code that fired. `case` is
+//! an exhaustive match: a new code without a case does not compile.
+
+use std::path::Path;
+
+use dask_pbs::error::Code;
+
+use crate::common::DaskPbs;
+use crate::profiles;
+
+/// A command that gives one code: its arguments (`{DIR}` stands for the case's own
+/// directory, also the working directory), files written there first (name, text), extra
+/// environment, a setup step for what text files cannot say, and a fragment of stderr,
+/// word for word (`{DIR}` again).
+struct Case {
+    args: &'static [&'static str],
+    files: &'static [(&'static str, &'static str)],
+    env: &'static [(&'static str, &'static str)],
+    setup: fn(&Path),
+    /// As a user with no configuration (`DaskPbs::bare`).
+    bare: bool,
+    expect: &'static str,
+}
+
+fn run(args: &'static [&'static str], expect: &'static str) -> Case {
+    Case {
+        args,
+        files: &[],
+        env: &[],
+        setup: |_| {},
+        bare: false,
+        expect,
+    }
+}
+
+fn with_files(
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    expect: &'static str,
+) -> Case {
+    Case {
+        files,
+        ..run(args, expect)
+    }
+}
+
+fn with_setup(setup: fn(&Path), args: &'static [&'static str], expect: &'static str) -> Case {
+    Case {
+        setup,
+        ..run(args, expect)
+    }
+}
+
+/// A validation problem: the case of tests/profiles.rs's `CASES` (which checks every rule's
+/// whole message) whose message holds `fragment`, run again here for its code.
+fn validation(fragment: &'static str) -> Case {
+    let found = profiles::CASES
+        .iter()
+        .find(|c| c.code == 2 && c.expect.contains(fragment))
+        .unwrap_or_else(|| panic!("no case of profiles::CASES gives {fragment:?}"));
+    let mut args = found.args.to_vec();
+    let files: &'static [(&str, &str)] = if found.yaml.is_empty() {
+        &[]
+    } else {
+        args.extend(["--profile-dir", "{DIR}"]);
+        Box::leak(Box::new([("p.yaml", found.yaml)]))
+    };
+    Case {
+        args: Box::leak(args.into_boxed_slice()),
+        files,
+        env: if found.homeless {
+            &[("HOME", ""), ("XDG_CONFIG_HOME", "")]
+        } else {
+            &[]
+        },
+        bare: found.bare,
+        ..run(&[], fragment)
+    }
+}
+
+/// A regular file, so that a path under it can be neither read nor written, even as root.
+const A_FILE: (&str, &str) = ("plain", "not a directory\n");
+
+/// A dask-jobqueue configuration with a `pbs` section.
+const JOBQUEUE: (&str, &str) = (
+    "jq.yaml",
+    "jobqueue:\n  pbs:\n    cores: 4\n    memory: 4GB\n",
+);
+
+/// With the cluster records and job directories of `files` (under `state/` and
+/// `dask-pbs.ID/`), and a qstat that knows no job.
+fn in_state(
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    expect: &'static str,
+) -> Case {
+    Case {
+        env: &[
+            ("XDG_STATE_HOME", "{DIR}/state"),
+            ("DASK_PBS_QSTAT", "/bin/false"),
+        ],
+        ..with_files(files, args, expect)
+    }
+}
+
+/// qstat of a server that has forgotten job 12.a, as OpenPBS says it.
+const UNKNOWN_JOB: &str = "echo 'qstat: Unknown Job Id 12.a' >&2; exit 153";
+/// qstat of job 12.a queued.
+const QUEUED: &str = r#"echo '{"pbs_version": "23.06.06", "Jobs": {"12.a": {"job_state": "Q"}}}'"#;
+
+/// A program `name` in the case's directory that runs `body` (a stand-in for a PBS command).
+fn script(dir: &Path, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A qsub in the case's directory that prints `id` as the job id, as PBS does.
+fn fake_qsub(dir: &Path, id: &str) {
+    script(dir, "qsub", &format!("echo '{id}'"));
+}
+
+/// `check` of the profile file p.yaml in the case's directory.
+const CHECK_P: &[&str] = &["check", "--profile", "{DIR}/p.yaml"];
+
+/// The case that produces `code`; `None` only for `internal`, which no input reaches. No `_`
+/// arm: a new code does not compile without its case.
+fn case(code: Code) -> Option<Case> {
+    Some(match code {
+        // Still shared by the messages not yet given their own code: any one of them.
+        Code::Input => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"workers_script\": \"{DIR}/w.sh\"}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            &["scale", "12.a", "--add", "1", "--profile-dir", "{DIR}"],
+            "--profile-dir needs --profile P",
+        ),
+        Code::Failure => Case {
+            env: &[("DASK_PBS_QSUB", "/bin/false")],
+            ..run(
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "/bin/false refused",
+            )
+        },
+        Code::Invalid => run(
+            &[
+                "check",
+                "--profile",
+                "pbs-cpu",
+                "--env",
+                "/e",
+                "--set",
+                "job.request=none",
+                "-n",
+                "2",
+            ],
+            "none asks for no resources, so the job is one node",
+        ),
+        // Broken invariants (listed where the code is given): a serde_json value of a string
+        // or of a parsed YAML entry that does not serialize, a parent profile that vanished
+        // between `only_in` and `find`. No input reaches them.
+        Code::Internal => return None,
+        Code::InvalidProfile => run(
+            &[
+                "check",
+                "--profile",
+                "pbs-cpu",
+                "--env",
+                "/e",
+                "--set",
+                "job.request=none",
+                "-n",
+                "2",
+            ],
+            "profile pbs-cpu is invalid (1 problem):",
+        ),
+        Code::ProfileFileMissing => run(
+            &["check", "--profile", "{DIR}/nope.yaml"],
+            "profile file {DIR}/nope.yaml does not exist",
+        ),
+        Code::ReadProfile => with_files(
+            &[A_FILE],
+            &["check", "--profile", "{DIR}/plain/x.yaml"],
+            "cannot read {DIR}/plain/x.yaml: Not a directory",
+        ),
+        Code::ProfileNotUtf8 => with_setup(
+            |dir| std::fs::write(dir.join("p.yaml"), b"description: \xff\n").unwrap(),
+            CHECK_P,
+            "p.yaml: the profile is not UTF-8 text (invalid byte at offset 13)",
+        ),
+        Code::NotAProfileName => run(
+            &["check", "--profile", "a b"],
+            "`a b` is not a profile name (letters, digits, _ . -) or a path to a .yaml file",
+        ),
+        Code::UnknownProfile => run(
+            &["check", "--profile", "nosuch"],
+            "no profile named `nosuch`; known profiles:",
+        ),
+        Code::ProfileFileName => with_files(
+            &[("a b.yaml", "description: x\nextends: pbs-cpu\n")],
+            &["check", "--profile", "{DIR}/a b.yaml"],
+            "the profile's name `a b` (its file name without the extension) is not a name",
+        ),
+        Code::EmptyProfile => with_files(
+            &[("p.yaml", "")],
+            CHECK_P,
+            "p.yaml: the profile is empty; a profile needs at least `description:`",
+        ),
+        Code::ExtendsTooLong => with_setup(
+            |dir| {
+                for i in 0..40 {
+                    let text = format!("description: x\nextends: p{}\n", i + 1);
+                    std::fs::write(dir.join(format!("p{i}.yaml")), text).unwrap();
+                }
+            },
+            &["check", "--profile", "p0", "--profile-dir", "{DIR}"],
+            "extends chain longer than 32 profiles",
+        ),
+        Code::ExtendsCycle => with_files(
+            &[
+                ("a.yaml", "description: a\nextends: b\n"),
+                ("b.yaml", "description: b\nextends: a\n"),
+            ],
+            &["check", "--profile", "a", "--profile-dir", "{DIR}"],
+            "extends cycle: a -> b -> a; remove one `extends`",
+        ),
+        Code::ExtendsPathCycle => with_files(
+            &[("p.yaml", "description: x\nextends: p.yaml\n")],
+            CHECK_P,
+            "p.yaml:2:10: extends cycle: p -> p",
+        ),
+        Code::DefaultsNotAProfile => Case {
+            env: &[("XDG_CONFIG_HOME", "{DIR}/cfg")],
+            ..with_files(
+                &[("cfg/dask-pbs/defaults.yaml", "description: x\n")],
+                &["check", "--profile", "pbs-cpu"],
+                "a defaults file sets values under every profile; `extends` and `description` belong in a profile",
+            )
+        },
+        Code::SetSyntax => run(
+            &["check", "--profile", "pbs-cpu", "--set", "foo"],
+            "--set foo: expected KEY.PATH=VALUE, e.g. --set job.select=4",
+        ),
+        Code::SetNotAKeyPath => run(
+            &["check", "--profile", "pbs-cpu", "--set", "job..select=1"],
+            "--set job..select=1: `job..select` is not a key path",
+        ),
+        Code::SetMultiline => run(
+            &["check", "--profile", "pbs-cpu", "--set", "job.select=1\n2"],
+            "the value must be one line",
+        ),
+        Code::ProfileTooLarge => with_setup(
+            |dir| std::fs::write(dir.join("p.yaml"), "# x\n".repeat(300_000)).unwrap(),
+            CHECK_P,
+            "p.yaml: the profile is 1200000 bytes; profiles are limited to 1048576 bytes (1 MiB)",
+        ),
+        Code::FlagNotYaml => run(
+            &["check", "--profile", "pbs-cpu", "--set", "job.select=abc"],
+            "--set job.select=abc: expected a whole number",
+        ),
+        Code::ProfileSyntax => with_files(
+            &[("p.yaml", "description: x\njob: [\n")],
+            CHECK_P,
+            "p.yaml:2:6: expected a mapping here (key: value lines or {key: value})",
+        ),
+        Code::SetNoEntry => run(
+            &[
+                "check",
+                "--profile",
+                "pleiades",
+                "-A",
+                "s1",
+                "--env",
+                "/e",
+                "--set",
+                "system.queues.nope.walltime=1",
+            ],
+            "--set system.queues.nope.walltime=1: there is no queue nope to change one field of",
+        ),
+        Code::SetNotYaml => run(
+            &[
+                "check",
+                "--profile",
+                "pleiades",
+                "-A",
+                "s1",
+                "--env",
+                "/e",
+                "--set",
+                "system.queues.normal.walltime=[1, 2",
+            ],
+            "--set system.queues.normal.walltime=[1, 2: the value is not YAML",
+        ),
+        Code::SetFieldRejected => run(
+            &[
+                "check",
+                "--profile",
+                "pleiades",
+                "-A",
+                "s1",
+                "--env",
+                "/e",
+                "--set",
+                "system.node_types.bro.memroy=100GB",
+            ],
+            "unknown field `memroy`, expected one of",
+        ),
+        Code::OutputIsDirectory => run(
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "-o",
+                "{DIR}",
+            ],
+            "{DIR} is a directory; give a file name",
+        ),
+        Code::OutputExists => with_files(
+            &[A_FILE],
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "-o",
+                "plain",
+            ],
+            "plain exists; pass --force to overwrite it",
+        ),
+        Code::WriteOutput => with_files(
+            &[A_FILE],
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "-o",
+                "{DIR}/plain/x",
+            ],
+            "cannot create a file in {DIR}/plain: Not a directory",
+        ),
+        Code::OutDirNotForOne => run(
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--out-dir",
+                "d",
+            ],
+            "--out-dir is for `gen all`; for one artifact use -o FILE",
+        ),
+        Code::JoinNotForWorkers => run(
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--join",
+                "{DIR}",
+            ],
+            "--join is for `gen workers` (the job of workers that join a running cluster), not `gen job`",
+        ),
+        Code::ArtifactNotRenderable => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "pbs-cpu",
+                "--set",
+                "env.venv=/e",
+            ],
+            "the conda artifact cannot be rendered: the profile sets no env.conda prefix to create",
+        ),
+        Code::OutDirNotEmpty => with_files(
+            &[("out/x", "")],
+            &[
+                "gen",
+                "all",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--out-dir",
+                "out",
+            ],
+            "out is not empty; pass --force to write into it",
+        ),
+        Code::CreateDirectory => with_files(
+            &[A_FILE],
+            &[
+                "gen",
+                "all",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--out-dir",
+                "{DIR}/plain/x",
+            ],
+            "cannot create directory {DIR}/plain/x: Not a directory",
+        ),
+        Code::DefaultsNotResolvable => run(
+            &["profiles", "show", "defaults", "--resolved"],
+            "`defaults` is dask-pbs's bottom layer, not a profile",
+        ),
+        Code::UnknownTemplate => run(
+            &["templates", "show", "nosuch"],
+            "no built-in template `nosuch`; templates: job.sh.j2",
+        ),
+        Code::VerifyNotADirectory => {
+            with_files(&[A_FILE], &["verify", "plain"], "plain is not a directory")
+        }
+        Code::TemplateError => with_files(
+            &[("t/job.sh.j2", "{{ x\n")],
+            &[
+                "gen",
+                "job",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--templates",
+                "{DIR}/t",
+            ],
+            "t/job.sh.j2:1: syntax error in `x`: unexpected end of input",
+        ),
+        Code::RapidsUnknownRelease => run(
+            &["gen", "conda", "--profile", "sophia", "--rapids", "99.99"],
+            "RAPIDS 99.99 is not a release dask-pbs knows; known releases: 24.02",
+        ),
+        Code::RapidsNotAPythonVersion => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--python",
+                "x",
+            ],
+            "Python `x` is not a version like 3.11",
+        ),
+        Code::RapidsPythonOutOfRange => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--python",
+                "3.2",
+            ],
+            "RAPIDS 25.12 supports Python 3.10 to 3.13; got 3.2",
+        ),
+        Code::RapidsNotACudaSpec => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--cuda",
+                "abc",
+            ],
+            "CUDA spec `abc` is not a conda version constraint like `>=12.0,<=12.8`",
+        ),
+        Code::RapidsNotACudaVersion => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--cuda",
+                ">=12..",
+            ],
+            "CUDA spec `>=12..`: `12..` is not a version like 12.8",
+        ),
+        Code::RapidsCudaOutOfRange => run(
+            &[
+                "gen",
+                "conda",
+                "--profile",
+                "sophia",
+                "--rapids",
+                "25.12",
+                "--cuda",
+                ">=99",
+            ],
+            "RAPIDS 25.12 supports CUDA 12.2-12.9, 13.0; `>=99` names 99",
+        ),
+        Code::ImportNotYaml => with_files(
+            &[("jq.yaml", "a: [\n")],
+            &["import-jobqueue", "jq.yaml"],
+            "jq.yaml: not YAML: ",
+        ),
+        Code::ImportNoSection => with_files(
+            &[JOBQUEUE],
+            &["import-jobqueue", "jq.yaml", "--section", "slurm"],
+            "jq.yaml: no `jobqueue: slurm:` section (nor a top-level `slurm:`) in the file",
+        ),
+        Code::ImportMissing => with_files(
+            &[("jq.yaml", "jobqueue:\n  pbs:\n    cores: 4\n")],
+            &["import-jobqueue", "jq.yaml"],
+            "jq.yaml: dask-jobqueue needs memory in the section (it refuses a job without them); set `memory`",
+        ),
+        Code::ImportBad => with_files(
+            &[(
+                "jq.yaml",
+                "jobqueue:\n  pbs:\n    cores: 4\n    memory: 4GB\n    walltime: zz\n",
+            )],
+            &["import-jobqueue", "jq.yaml"],
+            "jq.yaml: `walltime`: `zz` is not a PBS duration",
+        ),
+        Code::CannotRunPbs => Case {
+            env: &[("DASK_PBS_QSUB", "{DIR}/nope")],
+            ..run(
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "cannot run {DIR}/nope: No such file or directory",
+            )
+        },
+        Code::NoJobId => Case {
+            env: &[("DASK_PBS_QSUB", "/bin/true")],
+            ..run(
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "/bin/true printed no job id for",
+            )
+        },
+        Code::NotAJobId => Case {
+            env: &[("DASK_PBS_QSUB", "{DIR}/qsub")],
+            ..with_setup(
+                |dir| fake_qsub(dir, ".x"),
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "\".x\" is not a PBS job id (e.g. 1234.server)",
+            )
+        },
+        Code::NoStateDir => Case {
+            env: &[("HOME", ""), ("XDG_STATE_HOME", "")],
+            ..run(
+                &["status"],
+                "neither XDG_STATE_HOME nor HOME is set: no place for the cluster records",
+            )
+        },
+        Code::WriteRecord => Case {
+            env: &[
+                ("DASK_PBS_QSUB", "{DIR}/qsub"),
+                ("XDG_STATE_HOME", "{DIR}/plain"),
+            ],
+            files: &[A_FILE],
+            ..with_setup(
+                |dir| fake_qsub(dir, "12.x"),
+                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
+                "cannot create directory {DIR}/plain/dask-pbs/clusters: Not a directory",
+            )
+        },
+        Code::ReadRecord => Case {
+            env: &[("XDG_STATE_HOME", "{DIR}")],
+            ..with_setup(
+                |dir| std::fs::create_dir_all(dir.join("dask-pbs/clusters/12.x.json")).unwrap(),
+                &["status", "12.x"],
+                "cannot read {DIR}/dask-pbs/clusters/12.x.json: Is a directory",
+            )
+        },
+        Code::CorruptRecord => Case {
+            env: &[("XDG_STATE_HOME", "{DIR}")],
+            ..with_files(
+                &[("dask-pbs/clusters/12.x.json", "{\n")],
+                &["status", "12.x"],
+                "dask-pbs/clusters/12.x.json:2:0: not a dask-pbs cluster record: EOF while parsing an object",
+            )
+        },
+        Code::NoCluster => run(&["stop", "12.x"], "no cluster 12.x in"),
+        Code::AmbiguousJobId => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                (
+                    "state/dask-pbs/clusters/12.b.json",
+                    "{\"job_id\": \"12.b\", \"job_dir\": \"{DIR}/dask-pbs.12.b\", \"worker_jobs\": []}",
+                ),
+            ],
+            &["status", "12"],
+            "12 names several clusters: give the whole job id",
+        ),
+        Code::NameAllEnded => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"name\": \"nm\"}",
+                ),
+                (
+                    "state/dask-pbs/clusters/12.b.json",
+                    "{\"job_id\": \"12.b\", \"job_dir\": \"{DIR}/dask-pbs.12.b\", \"worker_jobs\": [], \"name\": \"nm\"}",
+                ),
+                ("dask-pbs.12.b/ended", "status=0\n"),
+                ("dask-pbs.12.a/ended", "status=0\n"),
+            ],
+            &["status", "nm"],
+            "every cluster named nm has ended (12.a, 12.b): give the job id",
+        ),
+        Code::NameSeveralLive => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"name\": \"nm\"}",
+                ),
+                (
+                    "state/dask-pbs/clusters/12.b.json",
+                    "{\"job_id\": \"12.b\", \"job_dir\": \"{DIR}/dask-pbs.12.b\", \"worker_jobs\": [], \"name\": \"nm\"}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+                ("dask-pbs.12.b/x", ""),
+            ],
+            &["status", "nm"],
+            "2 clusters named nm have not ended (12.a, 12.b): give the job id",
+        ),
+        Code::ClusterEnded => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"workers_script\": \"{DIR}/w.sh\"}",
+                ),
+                ("dask-pbs.12.a/ended", "status=0\n"),
+            ],
+            &["scale", "12.a", "--add", "1"],
+            "cluster 12.a has ended (no reason given (exit status 0)): nothing to add workers to",
+        ),
+        Code::MaxBelowMin => run(
+            &["adapt", "12.a", "--min", "2", "--max", "1"],
+            "--max 1 is below --min 2",
+        ),
+        Code::AdaptNoWorkersScript => in_state(
+            &[(
+                "state/dask-pbs/clusters/12.a.json",
+                "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+            )],
+            &["adapt", "12.a", "--min", "1", "--max", "2"],
+            "cluster 12.a has no worker job script recorded (submit it with dask-pbs submit)",
+        ),
+        Code::ScaleNoWorkersScript => in_state(
+            &[(
+                "state/dask-pbs/clusters/12.a.json",
+                "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+            )],
+            &["scale", "12.a", "--add", "1"],
+            "cluster 12.a has no worker job script recorded: pass --profile P (and its overrides)",
+        ),
+        Code::FewerWorkerJobs => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"workers_script\": \"{DIR}/w.sh\"}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            &["scale", "12.a", "--remove", "1"],
+            "cluster 12.a has 0 worker job(s) queued or running, fewer than 1",
+        ),
+        Code::JoinEmpty => run(
+            &[
+                "gen",
+                "workers",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+                "--join",
+                "",
+            ],
+            "--join needs a path: the head job's directory (dask-pbs.JOBID) or its scheduler.json",
+        ),
+        Code::QstatFailed => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            &["status", "12.a"],
+            "/bin/false could not tell the state of the cluster's jobs",
+        ),
+        Code::WaitEnded => in_state(
+            &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                (
+                    "dask-pbs.12.a/ended",
+                    "status=1\ncause=failed\nreason=no conda\n",
+                ),
+            ],
+            &["wait", "12.a"],
+            "the head job 12.a ended before its cluster was ready (",
+        ),
+        Code::WaitGone => Case {
+            files: &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            env: &[
+                ("XDG_STATE_HOME", "{DIR}/state"),
+                ("DASK_PBS_QSTAT", "{DIR}/qstat"),
+            ],
+            ..with_setup(
+                |dir| script(dir, "qstat", UNKNOWN_JOB),
+                &["wait", "12.a"],
+                "PBS no longer runs the head job 12.a and it left no end mark",
+            )
+        },
+        Code::WaitTimeout => Case {
+            files: &[
+                (
+                    "state/dask-pbs/clusters/12.a.json",
+                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}",
+                ),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            env: &[
+                ("XDG_STATE_HOME", "{DIR}/state"),
+                ("DASK_PBS_QSTAT", "{DIR}/qstat"),
+            ],
+            ..with_setup(
+                |dir| script(dir, "qstat", QUEUED),
+                &["wait", "12.a", "--timeout", "0.3"],
+                "gave up after 0.3 s: the head job 12.a is queued (PBS state Q)",
+            )
+        },
+        Code::VerifyDiffers => with_files(
+            &[(
+                "v/p.yaml",
+                "description: x\nextends: pbs-cpu\njob: {account: x}\nenv: {venv: /e}\n",
+            )],
+            &["verify", "v"],
+            "verify: 6 of 6 artifact(s) differ from v/expected (run with --update to accept them)",
+        ),
+        Code::GpuOptionOnCpu => validation("is a GPU option and dask.worker is cpu"),
+        Code::CpuOptionOnGpu => validation("is for CPU workers; GPU workers come one per GPU"),
+        Code::WorkersPerNodeZero => validation("dask.workers_per_node must be at least 1"),
+        Code::ZeroThreads => validation("is 0, which gives a worker no thread"),
+        Code::PrivilegedPort => validation("is below 1024, a port only root may listen on"),
+        Code::TimeoutZero => validation("must be at least 1 second"),
+        Code::TlsWithUcx => validation("security: tls with protocol: ucx is refused"),
+        Code::LauncherNoWords => validation("has no words; give the launcher command"),
+        Code::LauncherProgram => validation("must be the launcher program"),
+        Code::LocalRankVarName => validation("local-rank variable `"),
+        Code::NotAProgram => validation("is not a program: give the launcher's name or path"),
+        Code::NoLocalRankVars => validation("names no local_rank_vars, so the"),
+        Code::MptMpiprocs => validation("is hpe-mpt, whose mpiexec places ranks"),
+        Code::Missing => validation("is missing: set it in the profile or with --set"),
+        Code::CudaWithoutGpus => validation("is 0 but dask.worker is cuda"),
+        Code::NodeTypeConflict => validation("asks for other nodes than node type"),
+        Code::AccountRequired => validation("is required on this site: pass --account PROJECT"),
+        Code::FilesystemsRequired => validation("qsub refuses the job without -l filesystems"),
+        Code::MemoryFractionOver => {
+            validation("of the memory each worker sees, more than all of it")
+        }
+        Code::NotAHostName => validation("is not a host name"),
+        Code::AccountVarName => validation(
+            "is not an environment variable name (letters, digits and _, not starting with a digit)",
+        ),
+        Code::EmptyRun => validation("is empty: give the payload's command"),
+        Code::ChargeUnknown => validation("asks that the job charge at most"),
+        Code::ChargeOverMax => validation("allowed: ask for less"),
+        Code::NotAProxyUrl => validation("is not a proxy URL; write it as http://host:port"),
+        Code::RepeatsFlag => {
+            validation("` repeats what dask-pbs writes itself (dask-pbs names each worker")
+        }
+        Code::RepeatsFlagUseKey => validation("(Dask would get it twice); use"),
+        Code::WalltimeOverTier => validation("is the limit for"),
+    })
+}
+
+fn run_case(code: Code, case: &Case) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    (case.setup)(dir.path());
+    for (name, text) in case.files {
+        let path = dir.path().join(name.replace("{DIR}", root));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text.replace("{DIR}", root)).unwrap();
+    }
+    let args: Vec<String> = case.args.iter().map(|a| a.replace("{DIR}", root)).collect();
+    let cli = if case.bare {
+        DaskPbs::bare()
+    } else {
+        DaskPbs::new()
+    };
+    let mut cli = cli
+        .env("DASK_PBS_ERROR_CODES", "1")
+        .args(&args)
+        .cwd(Path::new(root));
+    for (key, value) in case.env {
+        cli = cli.env(key, value.replace("{DIR}", root));
+    }
+    let out = cli.run();
+    let tag = format!("[{}]", code.name());
+    let expect = case.expect.replace("{DIR}", root);
+    if out.code == code.exit_code() && out.stderr.contains(&tag) && out.stderr.contains(&expect) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{tag} {args:?}: exit {} (want {}), want {expect:?} in stderr:\n{}",
+            out.code,
+            code.exit_code(),
+            out.stderr
+        ))
+    }
+}
+
+#[test]
+fn every_code_has_a_case_through_the_binary() {
+    let failed: Vec<String> = Code::ALL
+        .iter()
+        .filter_map(|&code| match case(code) {
+            Some(case) => run_case(code, &case).err(),
+            None if code == Code::Internal => None,
+            None => Some(format!("{code:?} has no case")),
+        })
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+#[test]
+fn code_names_are_unique_kebab_case() {
+    let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+    for name in &names {
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{name}"
+        );
+    }
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), Code::ALL.len(), "two codes share a name");
+}
+
+#[test]
+fn codes_stay_hidden_unless_asked() {
+    let out = DaskPbs::new().args(["check", "--profile", "nosuch"]).run();
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+}
