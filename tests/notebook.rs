@@ -404,8 +404,7 @@ fn jobs(job: &PbsJob) -> (Vec<String>, Vec<String>) {
             continue;
         };
         let pid = std::fs::read_to_string(job.path(&format!("jobs/{name}"))).unwrap();
-        let alive = Path::new(&format!("/proc/{}", pid.trim())).exists()
-            && !job.path(&format!("jobs/{id}.status")).exists();
+        let alive = running_process(pid.trim()) && !job.path(&format!("jobs/{id}.status")).exists();
         if alive {
             running.push(id.to_string());
         }
@@ -413,6 +412,16 @@ fn jobs(job: &PbsJob) -> (Vec<String>, Vec<String>) {
     }
     all.sort();
     (all, running)
+}
+
+/// Whether `pid` is a running process: an exited job whose parent (this test, the subreaper
+/// of what it starts) has not reaped it yet is a zombie, which PBS no longer lists either.
+fn running_process(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the parenthesised command name, which may hold spaces.
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
 }
 
 /// Every job the case started has ended and none of its processes is left.

@@ -646,7 +646,24 @@ fn let_end_then_delete(ids: &[String], seconds: u64) -> Result<Vec<String>, Erro
         left = pbs::live(&left, &pbs::states(&left)?);
     }
     pbs::qdel(&left)?;
+    wait_gone(&left, QDEL_ENDS_WITHIN)?;
     Ok(left)
+}
+
+/// How long a job deleted with qdel is given to leave PBS's list: its shutdown (the job's
+/// trap stops its ranks, then its scheduler) takes a few seconds.
+const QDEL_ENDS_WITHIN: u64 = 30;
+
+/// Waits up to `seconds` until PBS no longer lists the jobs `ids` as live, so that `stop`
+/// returns once PBS says every job of the cluster has ended.
+fn wait_gone(ids: &[String], seconds: u64) -> Result<(), Error> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut left = ids.to_vec();
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        left = pbs::live(&left, &pbs::states(&left)?);
+    }
+    Ok(())
 }
 
 fn wait_for(done: impl Fn() -> bool, seconds: u64) -> bool {
