@@ -30,10 +30,7 @@ pub(crate) fn check_targets(outputs: &[Output], force: bool) -> Result<(), Error
                 ));
             }
             if !force {
-                return Err(Error::new(
-                    Code::OutputExists,
-                    format!("{} exists; pass --force to overwrite it", out.path),
-                ));
+                return Err(exists(&out.path));
             }
         }
     }
@@ -78,10 +75,7 @@ fn write_one(out: &Output, force: bool) -> Result<(), Error> {
     };
     result.map_err(|e| {
         if !force && occupied(&out.path) {
-            Error::new(
-                Code::OutputExists,
-                format!("{} exists; pass --force to overwrite it", out.path),
-            )
+            exists(&out.path)
         } else {
             Error::io(Code::WriteOutput, "write", &out.path, e.error)
         }
@@ -93,6 +87,15 @@ pub(crate) fn is_non_empty_dir(dir: &Utf8Path) -> bool {
     std::fs::read_dir(dir)
         .map(|mut d| d.next().is_some())
         .unwrap_or(false)
+}
+
+/// A file in the way of one to write, without --force: checked first, and again at the
+/// rename (something may have appeared meanwhile).
+fn exists(path: &Utf8Path) -> Error {
+    Error::new(
+        Code::OutputExists,
+        format!("{path} exists; pass --force to overwrite it"),
+    )
 }
 
 /// The working directory, as the UTF-8 path every path of dask-pbs is.

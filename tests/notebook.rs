@@ -424,6 +424,17 @@ fn running_process(pid: &str) -> bool {
     })
 }
 
+/// Runs a case of tests/python/cases.py (its name, then its arguments) with the package; it
+/// must exit 0.
+fn python_case(python_bin: &Path, job: &PbsJob, job_venv: &Path, case: &[&str]) {
+    let cases = repo_root().join("tests/python/cases.py");
+    let args: Vec<&str> = std::iter::once(cases.to_str().unwrap())
+        .chain(case.iter().copied())
+        .collect();
+    let run = python(python_bin, job, job_venv, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 /// Every job the case started has ended and none of its processes is left.
 fn nothing_left(job: &PbsJob, what: &str) -> usize {
     let (all, running) = jobs(job);
@@ -484,14 +495,7 @@ fn mistakes_raise_dask_pbs_own_message_and_submit_nothing() {
     let Some((python_bin, job_venv, job)) = setup("bad") else {
         return;
     };
-    let cases = repo_root().join("tests/python/cases.py");
-    let run = python(
-        &python_bin,
-        &job,
-        &job_venv,
-        &[cases.to_str().unwrap(), "bad_input"],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    python_case(&python_bin, &job, &job_venv, &["bad_input"]);
     assert_eq!(nothing_left(&job, "bad input"), 0);
 }
 
@@ -501,14 +505,7 @@ fn a_cluster_that_does_not_start_raises_with_its_state_and_logs_and_ends() {
         return;
     };
     let _serial = serial();
-    let cases = repo_root().join("tests/python/cases.py");
-    let run = python(
-        &python_bin,
-        &job,
-        &job_venv,
-        &[cases.to_str().unwrap(), "start_failures"],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    python_case(&python_bin, &job, &job_venv, &["start_failures"]);
     assert_eq!(nothing_left(&job, "start failures"), 2);
 }
 
@@ -520,14 +517,7 @@ fn an_interrupted_start_and_a_forgotten_cluster_end_their_jobs() {
         return;
     };
     let _serial = serial();
-    let cases = repo_root().join("tests/python/cases.py");
-    let run = python(
-        &python_bin,
-        &job,
-        &job_venv,
-        &[cases.to_str().unwrap(), "interrupted_and_forgotten"],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    python_case(&python_bin, &job, &job_venv, &["interrupted_and_forgotten"]);
     assert_eq!(nothing_left(&job, "interrupted and forgotten"), 2);
 }
 
@@ -565,17 +555,13 @@ fn connect_attaches_to_a_submitted_cluster_and_adapt_dies_with_its_process() {
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
     let id = run.stdout.lines().next().unwrap().to_string();
-    let cases = repo_root().join("tests/python/cases.py");
-    let cases = cases.to_str().unwrap();
-    let run = python(
+    python_case(
         &python_bin,
         &job,
         &job_venv,
-        &[cases, "adapt_ends_with_its_process", &id],
+        &["adapt_ends_with_its_process", &id],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = python(&python_bin, &job, &job_venv, &[cases, "connect", &id]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    python_case(&python_bin, &job, &job_venv, &["connect", &id]);
     assert_eq!(
         nothing_left(&job, "connect"),
         2,
@@ -591,13 +577,6 @@ fn dask_labextension_manages_dask_pbs_clusters() {
         return;
     };
     let _serial = serial();
-    let cases = repo_root().join("tests/python/cases.py");
-    let run = python(
-        &python_bin,
-        &job,
-        &job_venv,
-        &[cases.to_str().unwrap(), "labextension"],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    python_case(&python_bin, &job, &job_venv, &["labextension"]);
     assert_eq!(nothing_left(&job, "labextension"), 2);
 }

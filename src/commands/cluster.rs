@@ -639,14 +639,10 @@ fn end_worker_jobs(ids: &[String]) -> Result<Vec<String>, Error> {
 /// accounting, not qdel's 271), asking PBS every second, then deletes those still live.
 /// Returns the ids deleted.
 fn let_end_then_delete(ids: &[String], seconds: u64) -> Result<Vec<String>, Error> {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut left = pbs::live(ids, &pbs::states(ids)?);
-    while !left.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_secs(1));
-        left = pbs::live(&left, &pbs::states(&left)?);
-    }
+    let left = still_live_after(pbs::live(ids, &pbs::states(ids)?), seconds)?;
     pbs::qdel(&left)?;
-    wait_gone(&left, QDEL_ENDS_WITHIN)?;
+    // So that `stop` returns once PBS says every job of the cluster has ended.
+    still_live_after(left.clone(), QDEL_ENDS_WITHIN)?;
     Ok(left)
 }
 
@@ -654,16 +650,15 @@ fn let_end_then_delete(ids: &[String], seconds: u64) -> Result<Vec<String>, Erro
 /// trap stops its ranks, then its scheduler) takes a few seconds.
 const QDEL_ENDS_WITHIN: u64 = 30;
 
-/// Waits up to `seconds` until PBS no longer lists the jobs `ids` as live, so that `stop`
-/// returns once PBS says every job of the cluster has ended.
-fn wait_gone(ids: &[String], seconds: u64) -> Result<(), Error> {
+/// The jobs of `live` that PBS still lists as live after up to `seconds`, asking it every
+/// second.
+fn still_live_after(mut live: Vec<String>, seconds: u64) -> Result<Vec<String>, Error> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut left = ids.to_vec();
-    while !left.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(500));
-        left = pbs::live(&left, &pbs::states(&left)?);
+    while !live.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_secs(1));
+        live = pbs::live(&live, &pbs::states(&live)?);
     }
-    Ok(())
+    Ok(live)
 }
 
 fn wait_for(done: impl Fn() -> bool, seconds: u64) -> bool {
