@@ -114,41 +114,58 @@ pub(super) fn run(args: &AdaptArgs) -> Result<Outcome, Error> {
         if INPUT_CLOSED.load(Ordering::SeqCst) {
             return Ok(stopped("its input was closed".to_string()));
         }
-        if let Some(status) = read_json(&first.job_dir.join("status.json")) {
-            let target = status["adaptive_target"].as_u64().unwrap_or(0);
-            let head = status["jobs"]["head"]
-                .as_array()
-                .map_or(0, |a| a.len() as u64);
-            let per_job = workers_per_job(&status, first.workers_per_job);
-            let (min, max) = bounds(args, head, per_job);
-            let want = wanted_jobs(target, head, per_job, min, max);
-            // The record is read afresh on every pass: `scale` may have changed it. Only the
-            // jobs of the head job's profile count: those of another (mixed workers, `scale
-            // --profile`) are the user's to scale.
-            let asked = state::load(&first.job_id)?.jobs_of(&script);
-            // A PBS server that does not answer (a restart, maintenance) is waited out:
-            // adapt changes nothing until it answers again.
-            let states = match pbs::states(&asked) {
-                Ok(states) => states,
-                Err(e) => {
-                    eprintln!("dask-pbs: adapt: warning: {e}; trying again in {interval:?}");
-                    pause(interval);
-                    continue;
-                }
-            };
-            let over = |id: &str| {
-                asked.iter().any(|a| a == id) && pbs::is_over(states.get(id).map(String::as_str))
-            };
-            match follow(&first.job_id, &script, want, over, &mut lower) {
-                Ok(Some(line)) => eprintln!("dask-pbs: adapt: target {target} workers: {line}"),
-                Ok(None) => {}
-                // The head ended while a worker job was being added: the next pass says so.
-                Err(_) if ended(&first.job_dir).is_some() => continue,
-                Err(e) => return Err(e),
-            }
+        let wait = match read_json(&first.job_dir.join("status.json")) {
+            Some(status) => follow_status(args, &first, &script, &status, interval, &mut lower)?,
+            None => true,
+        };
+        if wait {
+            pause(interval);
         }
-        pause(interval);
     }
+}
+
+/// One pass: the worker jobs the scheduler's adaptive target in `status` asks for, submitted
+/// or retired. Returns whether to pause before the next pass (not when the head ended
+/// meanwhile: the next pass says so at once).
+fn follow_status(
+    args: &AdaptArgs,
+    first: &state::Cluster,
+    script: &Utf8Path,
+    status: &Value,
+    interval: Duration,
+    lower: &mut u32,
+) -> Result<bool, Error> {
+    let target = status["adaptive_target"].as_u64().unwrap_or(0);
+    let head = status["jobs"]["head"]
+        .as_array()
+        .map_or(0, |a| a.len() as u64);
+    let per_job = workers_per_job(status, first.workers_per_job);
+    let (min, max) = bounds(args, head, per_job);
+    let want = wanted_jobs(target, head, per_job, min, max);
+    // The record is read afresh on every pass: `scale` may have changed it. Only the jobs of
+    // the head job's profile count: those of another (mixed workers, `scale --profile`) are
+    // the user's to scale.
+    let asked = state::load(&first.job_id)?.jobs_of(script);
+    // A PBS server that does not answer (a restart, maintenance) is waited out: adapt
+    // changes nothing until it answers again.
+    let states = match pbs::states(&asked) {
+        Ok(states) => states,
+        Err(e) => {
+            eprintln!("dask-pbs: adapt: warning: {e}; trying again in {interval:?}");
+            return Ok(true);
+        }
+    };
+    let over = |id: &str| {
+        asked.iter().any(|a| a == id) && pbs::is_over(states.get(id).map(String::as_str))
+    };
+    match follow(&first.job_id, script, want, over, lower) {
+        Ok(Some(line)) => eprintln!("dask-pbs: adapt: target {target} workers: {line}"),
+        Ok(None) => {}
+        // The head ended while a worker job was being added: the next pass says so.
+        Err(_) if ended(&first.job_dir).is_some() => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    Ok(true)
 }
 
 /// One pass: moves the worker jobs that are `over` to the record's past jobs, then adds or

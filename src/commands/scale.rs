@@ -35,7 +35,24 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
     let states = pbs::states(&among)?;
     let live = pbs::live(&among, &states);
     let have = u32::try_from(live.len()).unwrap_or(u32::MAX);
-    let want = match (args.add, args.remove, args.jobs, args.workers) {
+    let want = wanted(args, &cluster, &script, have)?;
+    let mut outcome = Outcome::default();
+    let (added, removed) = change(&cluster, &script, &live, have, want, &mut outcome)?;
+    outcome.stdout = if args.json {
+        json_report(&cluster, &script, &live, &added, &removed)?
+    } else {
+        added
+            .iter()
+            .chain(&removed)
+            .map(|id| format!("{id}\n"))
+            .collect()
+    };
+    Ok(outcome)
+}
+
+/// How many of this profile's worker jobs the flags ask for, `have` being live now.
+fn wanted(args: &ScaleArgs, cluster: &Cluster, script: &Script, have: u32) -> Result<u32, Error> {
+    Ok(match (args.add, args.remove, args.jobs, args.workers) {
         (Some(n), ..) => have.saturating_add(n),
         (_, Some(n), ..) => have.checked_sub(n).ok_or_else(|| {
             Error::new(
@@ -47,54 +64,68 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
             )
         })?,
         (_, _, Some(k), _) => k,
-        (.., Some(n)) => jobs_for_workers(&cluster, &script, n),
+        (.., Some(n)) => jobs_for_workers(cluster, script, n),
         _ => have,
-    };
-    let mut outcome = Outcome::default();
-    let mut added = Vec::new();
-    let mut removed = Vec::new();
+    })
+}
+
+/// Submits or retires worker jobs from `have` to `want`; returns the ids added and removed.
+fn change(
+    cluster: &Cluster,
+    script: &Script,
+    live: &[String],
+    have: u32,
+    want: u32,
+    outcome: &mut Outcome,
+) -> Result<(Vec<String>, Vec<String>), Error> {
     if want > have {
-        added = add(&cluster, &script.path, want - have, script.charge.clone())?;
+        let added = add(cluster, &script.path, want - have, script.charge.clone())?;
         outcome.notes.push(Note::Info(format!(
             "submitted {} worker job(s) of {} to cluster {}",
             added.len(),
             script.path,
             cluster.job_id
         )));
-        outcome.notes.extend(queued_head_warning(&cluster));
-    } else if want < have {
-        removed = newest(&live, have - want);
+        outcome.notes.extend(queued_head_warning(cluster));
+        return Ok((added, Vec::new()));
+    }
+    if want < have {
+        let removed = newest(live, have - want);
         outcome
             .notes
-            .extend(retire(&cluster, removed.clone())?.notes);
-    } else {
-        outcome.notes.push(Note::Info(format!(
-            "cluster {} has {have} worker job(s) of {} already: nothing to change",
-            cluster.job_id, script.path
-        )));
+            .extend(retire(cluster, removed.clone())?.notes);
+        return Ok((Vec::new(), removed));
     }
-    let changed = added.iter().chain(&removed);
-    outcome.stdout = if args.json {
-        // This profile's worker jobs now: those PBS said may run, less the retired, and the
-        // added.
-        let now = state::load(&cluster.job_id)?.jobs_of(&script.path);
-        let jobs: Vec<&String> = now
-            .iter()
-            .filter(|id| added.contains(id) || live.contains(id))
-            .collect();
-        let json = serde_json::json!({
-            "job_id": cluster.job_id,
-            "script": script.path,
-            "workers_per_job": script.workers_per_job,
-            "added": added,
-            "removed": removed,
-            "worker_jobs": jobs,
-        });
-        format!("{json}\n")
-    } else {
-        changed.map(|id| format!("{id}\n")).collect()
-    };
-    Ok(outcome)
+    outcome.notes.push(Note::Info(format!(
+        "cluster {} has {have} worker job(s) of {} already: nothing to change",
+        cluster.job_id, script.path
+    )));
+    Ok((Vec::new(), Vec::new()))
+}
+
+/// `--json`: what changed, and this profile's worker jobs now — those PBS said may run, less
+/// the retired, and the added.
+fn json_report(
+    cluster: &Cluster,
+    script: &Script,
+    live: &[String],
+    added: &[String],
+    removed: &[String],
+) -> Result<String, Error> {
+    let now = state::load(&cluster.job_id)?.jobs_of(&script.path);
+    let jobs: Vec<&String> = now
+        .iter()
+        .filter(|id| added.contains(id) || live.contains(id))
+        .collect();
+    let json = serde_json::json!({
+        "job_id": cluster.job_id,
+        "script": script.path,
+        "workers_per_job": script.workers_per_job,
+        "added": added,
+        "removed": removed,
+        "worker_jobs": jobs,
+    });
+    Ok(format!("{json}\n"))
 }
 
 /// Worker jobs of `script` for at least `n` workers in all: those beyond the head job's own

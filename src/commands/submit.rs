@@ -21,13 +21,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     let command =
         quote::join([qsub.as_str(), script.as_str()]).map_err(|e| Error::new(Code::Internal, e))?;
     // The charge goes to stderr: stdout is the command (--dry-run) or the job id first.
-    let (charge, charge_notes) = super::charges::shown(&loaded.profile);
-    let charge_notes: Vec<Note> = charge
-        .clone()
-        .map(Note::Info)
-        .into_iter()
-        .chain(charge_notes)
-        .collect();
+    let (charge, charge_notes) = charge_lines(&loaded.profile);
     if args.dry_run {
         let mut outcome = Outcome::of(format!("{command}\n"), loaded);
         outcome.notes.extend(charge_notes);
@@ -53,6 +47,31 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
         outcome.notes.extend(charge_notes);
         return Ok(outcome);
     }
+    let text = report(&job_id, &script, &job_dir, &security)?;
+    let mut outcome = Outcome::of(text, loaded);
+    outcome.notes.extend(charge_notes);
+    Ok(outcome)
+}
+
+/// The charge line (for --json too) and the notes that show it with its warnings.
+fn charge_lines(profile: &crate::profile::model::Profile) -> (Option<String>, Vec<Note>) {
+    let (charge, warnings) = super::charges::shown(profile);
+    let notes = charge
+        .clone()
+        .map(Note::Info)
+        .into_iter()
+        .chain(warnings)
+        .collect();
+    (charge, notes)
+}
+
+/// What `submit` prints: the job id first, where its files will be, and how to connect.
+fn report(
+    job_id: &str,
+    script: &Utf8Path,
+    job_dir: &Utf8Path,
+    security: &crate::render::security::Security,
+) -> Result<String, Error> {
     let config = if security.tls {
         let dir = quote::quote(job_dir.join(security.config_dir).as_str())
             .map_err(|e| Error::new(Code::Internal, e.to_string()))?;
@@ -62,7 +81,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     } else {
         String::new()
     };
-    let text = format!(
+    Ok(format!(
         "{job_id}\n\
          job script:     {script}\n\
          scheduler file: {job_dir}/scheduler.json (once the job runs)\n\
@@ -72,10 +91,7 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
          from dask.distributed import Client\n    \
          client = Client(scheduler_file={:?})\n",
         format!("{job_dir}/scheduler.json")
-    );
-    let mut outcome = Outcome::of(text, loaded);
-    outcome.notes.extend(charge_notes);
-    Ok(outcome)
+    ))
 }
 
 /// What `submit --json` prints: the job, where its files will be, and its certificates.
