@@ -247,6 +247,10 @@ pub struct ScaleArgs {
     /// Print what changed as JSON: the jobs added and removed, and this profile's worker jobs.
     #[arg(long)]
     pub json: bool,
+    /// Give up after S seconds when the head job does not answer a retire request (--remove,
+    /// or fewer jobs or workers than now); its worker jobs go on.
+    #[arg(long, value_name = "S", default_value_t = 120.0, value_parser = seconds)]
+    pub timeout: f64,
     #[command(flatten)]
     pub places: PlacesArgs,
     #[command(flatten)]
@@ -276,13 +280,27 @@ pub struct AdaptArgs {
     pub stop_on_eof: bool,
 }
 
+/// The most seconds a `--timeout` takes (about 31 years): any more is a mistake, and a
+/// `Duration` holds it.
+const MAX_SECONDS: f64 = 1e9;
+
+/// A duration in seconds (`0.5`, `120`): a number from 0 to `MAX_SECONDS`, not NaN.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.0..=MAX_SECONDS).contains(&s) => Ok(s),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from 0 to {MAX_SECONDS} (e.g. 120)"
+        )),
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct WaitArgs {
     /// The head job's id.
     #[arg(value_name = "JOBID")]
     pub job_id: String,
     /// Give up after S seconds (the job goes on: `dask-pbs stop` ends it).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = seconds)]
     pub timeout: Option<f64>,
     /// Print each change and the outcome as a line of JSON on stdout.
     #[arg(long)]

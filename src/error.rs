@@ -31,10 +31,6 @@ macro_rules! codes {
 }
 
 codes! {
-    /// Not yet given a code of its own: input the user can fix (being split, issue 25).
-    Input = "input",
-    /// Not yet given a code of its own: a failure outside the input (being split, issue 25).
-    Failure = "failure",
     /// Not yet given a code of its own: a validation problem (being split, issue 25).
     Invalid = "invalid",
     /// An invariant of dask-pbs itself broke (no input reaches it): a bug to report.
@@ -225,15 +221,51 @@ codes! {
     RepeatsFlagUseKey = "repeats-flag-use-key",
     /// A walltime over the limit of the job's size tier.
     WalltimeOverTier = "walltime-over-tier",
+    /// The working directory cannot be read (it was removed, or a parent is not searchable).
+    WorkingDirUnreadable = "working-dir-unreadable",
+    /// The working directory's path is not UTF-8.
+    WorkingDirNotUtf8 = "working-dir-not-utf8",
+    /// The output cannot be written to stdout (a full disk, a closed pipe).
+    WriteStdout = "write-stdout",
+    /// `render FILE`: the template file cannot be read.
+    ReadTemplate = "read-template",
+    /// `scale --remove`: the head job's `requests/` directory does not exist (its scheduler
+    /// has not started).
+    NoRequestDir = "no-request-dir",
+    /// A request to the head job (retire) cannot be written into its `requests/` directory.
+    WriteRequest = "write-request",
+    /// `scale --remove`: the head job did not answer the retire request in time.
+    RetireTimeout = "retire-timeout",
+    /// `scale --remove`: the scheduler answered the retire request with an error.
+    RetireRefused = "retire-refused",
+    /// `clean`: a job directory (or a file in it) cannot be removed.
+    RemoveJobDir = "remove-job-dir",
+    /// A cluster record vanished while a command was changing it (`clean` beside `scale`).
+    RecordGone = "record-gone",
+    /// `clean`: a cluster record cannot be removed.
+    RemoveRecord = "remove-record",
+    /// `verify DIR`: the directory cannot be read.
+    VerifyUnreadable = "verify-unreadable",
+    /// qsub refused a job script (exited non-zero).
+    QsubRefused = "qsub-refused",
+    /// qdel failed for a reason other than the job having ended.
+    QdelFailed = "qdel-failed",
+    /// `import-jobqueue` without FILE, and HOME is not set (or empty).
+    ImportNoHome = "import-no-home",
+    /// `scale` given overrides or `--profile-dir` without `--profile`.
+    OverridesNeedProfile = "overrides-need-profile",
 }
 
 impl Code {
     /// 2 for input the user can fix (usage, profile, validation, template), 1 for a failure
     /// outside the input (I/O, a command that failed).
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one line per code: a list, not logic, and a `_` arm would let a new code through unclassified"
+    )]
     pub fn exit_code(self) -> i32 {
         match self {
-            Code::Input
-            | Code::Invalid
+            Code::Invalid
             | Code::InvalidProfile
             | Code::ProfileFileMissing
             | Code::ProfileNotUtf8
@@ -313,9 +345,10 @@ impl Code {
             | Code::NotAProxyUrl
             | Code::RepeatsFlag
             | Code::RepeatsFlagUseKey
+            | Code::ImportNoHome
+            | Code::OverridesNeedProfile
             | Code::WalltimeOverTier => 2,
-            Code::Failure
-            | Code::Internal
+            Code::Internal
             | Code::ReadProfile
             | Code::WriteOutput
             | Code::CreateDirectory
@@ -328,6 +361,20 @@ impl Code {
             | Code::WaitEnded
             | Code::WaitGone
             | Code::WaitTimeout
+            | Code::WorkingDirUnreadable
+            | Code::WorkingDirNotUtf8
+            | Code::WriteStdout
+            | Code::ReadTemplate
+            | Code::NoRequestDir
+            | Code::WriteRequest
+            | Code::RetireTimeout
+            | Code::RetireRefused
+            | Code::RemoveJobDir
+            | Code::RecordGone
+            | Code::RemoveRecord
+            | Code::VerifyUnreadable
+            | Code::QsubRefused
+            | Code::QdelFailed
             | Code::VerifyDiffers => 1,
         }
     }

@@ -102,13 +102,13 @@ fn exists(path: &Utf8Path) -> Error {
 pub(crate) fn working_dir() -> Result<Utf8PathBuf, Error> {
     let cwd = std::env::current_dir().map_err(|e| {
         Error::new(
-            Code::Failure,
+            Code::WorkingDirUnreadable,
             format!("cannot read the working directory: {e}"),
         )
     })?;
     Utf8PathBuf::from_path_buf(cwd).map_err(|p| {
         Error::new(
-            Code::Failure,
+            Code::WorkingDirNotUtf8,
             format!("the working directory {} is not UTF-8", p.display()),
         )
     })

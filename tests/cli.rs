@@ -334,6 +334,24 @@ fn unknown_artifact_and_profile_are_usage_errors() {
 }
 
 #[test]
+fn a_timeout_is_a_number_of_seconds_never_a_panic() {
+    // Checked before any cluster is looked up: NaN once reached Duration and panicked.
+    for command in [&["wait", "12.a"][..], &["scale", "12.a", "--remove", "1"]] {
+        for bad in ["nan", "inf", "1e300", "soon"] {
+            let run = dask_pbs(&[command, &["--timeout", bad]].concat());
+            assert_eq!(run.code, 2, "{command:?} --timeout {bad}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(&format!(
+                    "`{bad}` is not a number of seconds from 0 to 1000000000 (e.g. 120)"
+                )),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+}
+
+#[test]
 fn set_values_are_typed_like_the_profile() {
     let run = dask_pbs(&[
         "gen",

@@ -20,6 +20,8 @@ struct Case {
     setup: fn(&Path),
     /// As a user with no configuration (`DaskPbs::bare`).
     bare: bool,
+    /// A shell line around the binary, which it runs as `"$@"` (empty: run it directly).
+    shell: &'static str,
     expect: &'static str,
 }
 
@@ -30,6 +32,7 @@ fn run(args: &'static [&'static str], expect: &'static str) -> Case {
         env: &[],
         setup: |_| {},
         bare: false,
+        shell: "",
         expect,
     }
 }
@@ -129,25 +132,6 @@ const CHECK_P: &[&str] = &["check", "--profile", "{DIR}/p.yaml"];
 /// arm: a new code does not compile without its case.
 fn case(code: Code) -> Option<Case> {
     Some(match code {
-        // Still shared by the messages not yet given their own code: any one of them.
-        Code::Input => in_state(
-            &[
-                (
-                    "state/dask-pbs/clusters/12.a.json",
-                    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [], \"workers_script\": \"{DIR}/w.sh\"}",
-                ),
-                ("dask-pbs.12.a/x", ""),
-            ],
-            &["scale", "12.a", "--add", "1", "--profile-dir", "{DIR}"],
-            "--profile-dir needs --profile P",
-        ),
-        Code::Failure => Case {
-            env: &[("DASK_PBS_QSUB", "/bin/false")],
-            ..run(
-                &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"],
-                "/bin/false refused",
-            )
-        },
         Code::Invalid => run(
             &[
                 "check",
@@ -814,8 +798,245 @@ fn case(code: Code) -> Option<Case> {
         }
         Code::RepeatsFlagUseKey => validation("(Dask would get it twice); use"),
         Code::WalltimeOverTier => validation("is the limit for"),
+        Code::WorkingDirUnreadable => Case {
+            shell: "mkdir gone && cd gone && rmdir ../gone && exec \"$@\"",
+            ..run(
+                SUBMIT,
+                "cannot read the working directory: No such file or directory",
+            )
+        },
+        Code::WorkingDirNotUtf8 => Case {
+            shell: "d=$(printf '\\377') && mkdir \"$d\" && cd \"$d\" && exec \"$@\"",
+            ..run(SUBMIT, "the working directory {DIR}/\u{FFFD} is not UTF-8")
+        },
+        Code::WriteStdout => Case {
+            shell: "exec \"$@\" >/dev/full",
+            ..run(
+                &["profiles", "list"],
+                "cannot write to stdout: No space left on device",
+            )
+        },
+        Code::ReadTemplate => with_files(
+            &[A_FILE],
+            &[
+                "render",
+                "{DIR}/plain/t.j2",
+                "--profile",
+                "pbs-cpu",
+                "-A",
+                "x",
+                "--env",
+                "/e",
+            ],
+            "cannot read template {DIR}/plain/t.j2: Not a directory",
+        ),
+        Code::NoRequestDir => retiring(
+            |dir| {
+                worker_runs(dir);
+                std::fs::create_dir(dir.join("dask-pbs.12.a")).unwrap();
+            },
+            &["scale", "12.a", "--remove", "1"],
+            "{DIR}/dask-pbs.12.a/requests does not exist: the head job 12.a has not started its scheduler",
+        ),
+        Code::WriteRequest => Case {
+            shell: AS_OWNER,
+            ..retiring(
+                |dir| {
+                    worker_runs(dir);
+                    read_only(&dir.join("dask-pbs.12.a/requests"));
+                },
+                &["scale", "12.a", "--remove", "1"],
+                ".tmp: Permission denied",
+            )
+        },
+        Code::RetireTimeout => retiring(
+            |dir| {
+                worker_runs(dir);
+                std::fs::create_dir_all(dir.join("dask-pbs.12.a/requests")).unwrap();
+            },
+            &["scale", "12.a", "--remove", "1", "--timeout", "0.3"],
+            "the head job 12.a did not answer the retire request within 0.3 s",
+        ),
+        Code::RetireRefused => retiring(
+            |dir| {
+                let requests = dir.join("dask-pbs.12.a/requests");
+                std::fs::create_dir_all(&requests).unwrap();
+                let qstat = format!("{RUNNING}\n{}", answer(&requests, "no worker of 13.a"));
+                script(dir, "qstat", &qstat);
+            },
+            &["scale", "12.a", "--remove", "1"],
+            "the scheduler could not retire the workers: no worker of 13.a",
+        ),
+        Code::RemoveJobDir => Case {
+            shell: AS_OWNER,
+            ..ended_cluster(
+                |dir| {
+                    script(dir, "qstat", UNKNOWN_JOB);
+                    let tls = dir.join("dask-pbs.12.a/tls");
+                    std::fs::create_dir_all(&tls).unwrap();
+                    std::fs::write(tls.join("ca.pem"), "").unwrap();
+                    read_only(&tls);
+                },
+                "cannot remove {DIR}/dask-pbs.12.a: Permission denied",
+            )
+        },
+        Code::RecordGone => Case {
+            env: &[
+                ("XDG_STATE_HOME", "{DIR}/state"),
+                ("DASK_PBS_QSTAT", "{DIR}/qstat"),
+                ("DASK_PBS_QSUB", "{DIR}/qsub"),
+            ],
+            files: &[("state/dask-pbs/clusters/12.a.json", RECORD)],
+            ..with_setup(
+                |dir| {
+                    worker_runs(dir);
+                    // `clean` forgets the cluster while qsub runs.
+                    let record = dir.join("state/dask-pbs/clusters/12.a.json");
+                    script(
+                        dir,
+                        "qsub",
+                        &format!("rm '{}'; echo 13.a", record.display()),
+                    );
+                },
+                &["scale", "12.a", "--add", "1"],
+                "the record of cluster 12.a is gone from {DIR}/state/dask-pbs/clusters (`dask-pbs clean` forgot it); worker job 13.a was submitted but is not recorded: `qdel 13.a` ends it",
+            )
+        },
+        Code::RemoveRecord => Case {
+            shell: AS_OWNER,
+            files: &[("dask-pbs.12.a/ended", "status=0\n")],
+            ..ended_cluster(
+                |dir| {
+                    script(dir, "qstat", UNKNOWN_JOB);
+                    let records = dir.join("state/dask-pbs/clusters");
+                    std::fs::create_dir_all(&records).unwrap();
+                    let record = HEAD_ONLY.replace("{DIR}", dir.to_str().unwrap());
+                    std::fs::write(records.join("12.a.json"), record).unwrap();
+                    std::fs::write(records.join(".lock"), "").unwrap();
+                    read_only(&records);
+                },
+                "cannot remove {DIR}/state/dask-pbs/clusters/12.a.json: Permission denied",
+            )
+        },
+        Code::VerifyUnreadable => Case {
+            shell: AS_OWNER,
+            ..with_setup(
+                |dir| {
+                    use std::os::unix::fs::PermissionsExt;
+                    let v = dir.join("v");
+                    std::fs::create_dir(&v).unwrap();
+                    std::fs::set_permissions(&v, std::fs::Permissions::from_mode(0o000)).unwrap();
+                },
+                &["verify", "v"],
+                "cannot read v: IO error for operation on v: Permission denied",
+            )
+        },
+        Code::QsubRefused => Case {
+            env: &[("DASK_PBS_QSUB", "{DIR}/qsub")],
+            ..with_setup(
+                |dir| script(dir, "qsub", "echo 'qsub: Unknown queue' >&2; exit 170"),
+                SUBMIT,
+                ".dask-pbs.sh (exit 170): qsub: Unknown queue",
+            )
+        },
+        Code::QdelFailed => Case {
+            env: &[
+                ("XDG_STATE_HOME", "{DIR}/state"),
+                ("DASK_PBS_QDEL", "{DIR}/qdel"),
+            ],
+            files: &[
+                ("state/dask-pbs/clusters/12.a.json", HEAD_ONLY),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            ..with_setup(
+                |dir| script(dir, "qdel", &format!("echo '{NO_SERVER}' >&2; exit 1")),
+                &["stop", "12.a"],
+                "{DIR}/qdel failed: qdel: cannot connect to server pbs01 (errno=111)",
+            )
+        },
+        Code::ImportNoHome => Case {
+            env: &[("HOME", "")],
+            ..run(&["import-jobqueue"], "no FILE given and HOME is not set")
+        },
+        Code::OverridesNeedProfile => in_state(
+            &[
+                ("state/dask-pbs/clusters/12.a.json", RECORD),
+                ("dask-pbs.12.a/x", ""),
+            ],
+            &["scale", "12.a", "--add", "1", "--profile-dir", "{DIR}"],
+            "--profile-dir needs --profile P",
+        ),
     })
 }
+
+/// `submit` of a built-in profile, all set.
+const SUBMIT: &[&str] = &["submit", "--profile", "pbs-cpu", "-A", "x", "--env", "/e"];
+
+/// A shell line that runs the binary as the owner of the case's files but without root's
+/// power over permissions (`unshare -U`), so that a read-only directory stays read-only.
+const AS_OWNER: &str = r#"[ "$(id -u)" != 0 ] || set -- unshare -U "$@"; exec "$@""#;
+
+/// Makes `dir` (created if need be) read-only.
+fn read_only(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+}
+
+/// The record of cluster 12.a, with a worker job script and one worker job, 13.a.
+const RECORD: &str = "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": [\"13.a\"], \"workers_script\": \"{DIR}/w.sh\"}";
+
+/// qdel's words when the PBS server does not answer.
+const NO_SERVER: &str = "qdel: cannot connect to server pbs01 (errno=111)";
+
+/// qstat of worker job 13.a running.
+const RUNNING: &str = r#"echo '{"pbs_version": "23.06.06", "Jobs": {"13.a": {"job_state": "R"}}}'"#;
+
+/// A qstat in the case's directory that says worker job 13.a runs.
+fn worker_runs(dir: &Path) {
+    script(dir, "qstat", RUNNING);
+}
+
+/// A shell line that starts, in the background, what the head job's control preload does
+/// with a request in `requests`: answer it, here with `error`.
+fn answer(requests: &Path, error: &str) -> String {
+    format!(
+        r#"(for _ in $(seq 100); do for f in '{}'/*.json; do [ -e "$f" ] && echo '{{"error": "{error}"}}' >"${{f%.json}}.done" && exit; done; sleep 0.1; done) >/dev/null 2>&1 &"#,
+        requests.display()
+    )
+}
+
+/// `scale` on cluster 12.a, with its qstat and head job directory made by `setup`.
+fn retiring(setup: fn(&Path), args: &'static [&'static str], expect: &'static str) -> Case {
+    Case {
+        env: &[
+            ("XDG_STATE_HOME", "{DIR}/state"),
+            ("DASK_PBS_QSTAT", "{DIR}/qstat"),
+        ],
+        files: &[("state/dask-pbs/clusters/12.a.json", RECORD)],
+        ..with_setup(setup, args, expect)
+    }
+}
+
+/// `clean` of cluster 12.a, which ended well, with what `setup` makes (and a qstat that
+/// says PBS has forgotten the head job).
+fn ended_cluster(setup: fn(&Path), expect: &'static str) -> Case {
+    Case {
+        env: &[
+            ("XDG_STATE_HOME", "{DIR}/state"),
+            ("DASK_PBS_QSTAT", "{DIR}/qstat"),
+        ],
+        files: &[
+            ("state/dask-pbs/clusters/12.a.json", HEAD_ONLY),
+            ("dask-pbs.12.a/ended", "status=0\n"),
+        ],
+        ..with_setup(setup, &["clean"], expect)
+    }
+}
+
+/// The record of cluster 12.a, no worker job added.
+const HEAD_ONLY: &str =
+    "{\"job_id\": \"12.a\", \"job_dir\": \"{DIR}/dask-pbs.12.a\", \"worker_jobs\": []}";
 
 fn run_case(code: Code, case: &Case) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
@@ -839,7 +1060,14 @@ fn run_case(code: Code, case: &Case) -> Result<(), String> {
     for (key, value) in case.env {
         cli = cli.env(key, value.replace("{DIR}", root));
     }
+    if !case.shell.is_empty() {
+        cli = cli.through_shell(case.shell);
+    }
     let out = cli.run();
+    // What a case made read-only goes with the directory, also when not run as root.
+    let _ = std::process::Command::new("chmod")
+        .args(["-R", "u+rwx", root])
+        .status();
     let tag = format!("[{}]", code.name());
     let expect = case.expect.replace("{DIR}", root);
     if out.code == code.exit_code() && out.stderr.contains(&tag) && out.stderr.contains(&expect) {

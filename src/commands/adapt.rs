@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::cli::AdaptArgs;
 use crate::error::{Code, Error};
 
-use super::cluster::{add, ended, newest, read_json, retire};
+use super::cluster::{ANSWER_WITHIN, add, ended, newest, read_json, retire};
 use super::state;
 use super::{Note, Outcome, pbs};
 
@@ -198,7 +198,7 @@ fn follow(
         return Ok(None);
     }
     *lower = 0;
-    retire(&cluster, newest(&mine, have - want))?;
+    retire(&cluster, newest(&mine, have - want), ANSWER_WITHIN)?;
     Ok(Some(format!(
         "{want} worker job(s), retired {}",
         have - want

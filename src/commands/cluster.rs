@@ -432,7 +432,7 @@ fn request(cluster: &Cluster, body: &Value) -> Result<Utf8PathBuf, Error> {
     let dir = cluster.job_dir.join("requests");
     if !dir.is_dir() {
         return Err(Error::new(
-            Code::Failure,
+            Code::NoRequestDir,
             format!(
                 "{dir} does not exist: the head job {} has not started its scheduler (or is not a dask-pbs cluster)",
                 cluster.job_id
@@ -446,9 +446,9 @@ fn request(cluster: &Cluster, body: &Value) -> Result<Utf8PathBuf, Error> {
     let name = format!("{stamp}-{}", std::process::id());
     let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::write(&tmp, body.to_string())
-        .map_err(|e| Error::io(Code::Failure, "write", &tmp, e))?;
+        .map_err(|e| Error::io(Code::WriteRequest, "write", &tmp, e))?;
     let path = dir.join(format!("{name}.json"));
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io(Code::Failure, "write", &path, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(Code::WriteRequest, "write", &path, e))?;
     Ok(dir.join(format!("{name}.done")))
 }
 
@@ -501,10 +501,23 @@ pub(super) fn add(
                 c.scripts.insert(id.clone(), script.to_path_buf());
             }
             charges::assign(c, std::slice::from_ref(&id), charge.clone());
-        })?;
+        })
+        .map_err(|e| unrecorded(&e, &id))?;
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// `e`, which kept worker job `id` out of the record after qsub took it: no dask-pbs command
+/// will end that job, so the message says how to.
+fn unrecorded(e: &Error, id: &str) -> Error {
+    Error::new(
+        e.code,
+        format!(
+            "{e}; worker job {id} was submitted but is not recorded: `{} {id}` ends it",
+            pbs::tool("qdel")
+        ),
+    )
 }
 
 /// The newest `n` of `ids` (all of them when fewer).
@@ -512,22 +525,29 @@ pub(super) fn newest(ids: &[String], n: u32) -> Vec<String> {
     ids.iter().rev().take(n as usize).cloned().collect()
 }
 
-/// Retires the workers of the worker jobs `chosen` through the scheduler, lets the jobs end
-/// and moves them to the record's past jobs.
-pub(super) fn retire(cluster: &Cluster, chosen: Vec<String>) -> Result<Outcome, Error> {
+/// How long `adapt` (and `scale` by default) waits for the head job to answer a retire request.
+pub(super) const ANSWER_WITHIN: Duration = Duration::from_mins(2);
+
+/// Retires the workers of the worker jobs `chosen` through the scheduler (which must answer
+/// within `answer_within`), lets the jobs end and moves them to the record's past jobs.
+pub(super) fn retire(
+    cluster: &Cluster,
+    chosen: Vec<String>,
+    answer_within: Duration,
+) -> Result<Outcome, Error> {
     let answer_path = request(
         cluster,
         &serde_json::json!({"op": "retire", "jobs": chosen}),
     )?;
-    let answer = wait_answer(&answer_path, Duration::from_mins(2)).ok_or_else(|| {
-        Error::new(Code::Failure, format!(
-            "the head job {} did not answer the retire request within 120 s (is it running? dask-pbs status {})",
-            cluster.job_id, cluster.job_id
+    let answer = wait_answer(&answer_path, answer_within).ok_or_else(|| {
+        Error::new(Code::RetireTimeout, format!(
+            "the head job {} did not answer the retire request within {} s (is it running? dask-pbs status {})",
+            cluster.job_id, answer_within.as_secs_f64(), cluster.job_id
         ))
     })?;
     if let Some(e) = answer["error"].as_str() {
         return Err(Error::new(
-            Code::Failure,
+            Code::RetireRefused,
             format!("the scheduler could not retire the workers: {e}"),
         ));
     }
@@ -719,7 +739,7 @@ fn remove_dir(dir: &Utf8Path, keep_logs: bool) -> Result<(), Error> {
     };
     if !keep_logs {
         return std::fs::remove_dir_all(dir)
-            .map_err(|e| Error::io(Code::Failure, "remove", dir, e));
+            .map_err(|e| Error::io(Code::RemoveJobDir, "remove", dir, e));
     }
     for entry in entries.filter_map(Result::ok) {
         if entry.file_name() == "logs" {
@@ -731,7 +751,7 @@ fn remove_dir(dir: &Utf8Path, keep_logs: bool) -> Result<(), Error> {
         } else {
             std::fs::remove_file(&path)
         };
-        gone.map_err(|e| Error::io(Code::Failure, "remove", path.display(), e))?;
+        gone.map_err(|e| Error::io(Code::RemoveJobDir, "remove", path.display(), e))?;
     }
     Ok(())
 }

@@ -407,7 +407,10 @@ pub(super) fn import_jobqueue(args: &ImportArgs) -> Result<Outcome, Error> {
         Some(p) => p.clone(),
         None => {
             let home = process_env("HOME")
-                .ok_or_else(|| Error::new(Code::Input, "no FILE given and HOME is not set"))?;
+                .filter(|h| !h.is_empty())
+                .ok_or_else(|| {
+                    Error::new(Code::ImportNoHome, "no FILE given and HOME is not set")
+                })?;
             Utf8PathBuf::from(home).join(".config/dask/jobqueue.yaml")
         }
     };

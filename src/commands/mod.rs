@@ -96,7 +96,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     out.write_all(outcome.stdout.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| Error::new(Code::Failure, format!("cannot write to stdout: {e}")))?;
+        .map_err(|e| Error::new(Code::WriteStdout, format!("cannot write to stdout: {e}")))?;
     match outcome.error {
         Some(error) => Err(error),
         None => Ok(()),

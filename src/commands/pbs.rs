@@ -44,7 +44,7 @@ pub(super) fn qsub(script: &Utf8Path, cwd: &Utf8Path) -> Result<String, Error> {
             .code()
             .map_or_else(|| "by signal".to_string(), |c| c.to_string());
         return Err(Error::new(
-            Code::Failure,
+            Code::QsubRefused,
             format!(
                 "{} refused {script} (exit {code}): {}",
                 tool("qsub"),
@@ -74,7 +74,7 @@ pub(super) fn qdel(ids: &[String]) -> Result<(), Error> {
     let real = failures(&stderr);
     if !out.status.success() && !real.is_empty() {
         return Err(Error::new(
-            Code::Failure,
+            Code::QdelFailed,
             format!("{} failed: {}", tool("qdel"), real.join("; ")),
         ));
     }

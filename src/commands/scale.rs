@@ -3,6 +3,8 @@
 //! profile, or another one (`--profile`: mixed workers); a target counts the jobs of that
 //! profile only, so each kind of worker job is scaled on its own.
 
+use std::time::Duration;
+
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::Value;
 
@@ -37,7 +39,15 @@ pub(super) fn scale(args: &ScaleArgs) -> Result<Outcome, Error> {
     let have = u32::try_from(live.len()).unwrap_or(u32::MAX);
     let want = wanted(args, &cluster, &script, have)?;
     let mut outcome = Outcome::default();
-    let (added, removed) = change(&cluster, &script, &live, have, want, &mut outcome)?;
+    let answer_within = Duration::from_secs_f64(args.timeout);
+    let (added, removed) = change(
+        &cluster,
+        &script,
+        &live,
+        (have, want),
+        answer_within,
+        &mut outcome,
+    )?;
     outcome.stdout = if args.json {
         json_report(&cluster, &script, &live, &added, &removed)?
     } else {
@@ -69,13 +79,14 @@ fn wanted(args: &ScaleArgs, cluster: &Cluster, script: &Script, have: u32) -> Re
     })
 }
 
-/// Submits or retires worker jobs from `have` to `want`; returns the ids added and removed.
+/// Submits or retires worker jobs from `have` to `want` (the head job answering a retire
+/// request within `answer_within`); returns the ids added and removed.
 fn change(
     cluster: &Cluster,
     script: &Script,
     live: &[String],
-    have: u32,
-    want: u32,
+    (have, want): (u32, u32),
+    answer_within: Duration,
     outcome: &mut Outcome,
 ) -> Result<(Vec<String>, Vec<String>), Error> {
     if want > have {
@@ -93,7 +104,7 @@ fn change(
         let removed = newest(live, have - want);
         outcome
             .notes
-            .extend(retire(cluster, removed.clone())?.notes);
+            .extend(retire(cluster, removed.clone(), answer_within)?.notes);
         return Ok((Vec::new(), removed));
     }
     outcome.notes.push(Note::Info(format!(
@@ -169,7 +180,7 @@ fn workers_script(cluster: &Cluster, args: &ScaleArgs) -> Result<Script, Error> 
         let given = args.overrides.to_args();
         if !given.is_empty() || !args.places.profile_dirs.is_empty() {
             return Err(Error::new(
-                Code::Input,
+                Code::OverridesNeedProfile,
                 format!(
                     "{} needs --profile P: the worker jobs of the head job's profile run the script rendered at submit ({})",
                     given.first().map_or("--profile-dir", String::as_str),

@@ -180,7 +180,7 @@ pub(super) fn update<T>(
     let path = file_of(&dir, job_id)?;
     if !path.exists() {
         return Err(Error::new(
-            Code::Failure,
+            Code::RecordGone,
             format!(
                 "the record of cluster {job_id} is gone from {dir} (`dask-pbs clean` forgot it)"
             ),
@@ -251,6 +251,6 @@ pub(super) fn forget(cluster: &Cluster) -> Result<bool, Error> {
     if read(&path)? != *cluster {
         return Ok(false);
     }
-    std::fs::remove_file(&path).map_err(|e| Error::io(Code::Failure, "remove", &path, e))?;
+    std::fs::remove_file(&path).map_err(|e| Error::io(Code::RemoveRecord, "remove", &path, e))?;
     Ok(true)
 }

@@ -27,8 +27,8 @@ fn profile_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
         .max_depth(1)
         .sort_by_file_name()
     {
-        let entry =
-            entry.map_err(|e| Error::new(Code::Failure, format!("cannot read {dir}: {e}")))?;
+        let entry = entry
+            .map_err(|e| Error::new(Code::VerifyUnreadable, format!("cannot read {dir}: {e}")))?;
         let Some(path) = Utf8Path::from_path(entry.path()) else {
             continue;
         };

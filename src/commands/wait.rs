@@ -77,9 +77,7 @@ fn round(seconds: f64) -> f64 {
 pub(super) fn wait(args: &WaitArgs) -> Result<Outcome, Error> {
     let cluster = state::load(&args.job_id)?;
     let start = Instant::now();
-    let deadline = args
-        .timeout
-        .map(|s| start + Duration::from_secs_f64(s.clamp(0.0, 1e9)));
+    let deadline = args.timeout.map(|s| start + Duration::from_secs_f64(s));
     let mut look = Look {
         state: None,
         pbs_error: None,

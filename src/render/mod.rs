@@ -244,7 +244,7 @@ impl Renderer {
     /// Renders a template file that is not in the environment (`dask-pbs render FILE`).
     pub fn render_file(&self, path: &Utf8Path, ctx: &Context) -> Result<String, Error> {
         let source = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(Code::Failure, "read template", path, e))?;
+            .map_err(|e| Error::io(Code::ReadTemplate, "read template", path, e))?;
         let value = context_value(ctx, "render")?;
         self.env
             .render_named_str(path.as_str(), &source, value)

@@ -91,6 +91,30 @@ impl DaskPbs {
         self
     }
 
+    /// Runs the binary through `sh -c LINE`, which gets it and its arguments as `"$@"` (with
+    /// the same environment and working directory): for what a shell sets up around a
+    /// command, e.g. `exec "$@" >/dev/full`.
+    pub(crate) fn through_shell(mut self, line: &str) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(line)
+            .arg("sh")
+            .arg(self.cmd.get_program())
+            .args(self.cmd.get_args())
+            .stdin(Stdio::null());
+        for (key, value) in self.cmd.get_envs() {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        if let Some(dir) = self.cmd.get_current_dir() {
+            cmd.current_dir(dir);
+        }
+        self.cmd = cmd;
+        self
+    }
+
     pub(crate) fn run(mut self) -> Run {
         let out = self.cmd.output().expect("dask-pbs runs");
         Run {
