@@ -1382,6 +1382,18 @@ pub(crate) const CASES: &[Case] = &[
         &[
             "check",
             "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher_args=[\"--bind={depth\"]",
+        ],
+        "system.launcher_args (from command-line flag --set system.launcher_args=[\"--bind={depth\"]): launch word `--bind={depth` has a `{` without `}`",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
             "polaris",
             "-A",
             "X",
@@ -1494,6 +1506,26 @@ pub(crate) const CASES: &[Case] = &[
         "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, source: \"a\\0b\", rates: [{ per: nodes, rate: 1 }] }\n",
         &["check", "--profile", "p", "-A", "a"],
         "source contains a NUL byte",
+    ),
+    // The job against the rule: a priority it does not know, a charge past exact arithmetic.
+    case(
+        &[
+            "check",
+            "--profile",
+            "derecho",
+            "-A",
+            "a",
+            "--env",
+            "/e",
+            "--set",
+            "job.directives=[\"-l job_priority=urgent\"]",
+        ],
+        "job.directives (from command-line flag --set job.directives=[\"-l job_priority=urgent\"]): job_priority=urgent is not a priority the site's charging rule (system.charging) knows: use one of premium, regular, economy",
+    ),
+    file(
+        "description: t\nextends: pbs-cpu\nsystem:\n  charging: {unit: SU, rates: [{per: nodes, rate: \"999999999999.999999999\", factor: \"999999999999.999999999\"}]}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "p.yaml:4:13): the charge is too large to compute exactly",
     ),
     case(
         &[
