@@ -936,16 +936,26 @@ fn run_case(code: Code, case: &Case) -> Result<(), String> {
     let out = cli.run();
     let tag = format!("[{}]", code.name());
     let expect = case.expect.replace("{DIR}", root);
-    if out.code == code.exit_code() && out.stderr.contains(&tag) && out.stderr.contains(&expect) {
+    if out.code == code.exit_code() && tagged(&out.stderr, &tag, &expect) {
         Ok(())
     } else {
         Err(format!(
-            "{tag} {args:?}: exit {} (want {}), want {expect:?} in stderr:\n{}",
+            "{tag} {args:?}: exit {} (want {}), want {expect:?} on a line tagged {tag} in stderr:\n{}",
             out.code,
             code.exit_code(),
             out.stderr
         ))
     }
+}
+
+/// Whether `expect` is in `stderr` and the line it starts on carries `tag`: a problem's code
+/// is the one on its own line, not another problem's of the same report.
+fn tagged(stderr: &str, tag: &str, expect: &str) -> bool {
+    stderr.match_indices(expect).any(|(at, _)| {
+        let start = stderr[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = stderr[at..].find('\n').map_or(stderr.len(), |i| at + i);
+        stderr[start..end].contains(tag)
+    })
 }
 
 #[test]
