@@ -31,8 +31,184 @@ macro_rules! codes {
 }
 
 codes! {
-    /// Not yet given a code of its own: a validation problem (being split, issue 25).
-    Invalid = "invalid",
+    /// A text value holds a NUL byte, which no shell word can hold.
+    NulByte = "nul-byte",
+    /// A list item is empty or blank (a module named "", an empty setup line).
+    BlankItem = "blank-item",
+    /// `description` holds a control character (a second line).
+    DescriptionNotOneLine = "description-not-one-line",
+    /// `templates` names no directory.
+    TemplatesNotADirectory = "templates-not-a-directory",
+    /// A Dask size (`dask.memory_limit`…) that does not parse.
+    NotASize = "not-a-size",
+    /// A hardware memory size (`system.memory_per_node`…) that does not parse.
+    NotAMemorySize = "not-a-memory-size",
+    /// A hardware memory size written without its unit (`256` meant as 256GB).
+    MemorySizeNoUnit = "memory-size-no-unit",
+    /// `system.account_directive` is neither a qsub option letter nor `-W attribute=`.
+    NotAProjectDirective = "not-a-project-directive",
+    /// `system.keep` is not letters of e, o, d, n (qsub -k).
+    NotAKeepValue = "not-a-keep-value",
+    /// `system.shell` is not bash's absolute path with at most one option.
+    NotAnInterpreterLine = "not-an-interpreter-line",
+    /// A queue's name holds characters PBS does not read in a queue name.
+    QueueName = "queue-name",
+    /// A queue's `submit_as` holds characters PBS does not read in a queue name.
+    SubmitAsName = "submit-as-name",
+    /// A queue's (or routing row's) walltime minimum is above its maximum.
+    WalltimeRangeReversed = "walltime-range-reversed",
+    /// A queue's tier gives not exactly one of cores, nodes or gpus.
+    TierBound = "tier-bound",
+    /// A queue's tiers count in different units.
+    TierUnits = "tier-units",
+    /// A queue's tiers do not rise from the smallest job to the largest.
+    TiersNotRising = "tiers-not-rising",
+    /// A queue's `max.node_types` names a node type the site does not have.
+    UnknownMaxNodeType = "unknown-max-node-type",
+    /// A node type's name holds characters PBS does not read.
+    NodeTypeName = "node-type-name",
+    /// A `system.charging` unit that is not one short line.
+    NotAUnitName = "not-a-unit-name",
+    /// `system.charging` has no rates.
+    NoRates = "no-rates",
+    /// A charging rate's `memory_per_node` on a rate that does not count cores.
+    MemoryPerNodeNeedsCores = "memory-per-node-needs-cores",
+    /// A charging rate's `whole_nodes` on a rate that counts nodes.
+    WholeNodesPerNodes = "whole-nodes-per-nodes",
+    /// `system.charging.priority.resource` is not a PBS resource name.
+    NotAResourceName = "not-a-resource-name",
+    /// `system.charging.priority.default` is not one of its factors.
+    UnknownPriorityDefault = "unknown-priority-default",
+    /// The job's priority resource names a priority the charging rule does not know.
+    UnknownPriority = "unknown-priority",
+    /// A `system.path_resources` rule that is not `/prefix/ -> resource=word`.
+    NotAPathRule = "not-a-path-rule",
+    /// `job.name` is not a PBS job name.
+    NotAJobName = "not-a-job-name",
+    /// `job.account` is a placeholder copied from a guide (`YOUR_PROJECT`).
+    PlaceholderAccount = "placeholder-account",
+    /// `job.account` holds characters PBS does not read in a project name.
+    NotAProjectName = "not-a-project-name",
+    /// A `job.filesystems` entry is not a file system name.
+    NotAFilesystemName = "not-a-filesystem-name",
+    /// `job.place` is not words of qsub's `-l place=`.
+    NotAPlacement = "not-a-placement",
+    /// A chunk resource (`job.resources`, a node type's) whose name or value PBS does not read.
+    NotAChunkResource = "not-a-chunk-resource",
+    /// A memory resource (`mem=250`) without its unit, which PBS reads as bytes.
+    ResourceWithoutUnit = "resource-without-unit",
+    /// `select` or `walltime` among the chunk resources: dask-pbs writes them.
+    ResourceSetByDaskPbs = "resource-set-by-dask-pbs",
+    /// A `job.directives` entry that is not a qsub option.
+    NotAQsubOption = "not-a-qsub-option",
+    /// A `job.directives` entry repeats an option dask-pbs writes itself.
+    DirectiveRepeats = "directive-repeats",
+    /// A Torque `-l nodes=` directive beside PBS Pro's select.
+    TorqueNodes = "torque-nodes",
+    /// A `-J` directive: a job array would start a cluster per subjob.
+    JobArray = "job-array",
+    /// Job-wide ncpus, ngpus or mem directives beside select chunks.
+    JobWideBesideSelect = "job-wide-beside-select",
+    /// `job.request: job-wide` naming its counts, with more than one node.
+    JobWideOneNode = "job-wide-one-node",
+    /// `job.request: none` with more than one node.
+    NoRequestOneNode = "no-request-one-node",
+    /// `env.conda`, `env.venv` or `env.tmpdir` is empty.
+    EmptyPath = "empty-path",
+    /// A path that holds shell code beyond `$NAME` and `${NAME}`.
+    ShellCode = "shell-code",
+    /// `env.conda` or `env.venv` is a placeholder copied from a guide (`/path/to/env`).
+    PlaceholderEnvironment = "placeholder-environment",
+    /// A relative path the compute node would resolve from another directory.
+    RelativePath = "relative-path",
+    /// An `env.vars` name that is not an environment variable name.
+    EnvVarName = "env-var-name",
+    /// Both `env.conda` and `env.venv` are set.
+    CondaAndVenv = "conda-and-venv",
+    /// Neither `env.conda` nor `env.venv`: the job has no Python environment.
+    NoEnvironment = "no-environment",
+    /// A `scheduler_args`/`worker_args` item holds an option and its value as one word.
+    OptionAndValueInOneItem = "option-and-value-in-one-item",
+    /// A worker port option in `worker_args` below 1024.
+    PrivilegedPortArg = "privileged-port-arg",
+    /// A `dask.resources` entry that is not `NAME: NUMBER`.
+    NotAWorkerResource = "not-a-worker-resource",
+    /// `dask.interface` is not a network interface name.
+    NotAnInterfaceName = "not-an-interface-name",
+    /// `dask.local_directory` is empty.
+    EmptyLocalDirectory = "empty-local-directory",
+    /// A worker memory size under a mebibyte (a number written without its unit).
+    SizeTooSmall = "size-too-small",
+    /// `dask.memory_limit` × workers per node is more than the node's memory.
+    MemoryOverNode = "memory-over-node",
+    /// A GPU memory size above one GPU's memory.
+    OverGpuMemory = "over-gpu-memory",
+    /// A launcher word with a `{` and no `}`.
+    UnclosedPlaceholder = "unclosed-placeholder",
+    /// A launcher word with a placeholder the job does not fill.
+    UnknownPlaceholder = "unknown-placeholder",
+    /// `job.node_type` on a site that has no node types.
+    NoNodeTypes = "no-node-types",
+    /// `job.node_type` names no node type of the site.
+    UnknownNodeType = "unknown-node-type",
+    /// A selecting resource (`gpu_type=a100`) that matches no node type.
+    SelectsNoNodeType = "selects-no-node-type",
+    /// GPU workers on a queue whose node types have no GPU.
+    QueueWithoutGpus = "queue-without-gpus",
+    /// The node type is not one the queue serves.
+    NodeTypeNotServed = "node-type-not-served",
+    /// More nodes of a type than the site has.
+    NodeTypeCount = "node-type-count",
+    /// A job over a queue's largest tier or its cores or GPUs cap.
+    OverJobMax = "over-job-max",
+    /// A job over a queue's memory cap.
+    OverJobMaxMemory = "over-job-max-memory",
+    /// A job over a queue's cap on nodes of its node type.
+    OverJobMaxNodeType = "over-job-max-node-type",
+    /// `job.queue` on a site that takes no -q.
+    NoQueues = "no-queues",
+    /// `job.queue` names no queue of the site.
+    UnknownQueue = "unknown-queue",
+    /// `job.select` is a count the queue does not take.
+    SelectNotAccepted = "select-not-accepted",
+    /// A job-wide GPU request beyond one node that is not whole nodes.
+    NotWholeNodes = "not-whole-nodes",
+    /// More GPUs than one node has on a queue that puts all GPUs on one node.
+    GpusOverOneNode = "gpus-over-one-node",
+    /// A walltime outside the queue's limits.
+    WalltimeOutOfRange = "walltime-out-of-range",
+    /// A size that no destination of a routing queue takes.
+    RouteSize = "route-size",
+    /// A walltime the routing queue's row for that size does not take.
+    RouteWalltime = "route-walltime",
+    /// `mem=` asks one node for more than it has.
+    MemOverNode = "mem-over-node",
+    /// `ngpus`, `ncpus` or `mpiprocs` that is not a count.
+    NotACount = "not-a-count",
+    /// `ngpus` other than 1 on a queue whose chunk is one GPU.
+    NgpusPerGpuChunk = "ngpus-per-gpu-chunk",
+    /// `ngpus` above the node's GPUs.
+    NgpusOverNode = "ngpus-over-node",
+    /// `ngpus` other than the node's GPUs, which dask-pbs starts a worker on each of.
+    NgpusDisagrees = "ngpus-disagrees",
+    /// `ncpus` (over the chunks on a node) above the node's CPUs.
+    NcpusOverNode = "ncpus-over-node",
+    /// `mpiprocs` other than 1 on a queue whose chunk is one GPU.
+    MpiprocsPerGpuChunk = "mpiprocs-per-gpu-chunk",
+    /// `mpiprocs` other than the ranks of a chunk of GPUs anywhere.
+    MpiprocsPerAnywhereChunk = "mpiprocs-per-anywhere-chunk",
+    /// `mpiprocs` other than the ranks dask-pbs starts per node.
+    MpiprocsDisagrees = "mpiprocs-disagrees",
+    /// `place=scatter` on a queue that puts every GPU chunk on one node.
+    ScatterOnGpuQueue = "scatter-on-gpu-queue",
+    /// A GPUs-anywhere queue without `job.request: select`.
+    AnywhereNeedsSelect = "anywhere-needs-select",
+    /// A GPUs-anywhere queue without one CUDA worker a GPU.
+    AnywhereNeedsGpuWorkers = "anywhere-needs-gpu-workers",
+    /// A GPUs-anywhere queue with a launcher that cannot start uneven ranks per host.
+    AnywhereNeedsUnevenLauncher = "anywhere-needs-uneven-launcher",
+    /// The charge overflows what dask-pbs computes exactly (rates and factors near the largest).
+    ChargeTooLarge = "charge-too-large",
     /// An invariant of dask-pbs itself broke (no input reaches it): a bug to report.
     Internal = "internal",
     /// A profile failed validation; each problem below carries its own code.
@@ -265,8 +441,96 @@ impl Code {
     )]
     pub fn exit_code(self) -> i32 {
         match self {
-            Code::Invalid
-            | Code::InvalidProfile
+            Code::InvalidProfile
+            | Code::NulByte
+            | Code::BlankItem
+            | Code::DescriptionNotOneLine
+            | Code::TemplatesNotADirectory
+            | Code::NotASize
+            | Code::NotAMemorySize
+            | Code::MemorySizeNoUnit
+            | Code::NotAProjectDirective
+            | Code::NotAKeepValue
+            | Code::NotAnInterpreterLine
+            | Code::QueueName
+            | Code::SubmitAsName
+            | Code::WalltimeRangeReversed
+            | Code::TierBound
+            | Code::TierUnits
+            | Code::TiersNotRising
+            | Code::UnknownMaxNodeType
+            | Code::NodeTypeName
+            | Code::NotAUnitName
+            | Code::NoRates
+            | Code::MemoryPerNodeNeedsCores
+            | Code::WholeNodesPerNodes
+            | Code::NotAResourceName
+            | Code::UnknownPriorityDefault
+            | Code::UnknownPriority
+            | Code::NotAPathRule
+            | Code::NotAJobName
+            | Code::PlaceholderAccount
+            | Code::NotAProjectName
+            | Code::NotAFilesystemName
+            | Code::NotAPlacement
+            | Code::NotAChunkResource
+            | Code::ResourceWithoutUnit
+            | Code::ResourceSetByDaskPbs
+            | Code::NotAQsubOption
+            | Code::DirectiveRepeats
+            | Code::TorqueNodes
+            | Code::JobArray
+            | Code::JobWideBesideSelect
+            | Code::JobWideOneNode
+            | Code::NoRequestOneNode
+            | Code::EmptyPath
+            | Code::ShellCode
+            | Code::PlaceholderEnvironment
+            | Code::RelativePath
+            | Code::EnvVarName
+            | Code::CondaAndVenv
+            | Code::NoEnvironment
+            | Code::OptionAndValueInOneItem
+            | Code::PrivilegedPortArg
+            | Code::NotAWorkerResource
+            | Code::NotAnInterfaceName
+            | Code::EmptyLocalDirectory
+            | Code::SizeTooSmall
+            | Code::MemoryOverNode
+            | Code::OverGpuMemory
+            | Code::UnclosedPlaceholder
+            | Code::UnknownPlaceholder
+            | Code::NoNodeTypes
+            | Code::UnknownNodeType
+            | Code::SelectsNoNodeType
+            | Code::QueueWithoutGpus
+            | Code::NodeTypeNotServed
+            | Code::NodeTypeCount
+            | Code::OverJobMax
+            | Code::OverJobMaxMemory
+            | Code::OverJobMaxNodeType
+            | Code::NoQueues
+            | Code::UnknownQueue
+            | Code::SelectNotAccepted
+            | Code::NotWholeNodes
+            | Code::GpusOverOneNode
+            | Code::WalltimeOutOfRange
+            | Code::RouteSize
+            | Code::RouteWalltime
+            | Code::MemOverNode
+            | Code::NotACount
+            | Code::NgpusPerGpuChunk
+            | Code::NgpusOverNode
+            | Code::NgpusDisagrees
+            | Code::NcpusOverNode
+            | Code::MpiprocsPerGpuChunk
+            | Code::MpiprocsPerAnywhereChunk
+            | Code::MpiprocsDisagrees
+            | Code::ScatterOnGpuQueue
+            | Code::AnywhereNeedsSelect
+            | Code::AnywhereNeedsGpuWorkers
+            | Code::AnywhereNeedsUnevenLauncher
+            | Code::ChargeTooLarge
             | Code::ProfileFileMissing
             | Code::ProfileNotUtf8
             | Code::NotAProfileName

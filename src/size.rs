@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use crate::error::{Code, Error};
+
 /// A Dask size option, parsed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Size {
@@ -97,19 +99,25 @@ impl Size {
 }
 
 /// Reads a hardware fact: every unit binary (`40GB` = 40 GiB), no fraction, no `auto`.
-pub(crate) fn hardware_bytes(text: &str) -> Result<u64, String> {
+pub(crate) fn hardware_bytes(text: &str) -> Result<u64, Error> {
     let refuse = || {
-        format!(
-            "`{}` is not a memory size: use bytes like 40GB or 1TB (read as the vendor means them: 40 GiB, 1 TiB)",
-            text.escape_debug()
+        Error::new(
+            Code::NotAMemorySize,
+            format!(
+                "`{}` is not a memory size: use bytes like 40GB or 1TB (read as the vendor means them: 40 GiB, 1 TiB)",
+                text.escape_debug()
+            ),
         )
     };
     let (number, unit) = split(text.trim()).ok_or_else(refuse)?;
     if unit.is_empty() {
         // No node or GPU has a few hundred bytes: `256` meant 256GB.
         let t = text.trim();
-        return Err(format!(
-            "`{t}` has no unit, so it would be {t} bytes; write the unit, e.g. `{t}GB` (read as the vendor means it: {t} GiB)"
+        return Err(Error::new(
+            Code::MemorySizeNoUnit,
+            format!(
+                "`{t}` has no unit, so it would be {t} bytes; write the unit, e.g. `{t}GB` (read as the vendor means it: {t} GiB)"
+            ),
         ));
     }
     let power = match unit.trim_end_matches('b').trim_end_matches('i') {
@@ -175,13 +183,21 @@ mod tests {
 
     #[test]
     fn hardware_units_are_binary() {
-        assert_eq!(hardware_bytes("40GB"), Ok(40 << 30));
-        assert_eq!(hardware_bytes("40 GiB"), Ok(40 << 30));
-        assert_eq!(hardware_bytes("1TB"), Ok(1 << 40));
-        assert_eq!(hardware_bytes("512G"), Ok(512 << 30));
+        assert_eq!(hardware_bytes("40GB").ok(), Some(40 << 30));
+        assert_eq!(hardware_bytes("40 GiB").ok(), Some(40 << 30));
+        assert_eq!(hardware_bytes("1TB").ok(), Some(1 << 40));
+        assert_eq!(hardware_bytes("512G").ok(), Some(512 << 30));
         assert!(hardware_bytes("0.8").is_err());
         assert!(hardware_bytes("lots").is_err());
         assert!(hardware_bytes("auto").is_err());
+        assert_eq!(
+            hardware_bytes("256").unwrap_err().code,
+            Code::MemorySizeNoUnit
+        );
+        assert_eq!(
+            hardware_bytes("lots").unwrap_err().code,
+            Code::NotAMemorySize
+        );
     }
 
     #[test]

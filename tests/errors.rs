@@ -132,20 +132,114 @@ const CHECK_P: &[&str] = &["check", "--profile", "{DIR}/p.yaml"];
 /// arm: a new code does not compile without its case.
 fn case(code: Code) -> Option<Case> {
     Some(match code {
-        Code::Invalid => run(
-            &[
-                "check",
-                "--profile",
-                "pbs-cpu",
-                "--env",
-                "/e",
-                "--set",
-                "job.request=none",
-                "-n",
-                "2",
-            ],
-            "none asks for no resources, so the job is one node",
-        ),
+        // Validation problems: the case of tests/profiles.rs's CASES that gives each.
+        Code::NulByte => validation("contains a NUL byte, which no shell word can hold"),
+        Code::BlankItem => validation("holds an empty item, which means nothing"),
+        Code::DescriptionNotOneLine => {
+            validation("must be one line of text (no control characters)")
+        }
+        Code::TemplatesNotADirectory => {
+            validation("relative to the profile file); give the profile's own template directory")
+        }
+        Code::NotASize => validation("is not a size: use bytes like"),
+        Code::NotAMemorySize => validation("is not a memory size: use bytes like 40GB or 1TB"),
+        Code::MemorySizeNoUnit => validation("has no unit, so it would be"),
+        Code::NotAProjectDirective => validation("is not a project directive"),
+        Code::NotAKeepValue => validation("is not a qsub -k value"),
+        Code::NotAnInterpreterLine => validation("is not an interpreter line"),
+        Code::QueueName => validation("queue name `"),
+        Code::SubmitAsName => validation(": submit_as `"),
+        Code::WalltimeRangeReversed => validation("walltime minimum"),
+        Code::TierBound => validation("each tier gives exactly one of cores, nodes or gpus"),
+        Code::TierUnits => validation("every tier of a queue counts in the same unit"),
+        Code::TiersNotRising => validation("tiers go from the smallest job to the largest"),
+        Code::UnknownMaxNodeType => validation("which is not in system.node_types"),
+        Code::NodeTypeName => validation("node type name `"),
+        Code::NotAUnitName => validation("is not a unit name"),
+        Code::NoRates => validation("has no rates: give at least one"),
+        Code::MemoryPerNodeNeedsCores => {
+            validation("memory_per_node shares a node's memory among its cores")
+        }
+        Code::WholeNodesPerNodes => validation("whole_nodes counts every core or GPU of a node"),
+        Code::NotAResourceName => validation("is not a PBS resource name"),
+        Code::UnknownPriorityDefault => validation("is not one of priority.factors"),
+        Code::UnknownPriority => {
+            validation("is not a priority the site's charging rule (system.charging) knows")
+        }
+        Code::NotAPathRule => validation("is not a path rule"),
+        Code::NotAJobName => validation("is not a PBS job name"),
+        Code::PlaceholderAccount => validation("is a placeholder, not a project"),
+        Code::NotAProjectName => validation("is not a project name"),
+        Code::NotAFilesystemName => validation("is not a file system name"),
+        Code::NotAPlacement => validation("is not a PBS placement"),
+        Code::NotAChunkResource => validation("is not a PBS chunk resource"),
+        Code::ResourceWithoutUnit => validation("has no unit, so PBS reads it as"),
+        Code::ResourceSetByDaskPbs => {
+            validation("is set by dask-pbs; use job.select or job.walltime")
+        }
+        Code::NotAQsubOption => validation("is not a qsub option"),
+        Code::DirectiveRepeats => validation("repeats what dask-pbs writes itself; use"),
+        Code::TorqueNodes => validation("is Torque's request form"),
+        Code::JobArray => validation("makes a job array"),
+        Code::JobWideBesideSelect => {
+            validation("PBS Pro refuses job-wide ncpus, ngpus or mem beside select")
+        }
+        Code::JobWideOneNode => validation("job-wide resources that name ncpus, ngpus or mem"),
+        Code::NoRequestOneNode => validation("none asks for no resources, so the job is one node"),
+        Code::EmptyPath => validation("is empty; give a path or null"),
+        Code::ShellCode => validation("holds shell code; only $NAME and ${NAME} are expanded"),
+        Code::PlaceholderEnvironment => validation("is a placeholder, not an environment"),
+        Code::RelativePath => validation("is a relative path, which the compute node resolves"),
+        Code::EnvVarName => validation("`A-B` is not an environment variable name"),
+        Code::CondaAndVenv => validation("and env.venv are set; pick one"),
+        Code::NoEnvironment => {
+            validation("is not set (nor env.venv): the job needs a Python environment")
+        }
+        Code::OptionAndValueInOneItem => validation("is one item, so Dask gets it as one word"),
+        Code::PrivilegedPortArg => {
+            validation("is a port below 1024, which only root may listen on")
+        }
+        Code::NotAWorkerResource => validation("is not a worker resource"),
+        Code::NotAnInterfaceName => validation("is not a network interface name"),
+        Code::EmptyLocalDirectory => {
+            validation("is empty; give a directory, or null for Dask's default")
+        }
+        Code::SizeTooSmall => validation("too little for a worker"),
+        Code::MemoryOverNode => validation("more than the node has: its memory"),
+        Code::OverGpuMemory => validation("more than one GPU has"),
+        Code::UnclosedPlaceholder => validation("has a `{` without `}`"),
+        Code::UnknownPlaceholder => validation("has the unknown placeholder"),
+        Code::NoNodeTypes => validation("this site names no node types"),
+        Code::UnknownNodeType => validation("no node type `"),
+        Code::SelectsNoNodeType => validation("selects no node type of this site"),
+        Code::QueueWithoutGpus => validation("serves no GPU node type"),
+        Code::NodeTypeNotServed => validation("serves node types"),
+        Code::NodeTypeCount => validation("node type h100 has 2 node(s); got 4"),
+        Code::OverJobMax => validation("a job may have at most 32 GPUs; you asked 40"),
+        Code::OverJobMaxMemory => validation("of memory; you asked"),
+        Code::OverJobMaxNodeType => validation("node(s) of node type"),
+        Code::NoQueues => validation("this site takes no -q"),
+        Code::UnknownQueue => validation("no queue `by-gpus` on this site"),
+        Code::SelectNotAccepted => validation("accepts 1, 2, 4 or 8 GPUs; got 3"),
+        Code::NotWholeNodes => validation("a request beyond one node is whole nodes of"),
+        Code::GpusOverOneNode => validation("puts all GPUs on one node, which has"),
+        Code::WalltimeOutOfRange => validation("allows walltimes from"),
+        Code::RouteSize => validation("none of its destinations takes 2 nodes"),
+        Code::RouteWalltime => validation("which does not take walltime"),
+        Code::MemOverNode => validation("asks one node for"),
+        Code::NotACount => validation("` is not a count"),
+        Code::NgpusPerGpuChunk => validation("one chunk is one GPU, so job.select"),
+        Code::NgpusOverNode => validation("is more than a node has (system.gpus_per_node"),
+        Code::NgpusDisagrees => validation("disagrees with the workers"),
+        Code::NcpusOverNode => validation("is more than a node has (system.cpus_per_node"),
+        Code::MpiprocsPerGpuChunk => validation("each chunk (one GPU) runs one rank"),
+        Code::MpiprocsPerAnywhereChunk => validation("rank(s), one a GPU; set mpiprocs"),
+        Code::MpiprocsDisagrees => validation("disagrees with the layout"),
+        Code::ScatterOnGpuQueue => validation("and scatter would spread them"),
+        Code::AnywhereNeedsSelect => validation("which are select chunks: use job.request: select"),
+        Code::AnywhereNeedsGpuWorkers => validation("each chunk running one GPU worker a GPU"),
+        Code::AnywhereNeedsUnevenLauncher => validation("cannot start (no per-host rank counts)"),
+        Code::ChargeTooLarge => validation("the charge is too large to compute exactly"),
         // Broken invariants (listed where the code is given): a serde_json value of a string
         // or of a parsed YAML entry that does not serialize, a parent profile that vanished
         // between `only_in` and `find`. No input reaches them.
@@ -1070,16 +1164,26 @@ fn run_case(code: Code, case: &Case) -> Result<(), String> {
         .status();
     let tag = format!("[{}]", code.name());
     let expect = case.expect.replace("{DIR}", root);
-    if out.code == code.exit_code() && out.stderr.contains(&tag) && out.stderr.contains(&expect) {
+    if out.code == code.exit_code() && tagged(&out.stderr, &tag, &expect) {
         Ok(())
     } else {
         Err(format!(
-            "{tag} {args:?}: exit {} (want {}), want {expect:?} in stderr:\n{}",
+            "{tag} {args:?}: exit {} (want {}), want {expect:?} on a line tagged {tag} in stderr:\n{}",
             out.code,
             code.exit_code(),
             out.stderr
         ))
     }
+}
+
+/// Whether `expect` is in `stderr` and the line it starts on carries `tag`: a problem's code
+/// is the one on its own line, not another problem's of the same report.
+fn tagged(stderr: &str, tag: &str, expect: &str) -> bool {
+    stderr.match_indices(expect).any(|(at, _)| {
+        let start = stderr[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = stderr[at..].find('\n').map_or(stderr.len(), |i| at + i);
+        stderr[start..end].contains(tag)
+    })
 }
 
 #[test]

@@ -1,8 +1,6 @@
 //! Site rules and users' own profiles: every validation rule has a failing input with its
 //! message checked; user profiles are found, explained and rendered.
 
-use crate::common;
-
 use crate::common::{DaskPbs, dask_pbs, ok};
 
 fn fails(args: &[&str], message: &str) {
@@ -112,9 +110,9 @@ const fn homeless(args: &'static [&'static str], expect: &'static str) -> Case {
     }
 }
 
-/// Every validation rule, with an input that breaks it and the message it gives.
-/// `every_validation_message_has_a_case` proves each message of src/profile/validate/ is here;
-/// tests/errors.rs runs them again, by message, as the cases of the validation codes.
+/// Every validation rule, with an input that breaks it and the whole message it gives.
+/// tests/errors.rs runs them again, by message, as the cases of the validation codes (its
+/// exhaustive match is what proves every rule's code has a case here).
 pub(crate) const CASES: &[Case] = &[
     // --- the request
     case(
@@ -1382,6 +1380,18 @@ pub(crate) const CASES: &[Case] = &[
         &[
             "check",
             "--profile",
+            "pbs-cpu",
+            "--env",
+            "/e",
+            "--set",
+            "system.launcher_args=[\"--bind={depth\"]",
+        ],
+        "system.launcher_args (from command-line flag --set system.launcher_args=[\"--bind={depth\"]): launch word `--bind={depth` has a `{` without `}`",
+    ),
+    case(
+        &[
+            "check",
+            "--profile",
             "polaris",
             "-A",
             "X",
@@ -1494,6 +1504,26 @@ pub(crate) const CASES: &[Case] = &[
         "description: t\nextends: polaris\nsystem:\n  charging: { unit: SU, source: \"a\\0b\", rates: [{ per: nodes, rate: 1 }] }\n",
         &["check", "--profile", "p", "-A", "a"],
         "source contains a NUL byte",
+    ),
+    // The job against the rule: a priority it does not know, a charge past exact arithmetic.
+    case(
+        &[
+            "check",
+            "--profile",
+            "derecho",
+            "-A",
+            "a",
+            "--env",
+            "/e",
+            "--set",
+            "job.directives=[\"-l job_priority=urgent\"]",
+        ],
+        "job.directives (from command-line flag --set job.directives=[\"-l job_priority=urgent\"]): job_priority=urgent is not a priority the site's charging rule (system.charging) knows: use one of premium, regular, economy",
+    ),
+    file(
+        "description: t\nextends: pbs-cpu\nsystem:\n  charging: {unit: SU, rates: [{per: nodes, rate: \"999999999999.999999999\", factor: \"999999999999.999999999\"}]}\n",
+        &["check", "--profile", "p", "--env", "/e"],
+        "p.yaml:4:13): the charge is too large to compute exactly",
     ),
     case(
         &[
@@ -1869,8 +1899,8 @@ pub(crate) const CASES: &[Case] = &[
     ),
 ];
 
-/// Runs a case; returns its stderr.
-fn run_case(case: &Case) -> String {
+/// Runs a case and checks its exit code, its message and that it wrote nothing.
+fn run_case(case: &Case) {
     let dir = tempfile::tempdir().unwrap();
     let mut args: Vec<&str> = case.args.to_vec();
     let profile_dir = dir.path().to_str().unwrap().to_string();
@@ -1911,7 +1941,6 @@ fn run_case(case: &Case) -> String {
         .filter(|n| n != "p.yaml")
         .collect();
     assert!(left.is_empty(), "{args:?} wrote {left:?}");
-    run.stderr
 }
 
 #[test]
@@ -1919,148 +1948,6 @@ fn every_rule_refuses_its_case_with_its_message() {
     for case in CASES {
         run_case(case);
     }
-}
-
-/// The string literals with a space in them (messages: keys, choices and character sets have
-/// none) in the non-test code of src/profile/validate/. Test code is what follows a
-/// `#[cfg(test)]` line with `mod tests {` after it, or a whole file marked `#![cfg(test)]`.
-fn validation_messages() -> Vec<(String, String)> {
-    let dir = common::repo_root().join("src/profile/validate");
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        if text.contains("#![cfg(test)]") {
-            continue;
-        }
-        let code = match text.find("#[cfg(test)]\nmod tests {") {
-            Some(end) => &text[..end],
-            None => &text[..],
-        };
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        for literal in string_literals(code) {
-            if literal.contains(' ') {
-                found.push((name.clone(), literal));
-            }
-        }
-    }
-    found
-}
-
-/// The contents of the `"…"` literals of Rust source, escapes resolved (`\n`, `\"`, `\\`,
-/// `\0`, `\t`); character literals (`'"'`) are skipped.
-fn string_literals(code: &str) -> Vec<String> {
-    let mut literals = Vec::new();
-    let mut chars = code.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                // A char literal `'x'` or `'\x'`, or a lifetime: skip the quoted char only.
-                let mut ahead = chars.clone();
-                let first = ahead.next();
-                let quoted = if first == Some('\\') {
-                    ahead.next();
-                    ahead.next() == Some('\'')
-                } else {
-                    ahead.next() == Some('\'')
-                };
-                if quoted {
-                    chars = ahead;
-                }
-            }
-            '/' if chars.peek() == Some(&'/') => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '"' => {
-                let mut literal = String::new();
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => break,
-                        '\\' => match chars.next() {
-                            Some('n') => literal.push('\n'),
-                            Some('t') => literal.push('\t'),
-                            Some('0') => literal.push('\0'),
-                            Some(other) => literal.push(other),
-                            None => {}
-                        },
-                        other => literal.push(other),
-                    }
-                }
-                literals.push(literal);
-            }
-            _ => {}
-        }
-    }
-    literals
-}
-
-/// Whether `text` holds the message `template`: its fixed pieces, in order, with anything
-/// where a `{placeholder}` stands.
-fn matches_template(template: &str, text: &str) -> bool {
-    let mut rest = text;
-    let mut piece = template;
-    loop {
-        let (fixed, after) = match piece.find('{') {
-            Some(open) => {
-                let close = piece[open..]
-                    .find('}')
-                    .map_or(piece.len(), |c| open + c + 1);
-                (&piece[..open], &piece[close..])
-            }
-            None => (piece, ""),
-        };
-        match rest.find(fixed) {
-            Some(at) => rest = &rest[at + fixed.len()..],
-            None => return false,
-        }
-        if after.is_empty() {
-            return true;
-        }
-        piece = after;
-    }
-}
-
-/// Proves the table complete: every message a validation rule can give appears (as a
-/// template, `{…}` standing for any text) in the stderr of some case of `CASES`. A new rule
-/// whose message has no case fails here, naming the file and the message.
-#[test]
-fn every_validation_message_has_a_case() {
-    let outputs: Vec<String> = CASES.iter().map(run_case).collect();
-    let messages = validation_messages();
-    assert!(
-        messages.len() > 30,
-        "the scan found too few messages: {messages:?}"
-    );
-    let missing: Vec<String> = messages
-        .iter()
-        .filter(|(_, m)| !outputs.iter().any(|out| matches_template(m, out)))
-        .map(|(file, m)| format!("{file}: {m:?}"))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "validation messages with no case in CASES:\n{}",
-        missing.join("\n")
-    );
-}
-
-#[test]
-fn the_message_scan_reads_literals_and_templates() {
-    assert_eq!(
-        string_literals(r#"let c = '"'; f("a {x} b\n", "c\"d"); // "not this""#),
-        ["a {x} b\n", "c\"d"]
-    );
-    assert!(matches_template(
-        "no queue `{}` here; {hint}queues",
-        "x: no queue `q` here; queues: a"
-    ));
-    assert!(!matches_template(
-        "no queue `{}` here",
-        "no queue `q` there"
-    ));
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod asked;
 pub use asked::Asked;
 
 use crate::amount::Amount;
-use crate::error::Suggestion;
+use crate::error::{Code, Error, Suggestion};
 use crate::plan::Plan;
 use crate::profile::charging::{Charging, Counted, Rate};
 use crate::profile::model::Profile;
@@ -50,15 +50,17 @@ pub struct Estimate {
 /// Why a job's charge cannot be told: the profile key to fix and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
+    pub code: Code,
     pub key: &'static str,
     pub message: String,
 }
 
 impl Refusal {
-    fn of_rule(message: impl Into<String>) -> Refusal {
+    fn of_rule(found: Error) -> Refusal {
         Refusal {
+            code: found.code,
             key: "system.charging",
-            message: message.into(),
+            message: found.message,
         }
     }
 }
@@ -76,7 +78,12 @@ pub fn estimate(p: &Profile) -> Result<Charge, Refusal> {
     };
     let (factor, factor_text) = factor(p, charging, rate)?;
     let terms = Terms::of(p, rate, &asked).map_err(Refusal::of_rule)?;
-    let overflow = || Refusal::of_rule("the charge is too large to compute exactly");
+    let overflow = || {
+        Refusal::of_rule(Error::new(
+            Code::ChargeTooLarge,
+            "the charge is too large to compute exactly",
+        ))
+    };
     let per_hour = terms
         .units()
         .checked_mul(rate.rate)
@@ -246,6 +253,7 @@ fn factor(p: &Profile, charging: &Charging, rate: &Rate) -> Result<(Amount, Stri
     let Some(f) = priority.factors.get(&value) else {
         let known: Vec<&str> = priority.factors.keys().map(String::as_str).collect();
         return Err(Refusal {
+            code: Code::UnknownPriority,
             key,
             message: format!(
                 "{}={value} is not a priority the site's charging rule (system.charging) knows: use one of {}",
@@ -296,7 +304,7 @@ struct MemoryShare {
 }
 
 impl Terms {
-    fn of(p: &Profile, rate: &Rate, asked: &Asked) -> Result<Terms, String> {
+    fn of(p: &Profile, rate: &Rate, asked: &Asked) -> Result<Terms, Error> {
         let nodes = asked.nodes;
         let (per_node, asked_count) = match rate.per {
             Counted::Nodes => (None, nodes),
@@ -416,13 +424,15 @@ fn memory_share(
     node_memory: &str,
     asked_bytes: u64,
     cpus_per_node: u32,
-) -> Result<MemoryShare, String> {
+) -> Result<MemoryShare, Error> {
     let node = hardware_bytes(node_memory)?;
+    // Neither can fail: the divisor is at least 1 core, and a u64 of bytes over a share of
+    // at least 1/u32::MAX byte stays far inside u128.
     let per_core = Amount::ratio(u128::from(node), u128::from(cpus_per_node.max(1)))
-        .ok_or("no cores per node")?;
+        .ok_or_else(|| Error::new(Code::Internal, "no cores per node"))?;
     let cores = Amount::from_int(asked_bytes)
         .checked_div(per_core)
-        .ok_or("the memory share is too large to compute")?;
+        .ok_or_else(|| Error::new(Code::Internal, "the memory share is too large to compute"))?;
     Ok(MemoryShare {
         asked_bytes,
         cores,

@@ -131,7 +131,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     ] {
         for (i, arg) in args.iter().enumerate() {
             if let Some(message) = one_word_problem(arg) {
-                p.at(Code::Invalid, key, message);
+                p.at(Code::OptionAndValueInOneItem, key, message);
                 continue;
             }
             let Some(found) = owned.iter().find(|o| names(arg, o.flag)) else {
@@ -158,7 +158,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         }
         for (i, arg) in args.iter().enumerate() {
             if let Some(message) = low_port_problem(arg, args.get(i + 1)) {
-                p.at(Code::Invalid, key, message);
+                p.at(Code::PrivilegedPortArg, key, message);
             }
         }
     }

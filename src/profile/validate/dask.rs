@@ -1,6 +1,6 @@
 //! `dask:` — the scheduler and worker options, each value checked on its own.
 
-use crate::error::Code;
+use crate::error::{Code, Error};
 use indexmap::IndexMap;
 
 use super::paths::{is_anchored, relative_problem};
@@ -63,7 +63,7 @@ pub(super) fn resolve(layer: &DaskLayer, p: &mut Problems) -> Option<Dask> {
     });
     for (key, value) in resources.iter().flatten() {
         if let Some(message) = resource_problem(key, value) {
-            p.at(Code::Invalid, k.resources, message);
+            p.at(Code::NotAWorkerResource, k.resources, message);
         }
     }
     let dask = Dask {
@@ -135,7 +135,7 @@ fn check(dask: &Dask, p: &mut Problems) {
         );
     }
     if let Some(message) = dask.interface.as_deref().and_then(interface_problem) {
-        p.at(Code::Invalid, k.interface, message);
+        p.at(Code::NotAnInterfaceName, k.interface, message);
     }
     // What each size option accepts: dask-cuda's --device-memory-limit and distributed's
     // --memory-limit take `auto`, --rmm-pool-size does not.
@@ -145,21 +145,21 @@ fn check(dask: &Dask, p: &mut Problems) {
         (k.memory_limit, &dask.memory_limit, true),
     ] {
         if let Some(Err(message)) = text.as_deref().map(|t| Size::parse(t, auto)) {
-            p.at(Code::Invalid, key, message);
+            p.at(Code::NotASize, key, message);
         }
     }
-    if let Some(message) = dask.local_directory.as_deref().and_then(directory_problem) {
-        p.at(Code::Invalid, k.local_directory, message);
+    if let Some(found) = dask.local_directory.as_deref().and_then(directory_problem) {
+        p.add(k.local_directory, found);
     }
     for (key, args) in [
         (k.scheduler_args, &dask.scheduler_args),
         (k.worker_args, &dask.worker_args),
     ] {
-        for message in args
+        for found in args
             .iter()
-            .filter_map(|t| text_problem(t).or(blank_problem(t)))
+            .filter_map(|t| text_problem(t).or_else(|| blank_problem(t)))
         {
-            p.at(Code::Invalid, key, message);
+            p.add(key, found);
         }
     }
     if dask.startup_timeout == 0 {
@@ -174,12 +174,14 @@ fn check(dask: &Dask, p: &mut Problems) {
 
 /// `dask.local_directory`: text, variables the worker expands and nothing else, and a path
 /// each worker reads the same from its own working directory.
-fn directory_problem(dir: &str) -> Option<String> {
+fn directory_problem(dir: &str) -> Option<Error> {
     if dir.is_empty() {
-        return Some("is empty; give a directory, or null for Dask's default".into());
+        return Some(Error::new(
+            Code::EmptyLocalDirectory,
+            "is empty; give a directory, or null for Dask's default",
+        ));
     }
     text_problem(dir)
-        .map(str::to_string)
         .or_else(|| variable_problem(dir, "on the node, when the worker starts"))
         .or_else(|| {
             (!is_anchored(dir, false)).then(|| {
@@ -193,7 +195,7 @@ fn directory_problem(dir: &str) -> Option<String> {
 
 /// `dask.local_directory` may name environment variables as `$NAME` or `${NAME}` (the worker
 /// expands them on the node); any other `$` or a backtick would be shell code.
-pub(super) fn variable_problem(dir: &str, when: &str) -> Option<String> {
+pub(super) fn variable_problem(dir: &str, when: &str) -> Option<Error> {
     let name_len = |s: &str| {
         s.char_indices()
             .take_while(|(i, c)| {
@@ -218,9 +220,12 @@ pub(super) fn variable_problem(dir: &str, when: &str) -> Option<String> {
         }
     }
     (!ok).then(|| {
-        format!(
-            "`{}` holds shell code; only $NAME and ${{NAME}} are expanded ({when})",
-            dir.escape_debug()
+        Error::new(
+            Code::ShellCode,
+            format!(
+                "`{}` holds shell code; only $NAME and ${{NAME}} are expanded ({when})",
+                dir.escape_debug()
+            ),
         )
     })
 }

@@ -1,6 +1,6 @@
 //! `env:` — modules and the Python environment, each value checked on its own.
 
-use crate::error::Code;
+use crate::error::{Code, Error};
 use indexmap::IndexMap;
 
 use super::dask::variable_problem;
@@ -62,11 +62,11 @@ fn check(env: &Env, p: &mut Problems) {
         (k.modules, &env.modules),
         (k.setup, &env.setup),
     ] {
-        for message in lines
+        for found in lines
             .iter()
-            .filter_map(|t| text_problem(t).or(blank_problem(t)))
+            .filter_map(|t| text_problem(t).or_else(|| blank_problem(t)))
         {
-            p.at(Code::Invalid, key, message);
+            p.add(key, found);
         }
     }
     for (key, path, flag) in [
@@ -89,17 +89,17 @@ fn check(env: &Env, p: &mut Problems) {
                 ));
             }
         }
-        for message in found {
-            p.at(Code::Invalid, key, message);
+        for problem in found {
+            p.add(key, problem);
         }
     }
     for (name, value) in &env.vars {
-        for message in var_problems(name, value) {
-            p.at(Code::Invalid, k.vars, message);
+        for found in var_problems(name, value) {
+            p.add(k.vars, found);
         }
     }
     if let Some(dir) = env.tmpdir.as_deref() {
-        let mut found: Vec<String> = path_problems(dir)
+        let mut found: Vec<Error> = path_problems(dir)
             .into_iter()
             .chain(variable_problem(
                 dir,
@@ -112,8 +112,8 @@ fn check(env: &Env, p: &mut Problems) {
                 " (variables such as ${PBS_JOBFS}/tmp, and a leading ~/, are expanded on the node)",
             ));
         }
-        for message in found {
-            p.at(Code::Invalid, k.tmpdir, message);
+        for problem in found {
+            p.add(k.tmpdir, problem);
         }
     }
     if let Some(url) = env.proxy.as_deref()
@@ -133,7 +133,7 @@ fn check(env: &Env, p: &mut Problems) {
             "both env.conda (from {}) and env.venv are set; pick one and set the other to null",
             p.whence(k.conda)
         );
-        p.at(Code::Invalid, k.venv, message);
+        p.at(Code::CondaAndVenv, k.venv, message);
     }
 }
 
@@ -159,19 +159,22 @@ fn url_like(url: &str) -> bool {
     })
 }
 
-fn path_problems(path: &str) -> Vec<String> {
-    let mut found: Vec<String> = text_problem(path).into_iter().map(String::from).collect();
+fn path_problems(path: &str) -> Vec<Error> {
+    let mut found: Vec<Error> = text_problem(path).into_iter().collect();
     if path.is_empty() {
-        found.push("is empty; give a path or null".into());
-    } else if let Some(message) = super::dask::variable_problem(
+        found.push(Error::new(Code::EmptyPath, "is empty; give a path or null"));
+    } else if let Some(shell) = super::dask::variable_problem(
         path,
         "a leading ~/ too, on the node, when the job sets up its environment",
     ) {
-        found.push(message);
+        found.push(shell);
     } else if is_placeholder(path) {
-        found.push(format!(
-            "`{}` is a placeholder, not an environment: give the real prefix with --env PREFIX (`dask-pbs gen conda --env PREFIX` creates one)",
-            path.escape_debug()
+        found.push(Error::new(
+            Code::PlaceholderEnvironment,
+            format!(
+                "`{}` is a placeholder, not an environment: give the real prefix with --env PREFIX (`dask-pbs gen conda --env PREFIX` creates one)",
+                path.escape_debug()
+            ),
         ));
     }
     found
@@ -188,15 +191,18 @@ fn is_placeholder(path: &str) -> bool {
         || path.contains("...")
 }
 
-fn var_problems(name: &str, value: &str) -> Vec<String> {
+fn var_problems(name: &str, value: &str) -> Vec<Error> {
     let mut found = Vec::new();
     if !is_identifier(name) {
-        found.push(format!(
-            "`{}` is not an environment variable name",
-            name.escape_debug()
+        found.push(Error::new(
+            Code::EnvVarName,
+            format!(
+                "`{}` is not an environment variable name",
+                name.escape_debug()
+            ),
         ));
     }
-    found.extend(text_problem(value).map(str::to_string));
+    found.extend(text_problem(value));
     found
 }
 
@@ -207,7 +213,9 @@ mod tests {
     #[test]
     fn environment_paths_are_text_and_not_empty() {
         assert!(path_problems("/home/user/envs/rapids").is_empty());
-        assert_eq!(path_problems(""), ["is empty; give a path or null"]);
+        let empty = path_problems("");
+        assert_eq!(empty.len(), 1);
+        assert_eq!(empty[0].message, "is empty; give a path or null");
         assert_eq!(path_problems("a\0").len(), 1);
     }
 

@@ -8,7 +8,7 @@ use crate::profile::model::Profile;
 pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     if demands.needs.environment && profile.env.conda.is_none() && profile.env.venv.is_none() {
         p.plain(
-            Code::Invalid,
+            Code::NoEnvironment,
             EnvLayer::KEYS.conda,
             no_environment(&profile.name, &demands.defaults_file_text()),
         );

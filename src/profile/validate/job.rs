@@ -1,6 +1,6 @@
 //! `job:` — the PBS request, each value checked on its own.
 
-use crate::error::Code;
+use crate::error::{Code, Error};
 use indexmap::IndexMap;
 
 use super::words::{MAX_WORD, is_directive_word, is_identifier};
@@ -30,15 +30,32 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     let request = take(request, k.request, p);
     let walltime = take(walltime, k.walltime, p);
     let name = take(name, k.name, p);
-    report(p, k.name, name.as_deref().and_then(name_problem));
+    report(
+        p,
+        k.name,
+        Code::NotAJobName,
+        name.as_deref().and_then(name_problem),
+    );
     let account = take(account, k.account, p);
-    report(p, k.account, set(&account).and_then(account_problem));
+    if let Some(found) = set(&account).and_then(account_problem) {
+        p.add(k.account, found);
+    }
     let filesystems = take(filesystems, k.filesystems, p);
     for fs in filesystems.iter().flatten() {
-        report(p, k.filesystems, filesystem_problem(fs));
+        report(
+            p,
+            k.filesystems,
+            Code::NotAFilesystemName,
+            filesystem_problem(fs),
+        );
     }
     let place = take(place, k.place, p);
-    report(p, k.place, set(&place).and_then(place_problem));
+    report(
+        p,
+        k.place,
+        Code::NotAPlacement,
+        set(&place).and_then(place_problem),
+    );
     let resources: Option<IndexMap<String, String>> = take(resources, k.resources, p).map(|r| {
         remaining(r)
             .into_iter()
@@ -46,13 +63,13 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
             .collect()
     });
     for (key, value) in resources.iter().flatten() {
-        for message in resource_problems(key, value) {
-            p.at(Code::Invalid, k.resources, message);
+        for found in resource_problems(key, value) {
+            p.add(k.resources, found);
         }
     }
     let directives = take(directives, k.directives, p);
     for d in directives.iter().flatten() {
-        report(p, k.directives, directive_problem(d));
+        report(p, k.directives, Code::NotAQsubOption, directive_problem(d));
     }
     let max_charge = take(max_charge, k.max_charge, p);
     Some(Job {
@@ -71,9 +88,9 @@ pub(super) fn resolve(layer: &JobLayer, p: &mut Problems) -> Option<Job> {
     })
 }
 
-fn report(p: &mut Problems, key: &str, message: Option<String>) {
+fn report(p: &mut Problems, key: &str, code: Code, message: Option<String>) {
     if let Some(message) = message {
-        p.at(Code::Invalid, key, message);
+        p.at(code, key, message);
     }
 }
 
@@ -86,17 +103,23 @@ fn name_problem(name: &str) -> Option<String> {
     })
 }
 
-fn account_problem(account: &str) -> Option<String> {
+fn account_problem(account: &str) -> Option<Error> {
     if is_placeholder_account(account) {
-        return Some(format!(
-            "`{}` is a placeholder, not a project: give the project your site charges (`-A PROJECT`, as in your site's `sbank`/`qstat -u` or allocation e-mail)",
-            account.escape_debug()
+        return Some(Error::new(
+            Code::PlaceholderAccount,
+            format!(
+                "`{}` is a placeholder, not a project: give the project your site charges (`-A PROJECT`, as in your site's `sbank`/`qstat -u` or allocation e-mail)",
+                account.escape_debug()
+            ),
         ));
     }
     (!is_directive_word(account, "")).then(|| {
-        format!(
-            "`{}` is not a project name: use letters, digits and _.+-",
-            account.escape_debug()
+        Error::new(
+            Code::NotAProjectName,
+            format!(
+                "`{}` is not a project name: use letters, digits and _.+-",
+                account.escape_debug()
+            ),
         )
     })
 }
@@ -137,13 +160,16 @@ fn place_problem(place: &str) -> Option<String> {
     })
 }
 
-pub(super) fn resource_problems(key: &str, value: &str) -> Vec<String> {
+pub(super) fn resource_problems(key: &str, value: &str) -> Vec<Error> {
     let mut found = Vec::new();
     if !is_identifier(key) || !is_directive_word(value, "/") {
-        found.push(format!(
-            "`{}={}` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-/ (NCI storage=gdata/a00+scratch/a00)",
-            key.escape_debug(),
-            value.escape_debug()
+        found.push(Error::new(
+            Code::NotAChunkResource,
+            format!(
+                "`{}={}` is not a PBS chunk resource; names are identifiers and values letters, digits and _.+-/ (NCI storage=gdata/a00+scratch/a00)",
+                key.escape_debug(),
+                value.escape_debug()
+            ),
         ));
     }
     // PBS reads a size without its unit as bytes (`mem=250` is 250 bytes).
@@ -151,13 +177,17 @@ pub(super) fn resource_problems(key: &str, value: &str) -> Vec<String> {
         && !value.is_empty()
         && value.bytes().all(|b| b.is_ascii_digit())
     {
-        found.push(format!(
-            "`{key}={value}` has no unit, so PBS reads it as {value} bytes; write the unit, e.g. `{key}={value}gb`"
+        found.push(Error::new(
+            Code::ResourceWithoutUnit,
+            format!(
+                "`{key}={value}` has no unit, so PBS reads it as {value} bytes; write the unit, e.g. `{key}={value}gb`"
+            ),
         ));
     }
     if key == "select" || key == "walltime" {
-        found.push(format!(
-            "`{key}` is set by dask-pbs; use job.select or job.walltime"
+        found.push(Error::new(
+            Code::ResourceSetByDaskPbs,
+            format!("`{key}` is set by dask-pbs; use job.select or job.walltime"),
         ));
     }
     found
@@ -201,8 +231,8 @@ mod tests {
             "CHANGEME",
             "xxx",
         ] {
-            let message = account_problem(placeholder).expect(placeholder);
-            assert!(message.contains("is a placeholder"), "{message}");
+            let found = account_problem(placeholder).expect(placeholder);
+            assert_eq!(found.code, Code::PlaceholderAccount, "{found}");
         }
         assert!(filesystem_problem("eagle").is_none());
         assert!(filesystem_problem("home:eagle").is_some());

@@ -3,7 +3,7 @@
 
 use super::Problems;
 use super::words::{is_directive_word, text_problem};
-use crate::error::Code;
+use crate::error::{Code, Error};
 use crate::mpi::{self, Part};
 use crate::plan::Plan;
 use crate::profile::layer::SystemKeys;
@@ -32,8 +32,8 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
                 ),
             );
         }
-        for message in custom.words.iter().filter_map(|w| word_problem(w)) {
-            p.at(Code::Invalid, k.launcher, message);
+        for found in custom.words.iter().filter_map(|w| word_problem(w)) {
+            p.add(k.launcher, found);
         }
         for var in &custom.local_rank_vars {
             if !super::system::is_variable_name(var) {
@@ -48,8 +48,8 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             }
         }
     }
-    for message in system.launcher_args.iter().filter_map(|w| word_problem(w)) {
-        p.at(Code::Invalid, k.launcher_args, message);
+    for found in system.launcher_args.iter().filter_map(|w| word_problem(w)) {
+        p.add(k.launcher_args, found);
     }
     if let Some(program) = &system.launcher_program
         && !(is_program(program) && is_directive_word(program, "/"))
@@ -119,13 +119,13 @@ fn is_program(word: &str) -> bool {
 }
 
 /// A launcher word whose placeholders the job cannot fill.
-fn word_problem(word: &str) -> Option<String> {
-    if let Some(message) = text_problem(word) {
-        return Some(message.to_string());
+fn word_problem(word: &str) -> Option<Error> {
+    if let Some(found) = text_problem(word) {
+        return Some(found);
     }
     let parts = match mpi::split_word(word) {
         Ok(parts) => parts,
-        Err(message) => return Some(message),
+        Err(message) => return Some(Error::new(Code::UnclosedPlaceholder, message)),
     };
     parts.into_iter().find_map(|part| match part {
         Part::Placeholder(name) if !mpi::PLACEHOLDERS.contains(&name) => {
@@ -133,11 +133,14 @@ fn word_problem(word: &str) -> Option<String> {
                 .iter()
                 .map(|p| format!("{{{p}}}"))
                 .collect();
-            Some(format!(
-                "launcher word `{}` has the unknown placeholder `{}`; known: {}",
-                word.escape_debug(),
-                name.escape_debug(),
-                known.join(", ")
+            Some(Error::new(
+                Code::UnknownPlaceholder,
+                format!(
+                    "launcher word `{}` has the unknown placeholder `{}`; known: {}",
+                    word.escape_debug(),
+                    name.escape_debug(),
+                    known.join(", ")
+                ),
             ))
         }
         _ => None,

@@ -2,8 +2,8 @@
 //! walltime tiers and per-job caps, checked as the site's qsub would check them, each
 //! refusal naming the tier or the cap.
 
-use super::Problems;
-use crate::error::Code;
+use super::{Problems, within};
+use crate::error::{Code, Error};
 use crate::plan::{JobSize, Plan};
 use crate::profile::layer::JobLayer;
 use crate::profile::limits::{JobMax, SizeUnit, Tier, hours};
@@ -29,7 +29,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
     }
     for (label, tiers, max) in rows {
         match tier_of(tiers, &size) {
-            Err(message) => p.at(Code::Invalid, k.select, format!("{label}: {message}")),
+            Err(found) => p.add(k.select, within(&label, found)),
             Ok(Some((tier, range))) if walltime > tier.walltime => p.at(Code::WalltimeOverTier,
                 k.walltime,
                 format!(
@@ -41,8 +41,8 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             ),
             Ok(_) => {}
         }
-        for message in max_problems(max, &size, profile) {
-            p.at(Code::Invalid, k.select, format!("{label}: {message}"));
+        for found in max_problems(max, &size, profile) {
+            p.add(k.select, within(&label, found));
         }
     }
 }
@@ -65,7 +65,7 @@ fn amount(tier: &Tier, size: &JobSize) -> String {
 
 /// The tier a job falls in and its range in words ("9–16 GPUs"); an error when the job is
 /// larger than the last tier; `None` without tiers.
-fn tier_of<'a>(tiers: &'a [Tier], size: &JobSize) -> Result<Option<(&'a Tier, String)>, String> {
+fn tier_of<'a>(tiers: &'a [Tier], size: &JobSize) -> Result<Option<(&'a Tier, String)>, Error> {
     let mut below = 0u64;
     for tier in tiers {
         let Some((unit, bound)) = tier.bound() else {
@@ -86,17 +86,14 @@ fn tier_of<'a>(tiers: &'a [Tier], size: &JobSize) -> Result<Option<(&'a Tier, St
     match tiers.last().and_then(Tier::bound) {
         Some((unit, bound)) => {
             let n = count(unit, size);
-            Err(format!(
-                "a job may have at most {bound} {}; you asked {n}",
-                unit.word(u64::from(bound))
-            ))
+            Err(over_max(bound, unit, n))
         }
         None => Ok(None),
     }
 }
 
 /// The caps the job goes over.
-fn max_problems(max: &JobMax, size: &JobSize, profile: &Profile) -> Vec<String> {
+fn max_problems(max: &JobMax, size: &JobSize, profile: &Profile) -> Vec<Error> {
     let mut found = Vec::new();
     let caps = [
         (max.cores, size.cores, SizeUnit::Cores),
@@ -106,10 +103,7 @@ fn max_problems(max: &JobMax, size: &JobSize, profile: &Profile) -> Vec<String> 
         if let Some(cap) = cap
             && n > u64::from(cap)
         {
-            found.push(format!(
-                "a job may have at most {cap} {}; you asked {n}",
-                unit.word(u64::from(cap))
-            ));
+            found.push(over_max(cap, unit, n));
         }
     }
     let memory = max
@@ -119,25 +113,40 @@ fn max_problems(max: &JobMax, size: &JobSize, profile: &Profile) -> Vec<String> 
     if let (Some((text, cap)), Some(asked)) = (memory, size.memory)
         && asked > cap
     {
-        found.push(format!(
-            "a job may have at most {text} of memory; you asked {asked} bytes"
+        found.push(Error::new(
+            Code::OverJobMaxMemory,
+            format!("a job may have at most {text} of memory; you asked {asked} bytes"),
         ));
     }
     let node_type = profile.job.node_type.as_deref();
     if let Some((name, cap)) = node_type.and_then(|t| max.node_types.get_key_value(t))
         && size.nodes > u64::from(*cap)
     {
-        found.push(format!(
-            "a job may have at most {cap} node(s) of node type {name}; you asked {}",
-            size.nodes
+        found.push(Error::new(
+            Code::OverJobMaxNodeType,
+            format!(
+                "a job may have at most {cap} node(s) of node type {name}; you asked {}",
+                size.nodes
+            ),
         ));
     }
     found
 }
 
+/// A job of `n` over the largest `bound` (a tier's or a cap) of `unit`.
+fn over_max(bound: u32, unit: SizeUnit, n: u64) -> Error {
+    Error::new(
+        Code::OverJobMax,
+        format!(
+            "a job may have at most {bound} {}; you asked {n}",
+            unit.word(u64::from(bound))
+        ),
+    )
+}
+
 /// A queue's tiers and caps as written: one unit per tier and the same in every tier,
 /// bounds rising, sizes PBS reads. `name` is the queue's, for the message.
-pub(super) fn definition_problems(name: &str, queue: &Queue) -> Vec<String> {
+pub(super) fn definition_problems(name: &str, queue: &Queue) -> Vec<Error> {
     let rows = std::iter::once((name, &queue.tiers, &queue.max)).chain(
         queue
             .routes
@@ -146,27 +155,34 @@ pub(super) fn definition_problems(name: &str, queue: &Queue) -> Vec<String> {
     );
     let mut found = Vec::new();
     for (row, tiers, max) in rows {
-        found.extend(tier_problems(tiers).map(|m| format!("queue {row}: {m}")));
-        if let Some(Err(message)) = max.memory.as_deref().map(hardware_bytes) {
-            found.push(format!("queue {row}: max.memory: {message}"));
+        found.extend(tier_problems(tiers).map(|f| within(format!("queue {row}"), f)));
+        if let Some(Err(problem)) = max.memory.as_deref().map(hardware_bytes) {
+            found.push(within(format!("queue {row}: max.memory"), problem));
         }
     }
     found
 }
 
-fn tier_problems(tiers: &[Tier]) -> Option<String> {
+fn tier_problems(tiers: &[Tier]) -> Option<Error> {
     let bounds: Vec<_> = tiers.iter().map(Tier::bound).collect();
     if bounds.iter().any(Option::is_none) {
-        return Some(
-            "each tier gives exactly one of cores, nodes or gpus (its largest job) and a walltime, e.g. {cores: 672, walltime: \"48:00:00\"}".into(),
-        );
+        return Some(Error::new(
+            Code::TierBound,
+            "each tier gives exactly one of cores, nodes or gpus (its largest job) and a walltime, e.g. {cores: 672, walltime: \"48:00:00\"}",
+        ));
     }
     let bounds: Vec<(SizeUnit, u32)> = bounds.into_iter().flatten().collect();
     if bounds.windows(2).any(|w| w[0].0 != w[1].0) {
-        return Some("every tier of a queue counts in the same unit (cores, nodes or gpus)".into());
+        return Some(Error::new(
+            Code::TierUnits,
+            "every tier of a queue counts in the same unit (cores, nodes or gpus)",
+        ));
     }
     bounds.windows(2).any(|w| w[0].1 >= w[1].1).then(|| {
-        "tiers go from the smallest job to the largest: each bound above the one before".into()
+        Error::new(
+            Code::TiersNotRising,
+            "tiers go from the smallest job to the largest: each bound above the one before",
+        )
     })
 }
 

@@ -83,6 +83,11 @@ impl<'a> Problems<'a> {
         self.at_as(code, key, key, message);
     }
 
+    /// The problem a rule's helper found (its code and message), at `key`.
+    fn add(&mut self, key: &str, found: Error) {
+        self.at(found.code, key, found.message);
+    }
+
     /// A problem named `key` but located where `located` was set (a rule on a whole section).
     fn at_as(&mut self, code: Code, key: &str, located: &str, message: impl Into<String>) {
         self.found.push(Problem {
@@ -174,6 +179,11 @@ impl<'a> Problems<'a> {
             ),
         )
     }
+}
+
+/// `found` with `what` before its message ("node type x: …"), keeping its code.
+fn within(what: impl fmt::Display, found: Error) -> Error {
+    Error::new(found.code, format!("{what}: {}", found.message))
 }
 
 /// Takes a required field, noting it when missing.

@@ -6,7 +6,7 @@
 //! node types keeps its `system` shape.
 
 use super::Problems;
-use crate::error::{Code, Suggestion};
+use crate::error::{Code, Error, Suggestion};
 use crate::plan::Plan;
 use crate::profile::layer::JobLayer;
 use crate::profile::model::Profile;
@@ -16,17 +16,17 @@ pub(super) fn apply(profile: &mut Profile, p: &mut Problems) {
     let k = JobLayer::KEYS;
     let chosen = match choose(profile) {
         Ok(chosen) => chosen,
-        Err((key, message)) => return p.at(Code::Invalid, key, message),
+        Err((key, found)) => return p.add(key, found),
     };
     if let Some(message) = no_gpu_problem(profile) {
-        p.at(Code::Invalid, k.queue, message);
+        p.at(Code::QueueWithoutGpus, k.queue, message);
     }
     let Some(name) = chosen else { return };
     let Some(node) = profile.system.node_types.get(&name).cloned() else {
         return;
     };
     if let Some(message) = served_problem(profile, &name) {
-        p.at(Code::Invalid, k.node_type, message);
+        p.at(Code::NodeTypeNotServed, k.node_type, message);
     }
     let selecting: Vec<String> = selecting_keys(profile.system.node_types.values())
         .into_iter()
@@ -53,12 +53,12 @@ pub(super) fn apply(profile: &mut Profile, p: &mut Problems) {
         }
     }
     if let Some(message) = count_problem(profile, &name, &node) {
-        p.at(Code::Invalid, k.select, message);
+        p.at(Code::NodeTypeCount, k.select, message);
     }
 }
 
-/// The node type the job runs on, or the key and message of why it cannot be told.
-fn choose(profile: &Profile) -> Result<Option<String>, (&'static str, String)> {
+/// The node type the job runs on, or the key and problem of why it cannot be told.
+fn choose(profile: &Profile) -> Result<Option<String>, (&'static str, Error)> {
     let k = JobLayer::KEYS;
     let types = &profile.system.node_types;
     if let Some(name) = &profile.job.node_type {
@@ -112,7 +112,7 @@ fn selecting_keys<'a>(mut types: impl Iterator<Item = &'a NodeType>) -> Vec<&'a 
     keys
 }
 
-fn unknown_type(profile: &Profile, name: &str) -> String {
+fn unknown_type(profile: &Profile, name: &str) -> Error {
     let names: Vec<&str> = profile
         .system
         .node_types
@@ -120,22 +120,28 @@ fn unknown_type(profile: &Profile, name: &str) -> String {
         .map(String::as_str)
         .collect();
     if names.is_empty() {
-        return format!(
-            "`{}`: this site names no node types (system.node_types); remove job.node_type (--node-type)",
-            name.escape_debug()
+        return Error::new(
+            Code::NoNodeTypes,
+            format!(
+                "`{}`: this site names no node types (system.node_types); remove job.node_type (--node-type)",
+                name.escape_debug()
+            ),
         );
     }
     let hint = Suggestion::for_name(name, names.iter().copied())
         .map(|s| format!("{s} "))
         .unwrap_or_default();
-    format!(
-        "no node type `{}` on this site; {hint}node types: {}",
-        name.escape_debug(),
-        names.join(", ")
+    Error::new(
+        Code::UnknownNodeType,
+        format!(
+            "no node type `{}` on this site; {hint}node types: {}",
+            name.escape_debug(),
+            names.join(", ")
+        ),
     )
 }
 
-fn unmatched(profile: &Profile, key: &str, value: &str) -> String {
+fn unmatched(profile: &Profile, key: &str, value: &str) -> Error {
     let choices: Vec<String> = profile
         .system
         .node_types
@@ -146,9 +152,12 @@ fn unmatched(profile: &Profile, key: &str, value: &str) -> String {
                 .map(|v| format!("{name} ({key}={})", v.0))
         })
         .collect();
-    format!(
-        "`{key}={value}` selects no node type of this site; choose one with --node-type NAME or --set job.resources.{key}=VALUE: {}",
-        choices.join(", ")
+    Error::new(
+        Code::SelectsNoNodeType,
+        format!(
+            "`{key}={value}` selects no node type of this site; choose one with --node-type NAME or --set job.resources.{key}=VALUE: {}",
+            choices.join(", ")
+        ),
     )
 }
 

@@ -2,6 +2,8 @@
 //! starts it in `$HOME`, the job moves to the submit directory, each worker has its own), so
 //! a relative path names another place there than it does here.
 
+use crate::error::{Code, Error};
+
 /// Whether `path` names one place wherever it is read: absolute, or starting with a variable
 /// the node expands (`$TMPDIR`, `${PBS_JOBFS}`), or with `~/` where `tilde` (the job expands
 /// a leading `~/` of env.conda, env.venv and env.tmpdir to `$HOME/`).
@@ -12,10 +14,13 @@ pub(super) fn is_anchored(path: &str, tilde: bool) -> bool {
 }
 
 /// The refusal of a relative `path`; `instead` says how else to give it.
-pub(super) fn relative_problem(path: &str, instead: &str) -> String {
-    format!(
-        "`{}` is a relative path, which the compute node resolves from another directory than this one; give an absolute path{instead}",
-        path.escape_debug()
+pub(super) fn relative_problem(path: &str, instead: &str) -> Error {
+    Error::new(
+        Code::RelativePath,
+        format!(
+            "`{}` is a relative path, which the compute node resolves from another directory than this one; give an absolute path{instead}",
+            path.escape_debug()
+        ),
     )
 }
 

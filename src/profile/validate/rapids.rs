@@ -3,7 +3,6 @@
 
 use super::words::{blank_problem, text_problem};
 use super::{Problems, take};
-use crate::error::Code;
 use crate::profile::layer::RapidsLayer;
 use crate::profile::model::Rapids;
 use crate::rapids;
@@ -27,12 +26,12 @@ pub(super) fn resolve(layer: &RapidsLayer, p: &mut Problems) -> Option<Rapids> {
         p.at_as(message.code(), "rapids", k.version, message.to_string());
     }
     let channels = take(channels, k.channels, p);
-    for message in channels
+    for found in channels
         .iter()
         .flatten()
-        .filter_map(|c| text_problem(c).or(blank_problem(c)))
+        .filter_map(|c| text_problem(c).or_else(|| blank_problem(c)))
     {
-        p.at(Code::Invalid, k.channels, message);
+        p.add(k.channels, found);
     }
     let jupyter = take(jupyter, k.jupyter, p);
     Some(Rapids {

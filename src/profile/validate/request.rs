@@ -1,7 +1,7 @@
 //! Rules on the PBS request: the queue and its limits, and what the site requires.
 
 use super::{Demands, Problems};
-use crate::error::{Code, Suggestion};
+use crate::error::{Code, Error, Suggestion};
 use crate::plan::{COUNTED, Plan, chunks_per_host, names_counts};
 use crate::profile::layer::{DaskLayer, JobLayer, SystemLayer};
 use crate::profile::model::Profile;
@@ -10,7 +10,7 @@ use crate::profile::types::{ChunkKind, Queue, RequestKind, Route, WorkerKind, Wo
 pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     let k = JobLayer::KEYS;
     match (&profile.job.queue, profile.queue()) {
-        (Some(name), None) => p.at(Code::Invalid, k.queue, unknown_queue(profile, name)),
+        (Some(name), None) => p.add(k.queue, unknown_queue(profile, name)),
         (_, Some(queue)) => queue_rules(profile, queue, p),
         // No queue named and none stated: nothing to hold the walltime and size against.
         (None, None) => p.note(format!(
@@ -22,14 +22,11 @@ pub(super) fn check(profile: &Profile, demands: &Demands, p: &mut Problems) {
     if !named_unknown {
         // The layout these rules count with needs a known queue, or none named.
         let plan = Plan::new(profile);
-        for (key, message) in chunk_problems(profile, &plan) {
-            match key {
-                Some(name) => p.at_resource(Code::Invalid, profile, &name, message),
-                None => p.at(Code::Invalid, k.resources, message),
-            }
+        for (name, found) in chunk_problems(profile, &plan) {
+            p.at_resource(found.code, profile, &name, found.message);
         }
-        for (key, message) in chunk_kind_problems(profile) {
-            p.at(Code::Invalid, key, message);
+        for (key, found) in chunk_kind_problems(profile) {
+            p.add(key, found);
         }
     }
     site_rules(profile, demands, p);
@@ -44,9 +41,9 @@ fn queue_rules(profile: &Profile, queue: &Queue, p: &mut Problems) {
     let route = (select.is_none() && walltime.is_none())
         .then(|| route_problem(profile, queue))
         .flatten();
-    for (key, message) in [(k.select, select), (k.walltime, walltime.or(route))] {
-        if let Some(message) = message {
-            p.at(Code::Invalid, key, message);
+    for (key, found) in [(k.select, select), (k.walltime, walltime.or(route))] {
+        if let Some(found) = found {
+            p.add(key, found);
         }
     }
     if let Some(note) = &queue.note {
@@ -57,7 +54,7 @@ fn queue_rules(profile: &Profile, queue: &Queue, p: &mut Problems) {
 /// What a chunk kind asks of the request: all-on-one-node GPU chunks cannot be scattered;
 /// chunks anywhere are `select` chunks of GPUs, one rank a GPU, through a launcher that
 /// starts a different number of ranks on each host.
-fn chunk_kind_problems(profile: &Profile) -> Vec<(&'static str, String)> {
+fn chunk_kind_problems(profile: &Profile) -> Vec<(&'static str, Error)> {
     let Some(queue) = profile.queue() else {
         return Vec::new();
     };
@@ -71,9 +68,12 @@ fn chunk_kind_problems(profile: &Profile) -> Vec<(&'static str, String)> {
         ChunkKind::Gpu if scatter && profile.job.request == RequestKind::Select => {
             vec![(
                 JobLayer::KEYS.place,
-                format!(
-                    "`place={}`: {name} puts every chunk (one GPU each) on one node, and scatter would spread them; remove job.place, or use a queue whose chunk is gpus-anywhere",
-                    profile.job.place.as_deref().unwrap_or_default()
+                Error::new(
+                    Code::ScatterOnGpuQueue,
+                    format!(
+                        "`place={}`: {name} puts every chunk (one GPU each) on one node, and scatter would spread them; remove job.place, or use a queue whose chunk is gpus-anywhere",
+                        profile.job.place.as_deref().unwrap_or_default()
+                    ),
                 ),
             )]
         }
@@ -82,19 +82,30 @@ fn chunk_kind_problems(profile: &Profile) -> Vec<(&'static str, String)> {
     }
 }
 
-fn anywhere_problems(profile: &Profile, name: &str) -> Vec<(&'static str, String)> {
+fn anywhere_problems(profile: &Profile, name: &str) -> Vec<(&'static str, Error)> {
     let mut found = Vec::new();
-    let need = |what: &str| format!("{name} takes chunks of GPUs anywhere (gpus-anywhere), {what}");
+    let need = |code: Code, what: &str| {
+        Error::new(
+            code,
+            format!("{name} takes chunks of GPUs anywhere (gpus-anywhere), {what}"),
+        )
+    };
     if profile.job.request != RequestKind::Select {
         found.push((
             JobLayer::KEYS.request,
-            need("which are select chunks: use job.request: select"),
+            need(
+                Code::AnywhereNeedsSelect,
+                "which are select chunks: use job.request: select",
+            ),
         ));
     }
     if profile.dask.worker != WorkerKind::Cuda || profile.dask.workers_per != WorkersPer::Gpu {
         found.push((
             DaskLayer::KEYS.workers_per,
-            need("each chunk running one GPU worker a GPU: use dask.worker: cuda and dask.workers_per: gpu"),
+            need(
+                Code::AnywhereNeedsGpuWorkers,
+                "each chunk running one GPU worker a GPU: use dask.worker: cuda and dask.workers_per: gpu",
+            ),
         ));
     }
     let system = &profile.system;
@@ -111,10 +122,13 @@ fn anywhere_problems(profile: &Profile, name: &str) -> Vec<(&'static str, String
     if !uneven {
         found.push((
             launcher.0,
-            need(&format!(
-                "whose hosts may each run a different number of ranks, which {} cannot start (no per-host rank counts): use system.mpi openmpi, mpich, intel-mpi or hpe-mpt",
-                launcher.1
-            )),
+            need(
+                Code::AnywhereNeedsUnevenLauncher,
+                &format!(
+                    "whose hosts may each run a different number of ranks, which {} cannot start (no per-host rank counts): use system.mpi openmpi, mpich, intel-mpi or hpe-mpt",
+                    launcher.1
+                ),
+            ),
         ));
     }
     found
@@ -123,11 +137,11 @@ fn anywhere_problems(profile: &Profile, name: &str) -> Vec<(&'static str, String
 /// The rules that hold whichever queue takes the job.
 fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
     let k = JobLayer::KEYS;
-    if let Some(message) = job_wide_problem(profile) {
-        p.at(Code::Invalid, k.request, message);
+    if let Some(found) = job_wide_problem(profile) {
+        p.add(k.request, found);
     }
-    for message in directive_problems(profile) {
-        p.at(Code::Invalid, k.directives, message);
+    for found in directive_problems(profile) {
+        p.add(k.directives, found);
     }
     let account_needed = demands.needs.account && profile.system.account_required;
     if account_needed && profile.job.account.is_none() {
@@ -153,67 +167,87 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
 
 /// A job-wide request that names its own counts, or no request, is one node's: it cannot
 /// grow with `select`. One that leaves the counts to dask-pbs grows by whole nodes.
-fn job_wide_problem(profile: &Profile) -> Option<String> {
+fn job_wide_problem(profile: &Profile) -> Option<Error> {
     let (request, select) = (profile.job.request, profile.job.select);
     match request {
-        RequestKind::JobWide if select != 1 && names_counts(profile) => Some(format!(
-            "job-wide resources that name ncpus, ngpus or mem (job.resources) are for one node; got job.select {select}: use -n 1, leave them out so dask-pbs counts them from the node shape, or job.request: select"
+        RequestKind::JobWide if select != 1 && names_counts(profile) => Some(Error::new(
+            Code::JobWideOneNode,
+            format!(
+                "job-wide resources that name ncpus, ngpus or mem (job.resources) are for one node; got job.select {select}: use -n 1, leave them out so dask-pbs counts them from the node shape, or job.request: select"
+            ),
         )),
-        RequestKind::None if select != 1 => Some(format!(
-            "none asks for no resources, so the job is one node; got job.select {select}: use -n 1, or job.request: job-wide or select"
+        RequestKind::None if select != 1 => Some(Error::new(
+            Code::NoRequestOneNode,
+            format!(
+                "none asks for no resources, so the job is one node; got job.select {select}: use -n 1, or job.request: job-wide or select"
+            ),
         )),
         _ => None,
     }
 }
 
-fn unknown_queue(profile: &Profile, queue: &str) -> String {
+fn unknown_queue(profile: &Profile, queue: &str) -> Error {
     let names: Vec<&str> = profile.system.queues.keys().map(String::as_str).collect();
     if names.is_empty() {
-        return format!(
-            "no queue `{}`: this site takes no -q (system.queues is empty); remove job.queue (--queue)",
-            queue.escape_debug()
+        return Error::new(
+            Code::NoQueues,
+            format!(
+                "no queue `{}`: this site takes no -q (system.queues is empty); remove job.queue (--queue)",
+                queue.escape_debug()
+            ),
         );
     }
     let hint = Suggestion::for_name(queue, names.iter().copied())
         .map(|s| format!("{s} "))
         .unwrap_or_default();
-    format!(
-        "no queue `{}` on this site; {hint}queues: {}",
-        queue.escape_debug(),
-        names.join(", ")
+    Error::new(
+        Code::UnknownQueue,
+        format!(
+            "no queue `{}` on this site; {hint}queues: {}",
+            queue.escape_debug(),
+            names.join(", ")
+        ),
     )
 }
 
 /// The chunk count must be one the queue takes, and a GPU-chunk queue's GPUs fit one node.
-fn select_problem(profile: &Profile, queue: &Queue) -> Option<String> {
+fn select_problem(profile: &Profile, queue: &Queue) -> Option<Error> {
     let (name, select) = (profile.queue_name(), profile.job.select);
     let unit = chunk_unit(queue.chunk);
     let gpus = profile.system.gpus_per_node;
-    if !queue.chunks.allows(select) {
-        Some(format!(
-            "{name} accepts {} {unit}; got {select}",
-            queue.chunks.describe()
-        ))
+    let (code, message) = if !queue.chunks.allows(select) {
+        (
+            Code::SelectNotAccepted,
+            format!(
+                "{name} accepts {} {unit}; got {select}",
+                queue.chunks.describe()
+            ),
+        )
     } else if queue.chunk == ChunkKind::Gpu
         && profile.job.request == RequestKind::JobWide
         && select > gpus
         && !select.is_multiple_of(gpus.max(1))
     {
-        Some(format!(
-            "{name}: a request beyond one node is whole nodes of {gpus} GPUs; got {select}: use {} or {}",
-            select / gpus.max(1) * gpus,
-            select.div_ceil(gpus.max(1)) * gpus
-        ))
+        (
+            Code::NotWholeNodes,
+            format!(
+                "{name}: a request beyond one node is whole nodes of {gpus} GPUs; got {select}: use {} or {}",
+                select / gpus.max(1) * gpus,
+                select.div_ceil(gpus.max(1)) * gpus
+            ),
+        )
     } else if queue.chunk == ChunkKind::Gpu
         && profile.job.request != RequestKind::JobWide
         && select > gpus
     {
-        Some(format!(
-            "{name} puts all GPUs on one node, which has {gpus}; got {select}"
-        ))
+        (
+            Code::GpusOverOneNode,
+            format!("{name} puts all GPUs on one node, which has {gpus}; got {select}"),
+        )
     } else {
-        None
-    }
+        return None;
+    };
+    Some(Error::new(code, message))
 }
 
 /// What `job.select` counts on a queue of this chunk kind, for messages.
@@ -225,13 +259,16 @@ fn chunk_unit(chunk: ChunkKind) -> &'static str {
     }
 }
 
-fn walltime_problem(profile: &Profile, queue: &Queue) -> Option<String> {
+fn walltime_problem(profile: &Profile, queue: &Queue) -> Option<Error> {
     let [min, max] = queue.walltime;
     let walltime = profile.job.walltime;
     (walltime < min || walltime > max).then(|| {
-        format!(
-            "{} allows walltimes from {min} to {max}; got {walltime}",
-            profile.queue_name()
+        Error::new(
+            Code::WalltimeOutOfRange,
+            format!(
+                "{} allows walltimes from {min} to {max}; got {walltime}",
+                profile.queue_name()
+            ),
         )
     })
 }
@@ -239,7 +276,7 @@ fn walltime_problem(profile: &Profile, queue: &Queue) -> Option<String> {
 /// A routing queue passes a job to the first destination whose rows it fits; a job that
 /// fits the queue's envelope but no row is rejected by all of them (ALCF: "Job rejected by
 /// all possible destinations", or the job vanishes). Names the row the chunk count selects.
-fn route_problem(profile: &Profile, queue: &Queue) -> Option<String> {
+fn route_problem(profile: &Profile, queue: &Queue) -> Option<Error> {
     if queue.routes.is_empty() {
         return None;
     }
@@ -266,23 +303,29 @@ fn route_problem(profile: &Profile, queue: &Queue) -> Option<String> {
     };
     Some(if by_count.is_empty() {
         let all: Vec<&Route> = queue.routes.iter().collect();
-        format!(
-            "{name} is a routing queue and none of its destinations takes {select} {unit}: {}; choose a size one of them takes",
-            describe(&all)
+        Error::new(
+            Code::RouteSize,
+            format!(
+                "{name} is a routing queue and none of its destinations takes {select} {unit}: {}; choose a size one of them takes",
+                describe(&all)
+            ),
         )
     } else {
-        format!(
-            "{name} is a routing queue and sends {select} {unit} to {}, which does not take walltime {walltime}; fit that row's limits (or choose a size another row takes)",
-            describe(&by_count)
+        Error::new(
+            Code::RouteWalltime,
+            format!(
+                "{name} is a routing queue and sends {select} {unit} to {}, which does not take walltime {walltime}; fit that row's limits (or choose a size another row takes)",
+                describe(&by_count)
+            ),
         )
     })
 }
 
 /// `ngpus`, `ncpus` and `mpiprocs` of the chunk must agree with the layout dask-pbs starts
-/// and fit the node; each problem with the resource it is about (`None`: the request).
-fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<(Option<String>, String)> {
-    let mut found: Vec<(Option<String>, String)> = memory_problem(profile)
-        .map(|m| (Some("mem".to_string()), m))
+/// and fit the node; each problem with the resource it is about.
+fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<(String, Error)> {
+    let mut found: Vec<(String, Error)> = memory_problem(profile)
+        .map(|m| ("mem".to_string(), Error::new(Code::MemOverNode, m)))
         .into_iter()
         .collect();
     for (key, value) in &profile.job.resources {
@@ -291,9 +334,12 @@ fn chunk_problems(profile: &Profile, plan: &Plan) -> Vec<(Option<String>, String
         }
         let message = match value.parse::<u32>() {
             Ok(n) => chunk_count_problem(profile, plan, key, n),
-            Err(_) => Some(format!("`{key}={value}` is not a count")),
+            Err(_) => Some(Error::new(
+                Code::NotACount,
+                format!("`{key}={value}` is not a count"),
+            )),
         };
-        found.extend(message.map(|m| (Some(key.clone()), m)));
+        found.extend(message.map(|m| (key.clone(), m)));
     }
     found
 }
@@ -311,7 +357,7 @@ fn memory_problem(profile: &Profile) -> Option<String> {
     })
 }
 
-fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<String> {
+fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<Error> {
     let (select, system) = (profile.job.select, &profile.system);
     let queue = profile.queue_name();
     let chunks_per_node = match profile.job.request {
@@ -319,36 +365,56 @@ fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Opt
         _ => 1,
     };
     let per_chunk = plan.chunk_layout.as_ref().map_or(1, |l| l.ranks_per_chunk);
-    match (plan.chunk, key) {
-        (ChunkKind::Gpu, "ngpus") if n != 1 => Some(format!(
-            "`ngpus={n}`: on {queue} one chunk is one GPU, so job.select {select} already asks for {select} GPUs; remove ngpus or set it to 1"
-        )),
-        (_, "ngpus") if n > system.gpus_per_node => Some(format!(
-            "`ngpus={n}` is more than a node has (system.gpus_per_node {})",
-            system.gpus_per_node
-        )),
-        (ChunkKind::Node, "ngpus") if plan.gpus_per_node > 0 && n != plan.gpus_per_node => {
-            Some(format!(
+    let (code, message) = match (plan.chunk, key) {
+        (ChunkKind::Gpu, "ngpus") if n != 1 => (
+            Code::NgpusPerGpuChunk,
+            format!(
+                "`ngpus={n}`: on {queue} one chunk is one GPU, so job.select {select} already asks for {select} GPUs; remove ngpus or set it to 1"
+            ),
+        ),
+        (_, "ngpus") if n > system.gpus_per_node => (
+            Code::NgpusOverNode,
+            format!(
+                "`ngpus={n}` is more than a node has (system.gpus_per_node {})",
+                system.gpus_per_node
+            ),
+        ),
+        (ChunkKind::Node, "ngpus") if plan.gpus_per_node > 0 && n != plan.gpus_per_node => (
+            Code::NgpusDisagrees,
+            format!(
                 "`ngpus={n}` disagrees with the workers: dask-pbs starts one worker on each of the node's {0} GPUs; set ngpus={0} or remove it",
                 plan.gpus_per_node
-            ))
-        }
-        (_, "ncpus") if n.saturating_mul(chunks_per_node) > system.cpus_per_node => Some(format!(
-            "`ncpus={n}` is more than a node has (system.cpus_per_node {})",
-            system.cpus_per_node
-        )),
-        (ChunkKind::Gpu, "mpiprocs") if n != 1 => Some(format!(
-            "`mpiprocs={n}`: on {queue} each chunk (one GPU) runs one rank; remove mpiprocs or set it to 1"
-        )),
-        (ChunkKind::GpusAnywhere, "mpiprocs") if n != per_chunk => Some(format!(
-            "`mpiprocs={n}`: on {queue} each chunk runs {per_chunk} rank(s), one a GPU; set mpiprocs={per_chunk} or remove it"
-        )),
-        (ChunkKind::Node, "mpiprocs") if n != plan.ranks_per_node => Some(format!(
-            "`mpiprocs={n}` disagrees with the layout: dask-pbs starts {0} rank(s) per node; set mpiprocs={0} or remove it",
-            plan.ranks_per_node
-        )),
-        _ => None,
-    }
+            ),
+        ),
+        (_, "ncpus") if n.saturating_mul(chunks_per_node) > system.cpus_per_node => (
+            Code::NcpusOverNode,
+            format!(
+                "`ncpus={n}` is more than a node has (system.cpus_per_node {})",
+                system.cpus_per_node
+            ),
+        ),
+        (ChunkKind::Gpu, "mpiprocs") if n != 1 => (
+            Code::MpiprocsPerGpuChunk,
+            format!(
+                "`mpiprocs={n}`: on {queue} each chunk (one GPU) runs one rank; remove mpiprocs or set it to 1"
+            ),
+        ),
+        (ChunkKind::GpusAnywhere, "mpiprocs") if n != per_chunk => (
+            Code::MpiprocsPerAnywhereChunk,
+            format!(
+                "`mpiprocs={n}`: on {queue} each chunk runs {per_chunk} rank(s), one a GPU; set mpiprocs={per_chunk} or remove it"
+            ),
+        ),
+        (ChunkKind::Node, "mpiprocs") if n != plan.ranks_per_node => (
+            Code::MpiprocsDisagrees,
+            format!(
+                "`mpiprocs={n}` disagrees with the layout: dask-pbs starts {0} rank(s) per node; set mpiprocs={0} or remove it",
+                plan.ranks_per_node
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Error::new(code, message))
 }
 
 /// The `#PBS` options dask-pbs writes itself, with the key (and flag) that sets each.
@@ -372,7 +438,7 @@ fn account_option_name(profile: &Profile) -> Option<&str> {
 }
 
 /// Directives that repeat what dask-pbs renders: PBS would see two, and one would lose.
-fn directive_problems(profile: &Profile) -> Vec<String> {
+fn directive_problems(profile: &Profile) -> Vec<Error> {
     let mut found = Vec::new();
     for directive in &profile.job.directives {
         let (flag, value) = directive.split_once(' ').unwrap_or((directive, ""));
@@ -396,16 +462,20 @@ fn directive_problems(profile: &Profile) -> Vec<String> {
             .chain(keep)
             .filter(|(option, _)| names.contains(option));
         for (_, key) in keys {
-            found.push(format!(
-                "`{directive}` repeats what dask-pbs writes itself; use {key} instead"
+            found.push(Error::new(
+                Code::DirectiveRepeats,
+                format!("`{directive}` repeats what dask-pbs writes itself; use {key} instead"),
             ));
         }
         let select = profile.job.request == RequestKind::Select;
         found.extend(foreign_directive(directive, flag, &names, select));
         let job_wide = flag.starts_with("-l") && COUNTED.iter().any(|c| names.contains(c));
         if job_wide && profile.job.request == RequestKind::Select {
-            found.push(format!(
-                "`{directive}`: PBS Pro refuses job-wide ncpus, ngpus or mem beside select; put them in job.resources (each chunk), or use job.request: job-wide"
+            found.push(Error::new(
+                Code::JobWideBesideSelect,
+                format!(
+                    "`{directive}`: PBS Pro refuses job-wide ncpus, ngpus or mem beside select; put them in job.resources (each chunk), or use job.request: job-wide"
+                ),
             ));
         }
     }
@@ -414,15 +484,21 @@ fn directive_problems(profile: &Profile) -> Vec<String> {
 
 /// Directives PBS Pro refuses beside what dask-pbs writes, or that would start more than one
 /// cluster: Torque's `nodes=` with `select`, and job arrays.
-fn foreign_directive(directive: &str, flag: &str, names: &[&str], select: bool) -> Option<String> {
+fn foreign_directive(directive: &str, flag: &str, names: &[&str], select: bool) -> Option<Error> {
     if select && flag.starts_with("-l") && names.contains(&"nodes") {
-        return Some(format!(
-            "`{directive}` is Torque's request form, which PBS Pro refuses beside select; use job.select and job.resources (ncpus, mpiprocs)"
+        return Some(Error::new(
+            Code::TorqueNodes,
+            format!(
+                "`{directive}` is Torque's request form, which PBS Pro refuses beside select; use job.select and job.resources (ncpus, mpiprocs)"
+            ),
         ));
     }
     flag.starts_with("-J").then(|| {
-        format!(
-            "`{directive}` makes a job array: each subjob would start a cluster of its own; submit one job per cluster"
+        Error::new(
+            Code::JobArray,
+            format!(
+                "`{directive}` makes a job array: each subjob would start a cluster of its own; submit one job per cluster"
+            ),
         )
     })
 }
@@ -437,11 +513,15 @@ mod tests {
         let mut profile = sophia();
         profile.job.queue = Some("by-gpus".into());
         assert_eq!(
-            unknown_queue(&profile, "by-gpus"),
+            unknown_queue(&profile, "by-gpus").message,
             "no queue `by-gpus` on this site; did you mean `by-gpu`? queues: by-gpu, by-node, bigmem"
         );
         profile.job.queue = Some("zzz".into());
-        assert!(!unknown_queue(&profile, "zzz").contains("did you mean"));
+        assert!(
+            !unknown_queue(&profile, "zzz")
+                .message
+                .contains("did you mean")
+        );
     }
 
     #[test]
@@ -453,6 +533,7 @@ mod tests {
         assert!(
             select_problem(&profile, &queue)
                 .unwrap()
+                .message
                 .contains("accepts 1, 2, 4 or 8 GPUs")
         );
         profile.job.select = 8;
@@ -460,6 +541,7 @@ mod tests {
         assert!(
             select_problem(&profile, &queue)
                 .unwrap()
+                .message
                 .contains("puts all GPUs on one node, which has 4; got 8")
         );
     }
@@ -507,9 +589,15 @@ mod tests {
             "counted from the node shape"
         );
         profile.job.resources.insert("mem".into(), "1GB".into());
-        assert!(job_wide_problem(&profile).unwrap().contains("for one node"));
+        assert_eq!(
+            job_wide_problem(&profile).unwrap().code,
+            Code::JobWideOneNode
+        );
         profile.job.request = RequestKind::None;
-        assert!(job_wide_problem(&profile).unwrap().contains("is one node"));
+        assert_eq!(
+            job_wide_problem(&profile).unwrap().code,
+            Code::NoRequestOneNode
+        );
         profile.job.request = RequestKind::Select;
         assert!(job_wide_problem(&profile).is_none());
     }
@@ -543,6 +631,7 @@ mod tests {
         assert!(
             count(&profile, "ngpus", 4)
                 .unwrap()
+                .message
                 .contains("already asks for 2 GPUs")
         );
         assert!(count(&profile, "mpiprocs", 2).is_some());
@@ -557,17 +646,20 @@ mod tests {
         assert!(
             count(&profile, "ngpus", 9)
                 .unwrap()
+                .message
                 .contains("more than a node has")
         );
         assert!(
             count(&profile, "ngpus", 4)
                 .unwrap()
+                .message
                 .contains("disagrees with the workers")
         );
         assert!(count(&profile, "mpiprocs", 8).is_none(), "one rank per GPU");
         assert!(
             count(&profile, "mpiprocs", 4)
                 .unwrap()
+                .message
                 .contains("starts 8 rank(s) per node")
         );
         assert!(count(&profile, "ncpus", 257).is_some());
@@ -589,7 +681,11 @@ mod tests {
         ];
         let found = directive_problems(&profile);
         assert_eq!(found.len(), 8, "{found:#?}");
-        assert!(found[0].ends_with("use job.select (--select) and job.resources instead"));
+        assert!(
+            found[0]
+                .message
+                .ends_with("use job.select (--select) and job.resources instead")
+        );
         profile.system.keep = None;
         assert_eq!(directive_problems(&profile).len(), 7);
     }
@@ -601,11 +697,11 @@ mod tests {
         profile.system.account_directive = Some("-P".into());
         let found = directive_problems(&profile);
         assert_eq!(found.len(), 1, "{found:#?}");
-        assert!(found[0].starts_with("`-P a00` repeats"));
+        assert!(found[0].message.starts_with("`-P a00` repeats"));
         profile.system.account_directive = Some("-W group_list=".into());
         let found = directive_problems(&profile);
         assert_eq!(found.len(), 1, "{found:#?}");
-        assert!(found[0].starts_with("`-W group_list=s1` repeats"));
+        assert!(found[0].message.starts_with("`-W group_list=s1` repeats"));
         profile.system.account_directive = None;
         assert!(directive_problems(&profile).is_empty());
     }

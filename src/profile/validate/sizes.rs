@@ -31,7 +31,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
             }
             (Some(t), _) => {
                 if let Some(message) = too_small(t) {
-                    p.at(Code::Invalid, key, message);
+                    p.at(Code::SizeTooSmall, key, message);
                 }
             }
             (None, _) => {}
@@ -50,7 +50,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         (k.rmm_pool_size, &profile.dask.rmm_pool_size),
     ] {
         if let Some(message) = text.as_deref().and_then(|t| over_gpu(t, gpu)) {
-            p.at(Code::Invalid, key, message);
+            p.at(Code::OverGpuMemory, key, message);
         }
     }
 }
@@ -95,7 +95,7 @@ fn bytes_against_node(profile: &Profile, text: &str, bytes: u64, workers: u64, p
     if let Some((written, node_bytes)) = node
         && total > node_bytes
     {
-        p.at(Code::Invalid,
+        p.at(Code::MemoryOverNode,
             DaskLayer::KEYS.memory_limit,
             format!(
                 "`{text}` × {workers} workers per node is {total} bytes, more than the node has: its memory `{written}` (system.memory_per_node, or its node type's memory) is {node_bytes} bytes, read in binary units; use at most {} per worker, or null for each worker's share",

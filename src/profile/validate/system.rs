@@ -1,13 +1,13 @@
 //! `system:` — the machine's facts, each checked on its own.
 
-use crate::error::Code;
+use crate::error::{Code, Error};
 use indexmap::IndexMap;
 
 use super::charging;
 use super::job::resource_problems;
 use super::limits;
 use super::words::is_directive_word;
-use super::{Problems, take};
+use super::{Problems, take, within};
 use crate::profile::layer::{SystemLayer, remaining};
 use crate::profile::model::System;
 use crate::profile::path_resources::PathResource;
@@ -104,8 +104,8 @@ fn check(system: &System, p: &mut Problems) {
         (k.gpu_memory, &system.gpu_memory),
         (k.memory_per_node, &system.memory_per_node),
     ] {
-        if let Some(Err(message)) = text.as_deref().map(size::hardware_bytes) {
-            p.at(Code::Invalid, key, message);
+        if let Some(Err(found)) = text.as_deref().map(size::hardware_bytes) {
+            p.add(key, found);
         }
     }
     if let Some(message) = system
@@ -113,10 +113,10 @@ fn check(system: &System, p: &mut Problems) {
         .as_deref()
         .and_then(account_directive_problem)
     {
-        p.at(Code::Invalid, k.account_directive, message);
+        p.at(Code::NotAProjectDirective, k.account_directive, message);
     }
     if let Some(message) = system.keep.as_deref().and_then(keep_problem) {
-        p.at(Code::Invalid, k.keep, message);
+        p.at(Code::NotAKeepValue, k.keep, message);
     }
     for var in system.account_vars.iter().filter(|v| !is_variable_name(v)) {
         p.at(Code::AccountVarName,
@@ -128,32 +128,32 @@ fn check(system: &System, p: &mut Problems) {
         );
     }
     if let Some(message) = shell_problem(&system.shell) {
-        p.at(Code::Invalid, k.shell, message);
+        p.at(Code::NotAnInterpreterLine, k.shell, message);
     }
-    for message in queue_problems(&system.queues) {
-        p.at(Code::Invalid, k.queues, message);
+    for found in queue_problems(&system.queues) {
+        p.add(k.queues, found);
     }
-    for message in node_type_problems(&system.node_types) {
-        p.at(Code::Invalid, k.node_types, message);
+    for found in node_type_problems(&system.node_types) {
+        p.add(k.node_types, found);
     }
-    for message in system.charging.iter().flat_map(charging::problems) {
-        p.at(Code::Invalid, k.charging, message);
+    for found in system.charging.iter().flat_map(charging::problems) {
+        p.add(k.charging, found);
     }
     if let Some(queue) = &system.default_queue {
         let named = IndexMap::from([("default_queue".to_string(), queue.clone())]);
-        for message in queue_problems(&named) {
-            p.at(Code::Invalid, k.default_queue, message);
+        for found in queue_problems(&named) {
+            p.add(k.default_queue, found);
         }
     }
     for message in limits::node_type_name_problems(system) {
-        p.at(Code::Invalid, k.queues, message);
+        p.at(Code::UnknownMaxNodeType, k.queues, message);
     }
     for message in system
         .path_resources
         .iter()
         .filter_map(path_resource_problem)
     {
-        p.at(Code::Invalid, k.path_resources, message);
+        p.at(Code::NotAPathRule, k.path_resources, message);
     }
 }
 
@@ -233,52 +233,65 @@ fn keep_problem(keep: &str) -> Option<String> {
 }
 
 /// A node type's sizes are hardware facts and its resources are chunk resources.
-fn node_type_problems(types: &IndexMap<String, NodeType>) -> Vec<String> {
+fn node_type_problems(types: &IndexMap<String, NodeType>) -> Vec<Error> {
     let mut found = Vec::new();
     for (name, node) in types {
         if !is_directive_word(name, "") {
-            found.push(format!(
-                "node type name `{}` may only hold letters, digits and _.+-",
-                name.escape_debug()
+            found.push(Error::new(
+                Code::NodeTypeName,
+                format!(
+                    "node type name `{}` may only hold letters, digits and _.+-",
+                    name.escape_debug()
+                ),
             ));
         }
+        let what = format!("node type {name}");
         for text in [&node.gpu_memory, &node.memory].into_iter().flatten() {
-            if let Err(message) = size::hardware_bytes(text) {
-                found.push(format!("node type {name}: {message}"));
+            if let Err(problem) = size::hardware_bytes(text) {
+                found.push(within(&what, problem));
             }
         }
         for (key, value) in &node.resources {
-            for message in resource_problems(key, &value.0) {
-                found.push(format!("node type {name}: {message}"));
-            }
+            found.extend(
+                resource_problems(key, &value.0)
+                    .into_iter()
+                    .map(|f| within(&what, f)),
+            );
         }
     }
     found
 }
 
-fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<String> {
+fn queue_problems(queues: &IndexMap<String, Queue>) -> Vec<Error> {
     let mut found = Vec::new();
     for (queue, limits) in queues {
         if !is_directive_word(queue, "@") {
-            found.push(format!(
-                "queue name `{}` may only hold letters, digits and _.+-@",
-                queue.escape_debug()
+            found.push(Error::new(
+                Code::QueueName,
+                format!(
+                    "queue name `{}` may only hold letters, digits and _.+-@",
+                    queue.escape_debug()
+                ),
             ));
         }
         if let Some(submit) = &limits.submit_as
             && !is_directive_word(submit, "@")
         {
-            found.push(format!(
-                "queue {queue}: submit_as `{}` may only hold letters, digits and _.+-@",
-                submit.escape_debug()
+            found.push(Error::new(
+                Code::SubmitAsName,
+                format!(
+                    "queue {queue}: submit_as `{}` may only hold letters, digits and _.+-@",
+                    submit.escape_debug()
+                ),
             ));
         }
         let rows = std::iter::once((queue.as_str(), limits.walltime))
             .chain(limits.routes.iter().map(|r| (r.name.as_str(), r.walltime)));
         for (name, [min, max]) in rows {
             if min > max {
-                found.push(format!(
-                    "queue {name}: walltime minimum {min} is above its maximum {max}"
+                found.push(Error::new(
+                    Code::WalltimeRangeReversed,
+                    format!("queue {name}: walltime minimum {min} is above its maximum {max}"),
                 ));
             }
         }
@@ -335,6 +348,11 @@ mod tests {
         let bad = IndexMap::from([("a b".to_string(), queue("02:00:00", "01:00:00"))]);
         let found = queue_problems(&bad);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[1].contains("walltime minimum 02:00:00 is above its maximum 01:00:00"));
+        assert_eq!(found[1].code, Code::WalltimeRangeReversed);
+        assert!(
+            found[1]
+                .message
+                .contains("walltime minimum 02:00:00 is above its maximum 01:00:00")
+        );
     }
 }

@@ -33,11 +33,11 @@ pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
     if let Some(text) = &description
         && let Some(message) = description_problem(text)
     {
-        p.at(Code::Invalid, k.description, message);
+        p.at(Code::DescriptionNotOneLine, k.description, message);
     }
     let run = run.as_ref().and_then(|r| r.value.clone());
-    if let Some(message) = run.as_deref().and_then(text_problem) {
-        p.at(Code::Invalid, k.run, message);
+    if let Some(found) = run.as_deref().and_then(text_problem) {
+        p.add(k.run, found);
     } else if run.as_deref().is_some_and(|r| r.trim().is_empty()) {
         p.at(Code::EmptyRun,
             k.run,
@@ -46,7 +46,7 @@ pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
     }
     let templates = templates.as_ref().and_then(template_dir);
     if let Some(Err(message)) = &templates {
-        p.at(Code::Invalid, k.templates, message.clone());
+        p.at(Code::TemplatesNotADirectory, k.templates, message.clone());
     }
     Some(Top {
         description: description?,

@@ -1,5 +1,7 @@
 //! What a word PBS reads, an identifier and a shell-quoted text may hold.
 
+use crate::error::{Code, Error};
+
 /// The longest value PBS (not the shell) reads from a `#PBS` line, in bytes: longer than any
 /// host, queue or project name PBS knows.
 pub(super) const MAX_WORD: usize = 255;
@@ -23,17 +25,24 @@ pub(super) fn is_identifier(text: &str) -> bool {
 
 /// Free text that ends up shell-quoted may hold anything but NUL, which no shell word can
 /// hold. The problem with `text`, if any.
-pub(super) fn text_problem(text: &str) -> Option<&'static str> {
-    text.contains('\0')
-        .then_some("contains a NUL byte, which no shell word can hold; remove it")
+pub(super) fn text_problem(text: &str) -> Option<Error> {
+    text.contains('\0').then(|| {
+        Error::new(
+            Code::NulByte,
+            "contains a NUL byte, which no shell word can hold; remove it",
+        )
+    })
 }
 
 /// An empty (or blank) item of a list means nothing: a module named "", an empty shell line,
 /// an empty word for Dask. The problem with `text`, if any.
-pub(super) fn blank_problem(text: &str) -> Option<&'static str> {
-    text.trim()
-        .is_empty()
-        .then_some("holds an empty item, which means nothing; remove it")
+pub(super) fn blank_problem(text: &str) -> Option<Error> {
+    text.trim().is_empty().then(|| {
+        Error::new(
+            Code::BlankItem,
+            "holds an empty item, which means nothing; remove it",
+        )
+    })
 }
 
 #[cfg(test)]
