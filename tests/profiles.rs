@@ -271,7 +271,7 @@ pub(crate) const CASES: &[Case] = &[
             "--set",
             "job.filesystems=[]",
         ],
-        "job.filesystems is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems",
+        "job.filesystems is required on this site: list the filesystems the job uses, as the site's guide names them (e.g. `filesystems: [home, eagle]` at ALCF); qsub refuses the job without -l filesystems",
     ),
     warns(
         &["check", "--profile", "sophia", "-A", "X", "-t", "00:05:00"],
@@ -651,7 +651,7 @@ pub(crate) const CASES: &[Case] = &[
             "--set",
             "dask.worker=cpu",
         ],
-        "dask.device_memory_limit is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda",
+        "dask.device_memory_limit (from built-in profile sophia, line 52): is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda",
     ),
     case(
         &[
@@ -1060,7 +1060,7 @@ pub(crate) const CASES: &[Case] = &[
     ),
     case(
         &["check", "--profile", "pbs-cpu", "--run", ""],
-        "run (from command-line flag --run): is empty: give the payload's command (e.g. --run 'python work.py'), or null to hold the cluster until the walltime",
+        "run (from command-line flag --run): is empty: give the payload's command (e.g. --run 'python work.py'), or leave it out to hold the cluster until the walltime",
     ),
     case(
         &[

@@ -70,6 +70,12 @@ fn submit_dry_run_prints_the_qsub_command_and_writes_nothing() {
             dir.path().display()
         )
     );
+    assert!(
+        run.stderr
+            .contains("dry run: nothing written or submitted; without --dry-run, submit writes"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 

@@ -25,6 +25,9 @@ pub(super) fn submit(args: &SubmitArgs) -> Result<Outcome, Error> {
     if args.dry_run {
         let mut outcome = Outcome::of(format!("{command}\n"), loaded);
         outcome.notes.extend(charge_notes);
+        outcome.notes.push(Note::Info(format!(
+            "dry run: nothing written or submitted; without --dry-run, submit writes {script} and runs the line above"
+        )));
         return Ok(outcome);
     }
     output::write_all(

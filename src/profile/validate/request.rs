@@ -161,7 +161,7 @@ fn site_rules(profile: &Profile, demands: &Demands, p: &mut Problems) {
         );
     }
     if profile.system.filesystems_required && profile.job.filesystems.is_empty() {
-        p.plain(Code::FilesystemsRequired, k.filesystems, "is required on this site (e.g. [home, eagle]): qsub refuses the job without -l filesystems");
+        p.plain(Code::FilesystemsRequired, k.filesystems, "is required on this site: list the filesystems the job uses, as the site's guide names them (e.g. `filesystems: [home, eagle]` at ALCF); qsub refuses the job without -l filesystems");
     }
 }
 

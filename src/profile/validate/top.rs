@@ -41,7 +41,7 @@ pub(super) fn resolve(layer: &Layer, p: &mut Problems) -> Option<Top> {
     } else if run.as_deref().is_some_and(|r| r.trim().is_empty()) {
         p.at(Code::EmptyRun,
             k.run,
-            "is empty: give the payload's command (e.g. --run 'python work.py'), or null to hold the cluster until the walltime",
+            "is empty: give the payload's command (e.g. --run 'python work.py'), or leave it out to hold the cluster until the walltime",
         );
     }
     let templates = templates.as_ref().and_then(template_dir);

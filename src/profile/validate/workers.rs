@@ -44,7 +44,7 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         p.note(note);
     }
     for key in gpu_options_on_cpu_workers(profile) {
-        p.plain(Code::GpuOptionOnCpu, key, "is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda");
+        p.at(Code::GpuOptionOnCpu, key, "is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda");
     }
     if cpu_option_on_gpu_workers(profile) {
         p.plain(
