@@ -422,6 +422,8 @@ codes! {
     RemoveRecord = "remove-record",
     /// `verify DIR`: the directory cannot be read.
     VerifyUnreadable = "verify-unreadable",
+    /// `verify DIR` without `--update` before DIR/expected exists (a first run).
+    VerifyNoExpected = "verify-no-expected",
     /// qsub refused a job script (exited non-zero).
     QsubRefused = "qsub-refused",
     /// qdel failed for a reason other than the job having ended.
@@ -637,6 +639,7 @@ impl Code {
             | Code::RecordGone
             | Code::RemoveRecord
             | Code::VerifyUnreadable
+            | Code::VerifyNoExpected
             | Code::QsubRefused
             | Code::QdelFailed
             | Code::VerifyDiffers => 1,

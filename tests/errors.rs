@@ -851,12 +851,23 @@ fn case(code: Code) -> Option<Case> {
             )
         },
         Code::VerifyDiffers => with_files(
+            &[
+                (
+                    "v/p.yaml",
+                    "description: x\nextends: pbs-cpu\njob: {account: x}\nenv: {venv: /e}\n",
+                ),
+                ("v/expected/p/job.sh", "a stale job\n"),
+            ],
+            &["verify", "v"],
+            "verify: 6 of 6 artifact(s) differ from v/expected (run with --update to accept them)",
+        ),
+        Code::VerifyNoExpected => with_files(
             &[(
                 "v/p.yaml",
                 "description: x\nextends: pbs-cpu\njob: {account: x}\nenv: {venv: /e}\n",
             )],
             &["verify", "v"],
-            "verify: 6 of 6 artifact(s) differ from v/expected (run with --update to accept them)",
+            "verify: v/expected does not exist yet, so there is nothing to compare the 6 artifact(s) with: run `dask-pbs verify v --update` once",
         ),
         Code::GpuOptionOnCpu => validation("is a GPU option and dask.worker is cpu"),
         Code::CpuOptionOnGpu => validation("is for CPU workers; GPU workers come one per GPU"),

@@ -611,7 +611,7 @@ pub(crate) const CASES: &[Case] = &[
     file(
         "description: two shapes\nextends: pbs-cpu\nsystem:\n  node_types:\n    cpu: {cpus: 8, resources: {model: c}}\n  queues:\n    workq: null\n    batch: {chunk: node, chunks: [1], walltime: [\"00:01:00\", \"01:00:00\"], node_types: [cpu]}\njob: {queue: batch, resources: {ncpus: 8}}\ndask: {worker: cuda, workers_per: gpu, workers_per_node: null, nthreads: null, memory_limit: null}\n",
         &["check", "--profile", "p", "--env", "/e"],
-        "batch serves no GPU node type (cpu), but dask.worker is cuda: choose a GPU queue, or dask.worker: cpu",
+        "batch serves no GPU node type (cpu), but dask.worker is cuda: choose a GPU queue, or CPU workers (a profile that extends this one with `dask: {worker: cpu, workers_per: node}` and no GPU option such as device_memory_limit)",
     ),
     file(
         "description: bad types\nextends: pbs-cpu\nsystem:\n  node_types:\n    a b: {cpus: 8}\n",
@@ -651,7 +651,7 @@ pub(crate) const CASES: &[Case] = &[
             "--set",
             "dask.worker=cpu",
         ],
-        "dask.device_memory_limit (from built-in profile sophia, line 52): is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda",
+        "dask.device_memory_limit (from built-in profile sophia, line 52): is a GPU option and dask.worker is cpu: remove it (null), or use worker: cuda",
     ),
     case(
         &[
@@ -2615,4 +2615,50 @@ fn every_option_dask_pbs_writes_is_refused_when_the_args_repeat_it() {
         }
     }
     eprintln!("MEASURE: {checked} options dask-pbs writes, each refused when repeated");
+}
+
+/// `extends: NAME` looks NAME up in the profile directories; when NAME.yaml sits beside the
+/// profile instead (a site's profiles kept together), the message says how to reach it.
+#[test]
+fn extends_by_the_name_of_a_file_beside_says_to_write_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orca.yaml"),
+        "description: o\nextends: pbs-cpu\n",
+    )
+    .unwrap();
+    let cpu = dir.path().join("orca-cpu.yaml");
+    std::fs::write(&cpu, "description: c\nextends: orca\n").unwrap();
+    let out = DaskPbs::new()
+        .args([
+            "check",
+            "--profile",
+            cpu.to_str().unwrap(),
+            "-A",
+            "p1",
+            "--env",
+            "/e",
+        ])
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "orca.yaml sits beside this profile: write `extends: ./orca.yaml`, or pass --profile-dir"
+        ),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(&cpu, "description: c\nextends: ./orca.yaml\n").unwrap();
+    let fixed = DaskPbs::new()
+        .args([
+            "check",
+            "--profile",
+            cpu.to_str().unwrap(),
+            "-A",
+            "p1",
+            "--env",
+            "/e",
+        ])
+        .run();
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
 }

@@ -437,26 +437,20 @@ fn a_site_shaped_like_no_builtin_renders_from_its_profile_alone() {
         "128GB / 2 workers: {job}"
     );
     common::assert_shell_clean("campus job", &job);
-    let gpu_args = [
+    // The GPU queue as docs/adding-a-site.md keeps it: a second file that extends the first
+    // by path and changes only the queue and the worker kind.
+    let gpu_profile = profile.replace("campus.yaml", "campus-gpu.yaml");
+    let gpu = ok(&[
         "gen",
         "--profile",
-        &profile,
+        &gpu_profile,
         "-A",
         "c01",
         "--env",
         "/e",
-        "-q",
-        "gpu",
         "-n",
         "4",
-        "--set",
-        "dask.worker=cuda",
-        "--set",
-        "dask.workers_per=gpu",
-        "--set",
-        "dask.workers_per_node=null",
-    ];
-    let gpu = ok(&gpu_args);
+    ]);
     let lines = directives(&gpu);
     assert!(lines.contains(&"-l ncpus=64"), "{lines:?}");
     assert!(lines.contains(&"-l ngpus=4"), "{lines:?}");
@@ -466,6 +460,12 @@ fn a_site_shaped_like_no_builtin_renders_from_its_profile_alone() {
         "{gpu}"
     );
     common::assert_shell_clean("campus gpu job", &gpu);
+    let page = std::fs::read_to_string(common::repo_root().join("docs/adding-a-site.md")).unwrap();
+    let file = std::fs::read_to_string(&gpu_profile).unwrap();
+    assert!(
+        page.contains(&file),
+        "docs/adding-a-site.md shows tests/site_profiles/campus-gpu.yaml as it is"
+    );
     // GPU workers on the CPU queue are refused.
     let cpu_queue = dask_pbs(&[
         "check",

@@ -59,6 +59,17 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Outcome, Error> {
         report,
         checked,
     } = found;
+    let expected = dir.join("expected");
+    if !args.update && !outputs.is_empty() && !expected.exists() {
+        // A first run: a diff of every artifact against nothing would only bury the next step.
+        outcome.error = Some(Error::new(
+            Code::VerifyNoExpected,
+            format!(
+                "verify: {expected} does not exist yet, so there is nothing to compare the {checked} artifact(s) with: run `dask-pbs verify {dir} --update` once, review and commit {expected}"
+            ),
+        ));
+        return Ok(outcome);
+    }
     if args.update {
         for out in &outputs {
             if let Some(parent) = out.path.parent() {

@@ -17,7 +17,7 @@ pub mod schema;
 pub mod types;
 pub mod validate;
 
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::builtin;
 use crate::error::{Code, Error};
@@ -114,7 +114,11 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
                 catalog.find(&parent, &seen)
             };
             let found = found.map_err(|e| {
-                Error::new(e.code, format!("{whence}: extends {parent}: {}", e.message))
+                let beside = sibling_hint(&e, &parent, chain.last().map(|(s, _)| &s.origin));
+                Error::new(
+                    e.code,
+                    format!("{whence}: extends {parent}: {}{beside}", e.message),
+                )
             })?;
             if seen.contains(&found.origin) {
                 let names: Vec<String> = chain.iter().map(|(s, _)| s.name.clone()).collect();
@@ -131,6 +135,26 @@ pub fn load_chain(spec: &str, catalog: &Catalog) -> Result<Vec<(Source, Layer)>,
         }
     }
     Ok(chain)
+}
+
+/// When `extends: NAME` finds no profile but a file NAME.yaml sits beside the profile that
+/// names it (a site's profiles kept together), the way to reach it: a name is looked up in the
+/// profile directories, never beside the file.
+fn sibling_hint(error: &Error, parent: &str, child: Option<&Origin>) -> String {
+    let Some(Origin::File(path)) = child else {
+        return String::new();
+    };
+    let dir = path.parent().unwrap_or(Utf8Path::new("."));
+    let beside = ["yaml", "yml"]
+        .iter()
+        .map(|ext| format!("{parent}.{ext}"))
+        .find(|file| dir.join(file).is_file());
+    match beside {
+        Some(file) if error.code == Code::UnknownProfile => format!(
+            ". {file} sits beside this profile: write `extends: ./{file}`, or pass --profile-dir {dir}"
+        ),
+        _ => String::new(),
+    }
 }
 
 /// The bottom layer: dask-pbs's own defaults.

@@ -338,10 +338,44 @@ impl Config {
             environment: environment(k.get("python").and_then(Value::as_str)),
             warnings: notes,
         };
+        if matches!(config.environment, Environment::Unknown(_)) {
+            config.lift_activation();
+        }
         config.skips(k.get("job-directives-skip"), &mut unmapped);
         config.worker_keys(&k, &mut unmapped);
         config.other_keys(&k, &mut unmapped);
         Ok((config, unmapped))
+    }
+
+    /// With no usable `python`, a prologue that ends by activating an environment by its
+    /// absolute path (`conda activate /p`, `source /p/bin/activate`) names it: the line becomes
+    /// env.conda or env.venv, which dask-pbs activates at the same point (after the prologue).
+    fn lift_activation(&mut self) {
+        let Some(last) = self.prologue.last() else {
+            return;
+        };
+        let words: Vec<&str> = last.split_whitespace().collect();
+        let absolute = |p: &str| p.starts_with('/') && !p.contains(['$', '`', '\'', '"']);
+        let why = "the last job-script-prologue line activated it".to_string();
+        self.environment = match words.as_slice() {
+            ["conda" | "mamba" | "micromamba", "activate", prefix]
+            | ["source" | ".", "activate", prefix]
+                if absolute(prefix) =>
+            {
+                Environment::Conda {
+                    prefix: prefix.trim_end_matches('/').to_string(),
+                    why,
+                }
+            }
+            ["source" | ".", script] if absolute(script) && script.ends_with("/bin/activate") => {
+                Environment::Venv {
+                    prefix: script.trim_end_matches("/bin/activate").to_string(),
+                    why,
+                }
+            }
+            _ => return,
+        };
+        self.prologue.pop();
     }
 
     /// `job-directives-skip`: dask-jobqueue drops each header line containing one of them.

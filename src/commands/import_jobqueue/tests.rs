@@ -278,3 +278,34 @@ fn filesystems_among_the_extra_directives_become_job_filesystems() {
     assert_eq!(job.filesystems.as_ref().unwrap().value, ["home", "eagle"]);
     assert!(job.directives.as_ref().unwrap().value.is_empty());
 }
+
+#[test]
+fn a_prologue_ending_in_an_activation_names_the_environment() {
+    let env = |yaml: &str| imported(yaml).profile.env.unwrap();
+    let conda = env(
+        "pbs:\n  cores: 2\n  memory: 2GB\n  job_script_prologue: ['module load conda', 'conda activate /home/me/envs/dask']\n",
+    );
+    assert_eq!(
+        conda.conda.unwrap().value.as_deref(),
+        Some("/home/me/envs/dask")
+    );
+    assert_eq!(conda.prologue.unwrap().value, ["module load conda"]);
+    let venv = env(
+        "pbs:\n  cores: 2\n  memory: 2GB\n  job_script_prologue: ['source /scratch/me/venv/bin/activate']\n",
+    );
+    assert_eq!(
+        venv.venv.unwrap().value.as_deref(),
+        Some("/scratch/me/venv")
+    );
+    assert!(venv.prologue.unwrap().value.is_empty());
+    // Not the last line, a name rather than a path, or `python` set: the prologue stays.
+    for yaml in [
+        "pbs:\n  cores: 2\n  memory: 2GB\n  job_script_prologue: ['conda activate /e', 'export X=1']\n",
+        "pbs:\n  cores: 2\n  memory: 2GB\n  job_script_prologue: ['conda activate dask']\n",
+        "pbs:\n  cores: 2\n  memory: 2GB\n  python: /opt/v/bin/python\n  job_script_prologue: ['conda activate /e']\n",
+    ] {
+        let kept = env(yaml);
+        assert!(kept.conda.unwrap().value.as_deref() != Some("/e"), "{yaml}");
+        assert!(!kept.prologue.unwrap().value.is_empty(), "{yaml}");
+    }
+}

@@ -7,6 +7,10 @@ use crate::profile::model::Profile;
 use crate::profile::types::WorkerKind;
 
 pub(super) fn check(profile: &Profile, p: &mut Problems) {
+    // A GPU-less queue chosen for GPU workers is the cause, already reported with its fix.
+    if p.has(Code::QueueWithoutGpus) {
+        return;
+    }
     if let Some(message) = no_gpus_problem(profile) {
         p.plain(
             Code::CudaWithoutGpus,

@@ -181,7 +181,7 @@ fn no_gpu_problem(profile: &Profile) -> Option<String> {
     let gpu_less = !queue.node_types.is_empty() && queue.node_types.iter().all(|t| gpus(t) == 0);
     (profile.dask.worker == WorkerKind::Cuda && gpu_less).then(|| {
         format!(
-            "{} serves no GPU node type ({}), but dask.worker is cuda: choose a GPU queue, or dask.worker: cpu",
+            "{} serves no GPU node type ({}), but dask.worker is cuda: choose a GPU queue, or CPU workers (a profile that extends this one with `dask: {{worker: cpu, workers_per: node}}` and no GPU option such as device_memory_limit)",
             profile.queue_name(),
             queue.node_types.join(", ")
         )

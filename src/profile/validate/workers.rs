@@ -44,7 +44,16 @@ pub(super) fn check(profile: &Profile, p: &mut Problems) {
         p.note(note);
     }
     for key in gpu_options_on_cpu_workers(profile) {
-        p.at(Code::GpuOptionOnCpu, key, "is a GPU option and dask.worker is cpu: remove it (workers_per: node for CPU workers) or use worker: cuda");
+        let fix = if key == DaskLayer::KEYS.workers_per {
+            "set it to node (CPU workers come per node)"
+        } else {
+            "remove it (null)"
+        };
+        p.at(
+            Code::GpuOptionOnCpu,
+            key,
+            format!("is a GPU option and dask.worker is cpu: {fix}, or use worker: cuda"),
+        );
     }
     if cpu_option_on_gpu_workers(profile) {
         p.plain(
