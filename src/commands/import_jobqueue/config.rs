@@ -358,15 +358,14 @@ impl Config {
         let absolute = |p: &str| p.starts_with('/') && !p.contains(['$', '`', '\'', '"']);
         let why = "the last job-script-prologue line activated it".to_string();
         self.environment = match words.as_slice() {
-            ["conda" | "mamba" | "micromamba", "activate", prefix]
-            | ["source" | ".", "activate", prefix]
-                if absolute(prefix) =>
-            {
-                Environment::Conda {
-                    prefix: prefix.trim_end_matches('/').to_string(),
-                    why,
-                }
-            }
+            [
+                "conda" | "mamba" | "micromamba" | "source" | ".",
+                "activate",
+                prefix,
+            ] if absolute(prefix) => Environment::Conda {
+                prefix: prefix.trim_end_matches('/').to_string(),
+                why,
+            },
             ["source" | ".", script] if absolute(script) && script.ends_with("/bin/activate") => {
                 Environment::Venv {
                     prefix: script.trim_end_matches("/bin/activate").to_string(),
