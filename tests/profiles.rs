@@ -400,7 +400,7 @@ pub(crate) const CASES: &[Case] = &[
     // A bare number is read as seconds, as PBS reads it: 90 s is shorter than the start-up.
     warns(
         &["check", "--profile", "pbs-cpu", "--env", "/e", "-t", "90"],
-        "dask-pbs: warning: job.walltime 00:01:30 is shorter than dask.startup_timeout (300 s): PBS reads `90` as 90 seconds and `1:30` as 1 minute 30; an hour and a half is `01:30:00`\n",
+        "dask-pbs: warning: job.walltime 00:01:30 (from command-line flag --walltime) is shorter than dask.startup_timeout (300 s): PBS reads `90` as 90 seconds and `1:30` as 1 minute 30; an hour and a half is `01:30:00`\n",
     ),
     case(
         &["check", "--profile", "sophia", "-A", "YOUR_PROJECT"],

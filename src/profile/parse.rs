@@ -104,6 +104,7 @@ fn problems(text: &str, first: &serde_saphyr::Error) -> Vec<Problem> {
         _ => Vec::new(),
     };
     let mut problems = tree.as_ref().map(unknown_keys).unwrap_or_default();
+    let original = text;
     let mut text = text.to_string();
     let mut blanked: Vec<(u64, u64)> = Vec::new();
     for problem in &problems {
@@ -126,7 +127,73 @@ fn problems(text: &str, first: &serde_saphyr::Error) -> Vec<Problem> {
     }
     problems.sort_by_key(|p| (p.line, p.column));
     problems.dedup();
+    for problem in &mut problems {
+        name_the_key(problem, original);
+    }
     problems
+}
+
+/// A value of the wrong type ("expected a whole number") names its key and what it got:
+/// "`job.select`: expected a whole number, got `four`" (block-style YAML; flow style keeps
+/// the plain message).
+fn name_the_key(problem: &mut Problem, text: &str) {
+    if !problem.message.starts_with("expected ") || problem.line == 0 {
+        return;
+    }
+    problem.label.clone_from(&problem.message); // not serde's "invalid u32"
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(source) = lines.get(problem.line as usize - 1) else {
+        return;
+    };
+    // Only where the value starts right after the line's key (not inside a flow mapping).
+    let value_at = source.split_once(':').map(|(key, rest)| {
+        key.chars().count() + 1 + rest.chars().take_while(|c| *c == ' ').count()
+    });
+    if value_at != Some(problem.column.saturating_sub(1) as usize) {
+        return;
+    }
+    let Some(path) = key_path(&lines[..problem.line as usize]) else {
+        return;
+    };
+    let got: String = source
+        .chars()
+        .skip(problem.column.saturating_sub(1) as usize)
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(40)
+        .collect();
+    problem.message = if got.is_empty() {
+        format!("`{path}`: {}", problem.message)
+    } else {
+        format!("`{path}`: {}, got `{got}`", problem.message)
+    };
+}
+
+/// The dotted key of the last line of `lines` (`job.select`), from the keys above it with
+/// less indentation.
+fn key_path(lines: &[&str]) -> Option<String> {
+    let key_of = |line: &str| -> Option<(usize, String)> {
+        let indent = line.len() - line.trim_start().len();
+        let (key, _) = line.trim_start().split_once(':')?;
+        let word = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        word.then(|| (indent, key.to_string()))
+    };
+    let (mut indent, key) = key_of(lines.last()?)?;
+    let mut path = vec![key];
+    for line in lines.iter().rev().skip(1) {
+        if let Some((depth, key)) = key_of(line).filter(|(depth, _)| *depth < indent) {
+            path.push(key);
+            indent = depth;
+        }
+        if indent == 0 {
+            break;
+        }
+    }
+    (indent == 0).then(|| path.into_iter().rev().collect::<Vec<_>>().join("."))
 }
 
 /// The report of `problems`: each as `FILE:LINE:COLUMN: message` and a snippet.
@@ -347,6 +414,11 @@ fn improve(message: &str) -> String {
             return format!("expected {what}");
         }
     }
+    if message.contains("found a tab") {
+        return format!(
+            "{message}: YAML indents with spaces, not tabs (a tab starts this line or the next)"
+        );
+    }
     if message.starts_with("tabs disallowed") {
         return format!("{message}: indent with spaces, not tabs");
     }
@@ -387,11 +459,28 @@ mod tests {
         for expected in [
             "p.yaml:1:1: unknown key `jobs`; did you mean `job`?",
             "p.yaml:3:3: unknown key `selct` in `job:`; did you mean `select`?",
-            "p.yaml:4:11: expected a whole number",
+            "p.yaml:4:11: `job.select`: expected a whole number, got `two`",
             "p.yaml:6:3: unknown key `nthread` in `dask:`; did you mean `nthreads`?",
         ] {
             assert!(m.contains(expected), "{expected}\n{m}");
         }
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_key_and_what_it_got_in_block_style_only() {
+        let m = err("dask:\n  nthreads: 2.5\n");
+        assert!(
+            m.starts_with("p.yaml:2:13: `dask.nthreads`: expected a whole number, got `2.5`"),
+            "{m}"
+        );
+        assert!(m.ends_with("^ expected a whole number"), "{m}");
+        let flow = err("job: {select: four}\n");
+        assert!(
+            flow.starts_with("p.yaml:1:15: expected a whole number\n"),
+            "{flow}"
+        );
+        let tab = err("job:\n  queue: gpu\n\t  walltime: 1\n");
+        assert!(tab.contains("YAML indents with spaces, not tabs"), "{tab}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::Problems;
 use crate::error::Code;
 use crate::plan::{Plan, held_cpus};
-use crate::profile::layer::DaskLayer;
+use crate::profile::layer::{DaskLayer, JobLayer};
 use crate::profile::model::Profile;
 use crate::profile::types::{WorkerKind, WorkersPer};
 use crate::walltime::Walltime;
@@ -32,8 +32,9 @@ pub(super) fn fit_margin(profile: &mut Profile, p: &mut Problems) {
 pub(super) fn note_short_walltime(profile: &Profile, p: &mut Problems) {
     let (walltime, startup) = (profile.job.walltime, profile.dask.startup_timeout);
     if walltime.seconds() < u64::from(startup) {
+        let whence = p.whence(JobLayer::KEYS.walltime);
         p.note(format!(
-            "job.walltime {walltime} is shorter than dask.startup_timeout ({startup} s): PBS reads `90` as 90 seconds and `1:30` as 1 minute 30; an hour and a half is `01:30:00`"
+            "job.walltime {walltime} (from {whence}) is shorter than dask.startup_timeout ({startup} s): PBS reads `90` as 90 seconds and `1:30` as 1 minute 30; an hour and a half is `01:30:00`"
         ));
     }
 }
