@@ -725,3 +725,40 @@ fn the_regenerate_line_of_a_profile_file_works_from_anywhere() {
     };
     assert_eq!(body(&again.stdout), body(&first.stdout));
 }
+
+/// The table shows the layers; what validation resolves from them (the node type a queue
+/// chose: its GPUs, memory and chunk resources) follows it, so that a GPU job's explain does
+/// not end at `system.gpus_per_node = 0`.
+#[test]
+fn explain_shows_what_the_chosen_node_type_resolves() {
+    let run = DaskPbs::bare()
+        .args([
+            "explain",
+            "--profile",
+            "pleiades",
+            "-A",
+            "s1",
+            "--env",
+            "/e",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let resolved = run
+        .stdout
+        .split_once("# resolved for this job (node type cas_ait), as check and gen use them:\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    for line in [
+        r#"job.node_type = "cas_ait""#,
+        r#"job.resources.model = "cas_ait""#,
+        r#"system.memory_per_node = "192GB""#,
+    ] {
+        assert!(resolved.lines().any(|l| l == line), "{line}\n{resolved}");
+    }
+    // Nothing the layers already say is repeated.
+    assert!(!resolved.contains("system.mpi"), "{resolved}");
+    let plain = DaskPbs::bare()
+        .args(["explain", "--profile", "sophia", "-A", "P"])
+        .run();
+    assert!(!plain.stdout.contains("# resolved"), "{}", plain.stdout);
+}

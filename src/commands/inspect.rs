@@ -58,9 +58,56 @@ pub(super) fn explain(args: &ProfileArgs) -> Result<Outcome, Error> {
         ));
     }
     text.push_str(&table);
+    text.push_str(&resolved_section(&rows, &loaded.profile));
     let mut outcome = Outcome::of(text, &loaded);
     outcome.notes.extend(charge_notes);
     Ok(outcome)
+}
+
+/// The values validation gave the job that differ from the layers above (the chosen node
+/// type's shape and resources, a shutdown margin fitted to a short walltime): without them
+/// the table would show `system.gpus_per_node = 0` for a job on 4-GPU nodes.
+fn resolved_section(
+    rows: &[(String, String, String)],
+    profile: &crate::profile::model::Profile,
+) -> String {
+    let Ok(Value::Object(resolved)) = serde_json::to_value(profile) else {
+        return String::new();
+    };
+    let mut leaves_now = Vec::new();
+    for (key, value) in &resolved {
+        leaves(key, value, "", &mut leaves_now);
+    }
+    let layered: std::collections::HashMap<&str, &str> = rows
+        .iter()
+        .map(|(k, v, _)| (k.as_str(), v.as_str()))
+        .collect();
+    let changed: Vec<String> = leaves_now
+        .iter()
+        .filter(|(key, value, _)| {
+            let section = key.split('.').next().unwrap_or_default();
+            let known = rows
+                .iter()
+                .any(|(k, _, _)| k.starts_with(&format!("{section}.")));
+            known
+                && layered
+                    .get(key.as_str())
+                    .is_none_or(|before| before != value)
+        })
+        .map(|(key, value, _)| format!("{key} = {value}\n"))
+        .collect();
+    if changed.is_empty() {
+        return String::new();
+    }
+    let node_type = profile
+        .job
+        .node_type
+        .as_deref()
+        .map_or(String::new(), |t| format!(" (node type {t})"));
+    format!(
+        "# resolved for this job{node_type}, as check and gen use them:\n{}",
+        changed.concat()
+    )
 }
 
 /// One row per leaf of `value`: a map opens into `key.sub` rows; a list or a scalar is one.
