@@ -301,6 +301,21 @@ pub(crate) const CASES: &[Case] = &[
         ],
         "`ngpus=9` is more than a node has (system.gpus_per_node 8)",
     ),
+    // With a node type chosen, its shape is the node's: the message names it.
+    case(
+        &[
+            "check",
+            "--profile",
+            "pleiades",
+            "-A",
+            "s1",
+            "--env",
+            "/e",
+            "--set",
+            "job.resources.ncpus=999",
+        ],
+        "`ncpus=999` is more than a node has (node type cas_ait: cpus 40)",
+    ),
     case(
         &[
             "check",

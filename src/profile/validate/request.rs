@@ -357,6 +357,14 @@ fn memory_problem(profile: &Profile) -> Option<String> {
     })
 }
 
+/// Where a node's count comes from: the chosen node type's shape, or the site's.
+fn node_shape(profile: &Profile, what: &str, count: u32) -> String {
+    match &profile.job.node_type {
+        Some(name) => format!("node type {name}: {what} {count}"),
+        None => format!("system.{what}_per_node {count}"),
+    }
+}
+
 fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Option<Error> {
     let (select, system) = (profile.job.select, &profile.system);
     let queue = profile.queue_name();
@@ -375,8 +383,8 @@ fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Opt
         (_, "ngpus") if n > system.gpus_per_node => (
             Code::NgpusOverNode,
             format!(
-                "`ngpus={n}` is more than a node has (system.gpus_per_node {})",
-                system.gpus_per_node
+                "`ngpus={n}` is more than a node has ({})",
+                node_shape(profile, "gpus", system.gpus_per_node)
             ),
         ),
         (ChunkKind::Node, "ngpus") if plan.gpus_per_node > 0 && n != plan.gpus_per_node => (
@@ -389,8 +397,8 @@ fn chunk_count_problem(profile: &Profile, plan: &Plan, key: &str, n: u32) -> Opt
         (_, "ncpus") if n.saturating_mul(chunks_per_node) > system.cpus_per_node => (
             Code::NcpusOverNode,
             format!(
-                "`ncpus={n}` is more than a node has (system.cpus_per_node {})",
-                system.cpus_per_node
+                "`ncpus={n}` is more than a node has ({})",
+                node_shape(profile, "cpus", system.cpus_per_node)
             ),
         ),
         (ChunkKind::Gpu, "mpiprocs") if n != 1 => (
