@@ -1236,58 +1236,41 @@ fn codes_stay_hidden_unless_asked() {
 /// `flag-not-yaml` for a flag, `profile-syntax` (with file, line and column) for a profile.
 #[test]
 fn every_walltime_message_reaches_the_user_with_its_code() {
-    let flag = |value: &'static str, expect: &str| {
-        let out = DaskPbs::new()
-            .env("DASK_PBS_ERROR_CODES", "1")
-            .args([
+    let flag = |args, expect| (Code::FlagNotYaml, run(args, expect));
+    let cases = [
+        flag(
+            &["check", "--profile", "pbs-cpu", "--walltime", "01:60:00"],
+            "--walltime: `01:60:00` is not a PBS duration; write HH:MM:SS (e.g. 01:30:00), MM:SS or seconds: minutes and seconds must be below 60",
+        ),
+        flag(
+            &[
                 "check",
                 "--profile",
                 "pbs-cpu",
-                "-A",
-                "p1",
-                "--env",
-                "/e",
                 "--walltime",
-                value,
-            ])
-            .run();
-        assert_eq!(out.code, 2, "{}", out.stderr);
-        assert!(
-            out.stderr.contains(&format!(
-                "[flag-not-yaml] error: --walltime: `{value}` {expect}"
-            )),
-            "{}",
-            out.stderr
-        );
-    };
-    flag(
-        "01:60:00",
-        "is not a PBS duration; write HH:MM:SS (e.g. 01:30:00), MM:SS or seconds: minutes and seconds must be below 60",
-    );
-    flag("99999999:00:00", "is longer than any PBS queue allows");
-    flag("1:2:3:4", "is not a PBS duration; write HH:MM:SS");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("w.yaml");
-    std::fs::write(&path, "extends: pbs-cpu\njob:\n  walltime: \"1:2:3:4\"\n").unwrap();
-    let out = DaskPbs::new()
-        .env("DASK_PBS_ERROR_CODES", "1")
-        .args([
-            "check",
-            "--profile",
-            path.to_str().unwrap(),
-            "-A",
-            "p1",
-            "--env",
-            "/e",
-        ])
-        .run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("[profile-syntax] error: ")
-            && out
-                .stderr
-                .contains("w.yaml:3:13: `1:2:3:4` is not a PBS duration"),
-        "{}",
-        out.stderr
-    );
+                "99999999:00:00",
+            ],
+            "--walltime: `99999999:00:00` is longer than any PBS queue allows",
+        ),
+        flag(
+            &["check", "--profile", "pbs-cpu", "--walltime", "1:2:3:4"],
+            "--walltime: `1:2:3:4` is not a PBS duration",
+        ),
+        (
+            Code::ProfileSyntax,
+            with_files(
+                &[(
+                    "p.yaml",
+                    "extends: pbs-cpu\njob:\n  walltime: \"1:2:3:4\"\n",
+                )],
+                CHECK_P,
+                "p.yaml:3:13: `1:2:3:4` is not a PBS duration",
+            ),
+        ),
+    ];
+    let failed: Vec<String> = cases
+        .iter()
+        .filter_map(|(code, case)| run_case(*code, case).err())
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }

@@ -2644,17 +2644,20 @@ fn extends_by_the_name_of_a_file_beside_says_to_write_its_path() {
     .unwrap();
     let cpu = dir.path().join("orca-cpu.yaml");
     std::fs::write(&cpu, "description: c\nextends: orca\n").unwrap();
-    let out = DaskPbs::new()
-        .args([
-            "check",
-            "--profile",
-            cpu.to_str().unwrap(),
-            "-A",
-            "p1",
-            "--env",
-            "/e",
-        ])
-        .run();
+    let check = || {
+        DaskPbs::new()
+            .args([
+                "check",
+                "--profile",
+                cpu.to_str().unwrap(),
+                "-A",
+                "p1",
+                "--env",
+                "/e",
+            ])
+            .run()
+    };
+    let out = check();
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr.contains(
@@ -2664,16 +2667,6 @@ fn extends_by_the_name_of_a_file_beside_says_to_write_its_path() {
         out.stderr
     );
     std::fs::write(&cpu, "description: c\nextends: ./orca.yaml\n").unwrap();
-    let fixed = DaskPbs::new()
-        .args([
-            "check",
-            "--profile",
-            cpu.to_str().unwrap(),
-            "-A",
-            "p1",
-            "--env",
-            "/e",
-        ])
-        .run();
+    let fixed = check();
     assert_eq!(fixed.code, 0, "{}", fixed.stderr);
 }
