@@ -82,17 +82,17 @@ fn resolved_section(
         .iter()
         .map(|(k, v, _)| (k.as_str(), v.as_str()))
         .collect();
+    // Sections only: the profile's own scalars (`name`) are not layer keys.
+    let sections: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter_map(|(k, _, _)| k.split_once('.').map(|(section, _)| section))
+        .collect();
     let changed: Vec<String> = leaves_now
         .iter()
         .filter(|(key, value, _)| {
-            let section = key.split('.').next().unwrap_or_default();
-            let known = rows
-                .iter()
-                .any(|(k, _, _)| k.starts_with(&format!("{section}.")));
-            known
-                && layered
-                    .get(key.as_str())
-                    .is_none_or(|before| before != value)
+            key.split_once('.')
+                .is_some_and(|(section, _)| sections.contains(section))
+                && layered.get(key.as_str()) != Some(&value.as_str())
         })
         .map(|(key, value, _)| format!("{key} = {value}\n"))
         .collect();
