@@ -128,7 +128,7 @@ fn problems(text: &str, first: &serde_saphyr::Error) -> Vec<Problem> {
     problems.sort_by_key(|p| (p.line, p.column));
     problems.dedup();
     for problem in &mut problems {
-        name_the_key(problem, original);
+        name_the_key(problem, original, tree.as_ref());
     }
     problems
 }
@@ -136,7 +136,7 @@ fn problems(text: &str, first: &serde_saphyr::Error) -> Vec<Problem> {
 /// A value of the wrong type ("expected a whole number") names its key and what it got:
 /// "`job.select`: expected a whole number, got `four`" (block-style YAML; flow style keeps
 /// the plain message).
-fn name_the_key(problem: &mut Problem, text: &str) {
+fn name_the_key(problem: &mut Problem, text: &str, tree: Option<&Node>) {
     if !problem.message.starts_with("expected ") || problem.line == 0 {
         return;
     }
@@ -152,7 +152,7 @@ fn name_the_key(problem: &mut Problem, text: &str) {
     if value_at != Some(problem.column.saturating_sub(1) as usize) {
         return;
     }
-    let Some(path) = key_path(&lines[..problem.line as usize]) else {
+    let Some(path) = tree.and_then(|tree| key_on_line(tree, problem.line)) else {
         return;
     };
     let got: String = source
@@ -170,30 +170,17 @@ fn name_the_key(problem: &mut Problem, text: &str) {
     };
 }
 
-/// The dotted key of the last line of `lines` (`job.select`), from the keys above it with
-/// less indentation.
-fn key_path(lines: &[&str]) -> Option<String> {
-    let key_of = |line: &str| -> Option<(usize, String)> {
-        let indent = line.len() - line.trim_start().len();
-        let (key, _) = line.trim_start().split_once(':')?;
-        let word = !key.is_empty()
-            && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-        word.then(|| (indent, key.to_string()))
+/// The dotted key written on `line` (`job.select`), from the file's tree of keys.
+fn key_on_line(node: &Node, line: u64) -> Option<String> {
+    let Node::Map(entries) = node else {
+        return None;
     };
-    let (mut indent, key) = key_of(lines.last()?)?;
-    let mut path = vec![key];
-    for line in lines.iter().rev().skip(1) {
-        if let Some((depth, key)) = key_of(line).filter(|(depth, _)| *depth < indent) {
-            path.push(key);
-            indent = depth;
+    entries.iter().find_map(|(key, value)| {
+        if key.referenced.line() == line {
+            return Some(key.value.clone());
         }
-        if indent == 0 {
-            break;
-        }
-    }
-    (indent == 0).then(|| path.into_iter().rev().collect::<Vec<_>>().join("."))
+        key_on_line(value, line).map(|inner| format!("{}.{inner}", key.value))
+    })
 }
 
 /// The report of `problems`: each as `FILE:LINE:COLUMN: message` and a snippet.
