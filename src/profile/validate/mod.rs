@@ -155,13 +155,13 @@ impl<'a> Problems<'a> {
             .is_some_and(|e| matches!(e.origin, Origin::Flag(_)))
     }
 
-    /// A warning: the profile is valid, but the user should know.
     /// Whether a problem of this code is already reported (a rule that would only repeat it
     /// in other words stays quiet).
     fn has(&self, code: Code) -> bool {
         self.found.iter().any(|problem| problem.code == code)
     }
 
+    /// A warning: the profile is valid, but the user should know.
     fn note(&mut self, text: impl Into<String>) {
         self.notes.push(text.into());
     }
